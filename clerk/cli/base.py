@@ -1,0 +1,211 @@
+"""What every `clerk` command shares: Chinese help, one-line errors, the services, output.
+
+Admins are township staff: help and messages are Chinese, option names English. An error is
+one line on stderr and a non-zero exit, never a traceback; unexpected ones go to the log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from functools import update_wrapper
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+import pydantic
+
+from clerk import config, logs
+from clerk.services import Services, build
+from offline.catalog import CatalogFileError
+from offline.clerks import AuthError
+from offline.identity import IdentityError
+from offline.intake import IntakeError
+from offline.numbering import NumberingExhausted
+
+log = logging.getLogger("clerk.cli")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Errors whose text is already a message for the admin.
+USER_ERRORS = (
+    AuthError,
+    CatalogFileError,
+    IdentityError,
+    IntakeError,
+    NumberingExhausted,
+    FileExistsError,
+)
+
+_USAGE = [
+    (r"^Missing option '(.+)'.*", r"缺少选项 \1"),
+    (r"^Missing argument '(.+)'.*", r"缺少参数 \1"),
+    (r"^No such option: (\S+).*", r"没有此选项：\1"),
+    (r"^No such command '(.+)'.*", r"没有此命令：\1"),
+    (r"^Got unexpected extra arguments? \((.+)\)", r"多余的参数：\1"),
+    (r"^Invalid value for '(.+?)': (.+)", r"选项 \1 的取值无效：\2"),
+    (r"^Option '(.+)' requires an argument.*", r"选项 \1 需要一个值"),
+]
+_HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+
+
+class ClerkError(click.ClickException):
+    """A failure to report to the admin as one Chinese line."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
+def fail(message: str) -> NoReturn:
+    raise ClerkError(message)
+
+
+def _usage_message(error: click.UsageError) -> str:
+    text = error.format_message()
+    for pattern, replacement in _USAGE:
+        if re.match(pattern, text):
+            return re.sub(pattern, replacement, text)
+    return text
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+
+class ClerkContext(click.Context):
+    formatter_class = ChineseHelpFormatter
+
+
+class ChineseHelp(click.Command):
+    context_class = ClerkContext
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示此帮助并退出"
+        return option
+
+
+class ClerkCommand(ChineseHelp):
+    pass
+
+
+class ClerkGroup(ChineseHelp, click.Group):
+    """A group whose commands and subgroups all speak Chinese and fail in one line."""
+
+    command_class = ClerkCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group_class = type(self)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except USER_ERRORS as error:
+            raise ClerkError(str(error)) from None
+        except pydantic.ValidationError as error:
+            raise ClerkError(describe(error)) from None
+        except OSError as error:
+            raise ClerkError(f"{error.strerror or error}：{error.filename or ''}") from None
+        except Exception as error:
+            log.exception("unexpected error in %s", ctx.command_path)
+            raise ClerkError(f"内部错误（{type(error).__name__}），详情已写入日志") from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run with our own error display for usage errors too (click's is English)."""
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
+            click.echo(f"用法错误：{_usage_message(error)}{hint}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("已取消", err=True)
+            sys.exit(1)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+
+
+def describe(error: pydantic.ValidationError) -> str:
+    """The first problem of a validation error, in a form an admin can act on."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"数据格式错误（{where}）：{message}" if where else f"数据格式错误：{message}"
+
+
+# --- services and the acting admin -----------------------------------------------------------
+
+
+def actor() -> str:
+    """Who runs the CLI, for the audit log: the OS account that owns the data directory."""
+    return f"cli:{getpass.getuser()}"
+
+
+def home_of(ctx: click.Context) -> Path:
+    return config.resolve_home(ctx.find_root().params.get("home"))
+
+
+def services(ctx: click.Context, *, initialised: bool = True) -> Services:
+    """The services of this invocation, built once and closed when the command ends."""
+    root = ctx.find_root()
+    if "services" not in root.meta:
+        home = home_of(ctx)
+        settings = config.load(home)
+        if initialised and not settings.initialised:
+            fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
+        root.meta["services"] = built = build(home, settings)
+        root.call_on_close(built.close)
+    return root.meta["services"]
+
+
+def pass_services(func: F) -> F:
+    """Give the command the services of an initialised data directory as first argument."""
+
+    @click.pass_context
+    def wrapper(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+        return ctx.invoke(func, services(ctx), *args, **kwargs)
+
+    return update_wrapper(wrapper, func)  # type: ignore[return-value]
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def width(text: str) -> int:
+    """Terminal columns of `text`: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain aligned table that survives pipes and `less`, CJK widths included."""
+    cells = [[str(c) for c in headers], *[[("" if c is None else str(c)) for c in r] for r in rows]]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        click.echo(
+            "  ".join(c + " " * (w - width(c)) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+def log_path(ctx: click.Context) -> Path:
+    return logs.log_path(home_of(ctx))

@@ -1,0 +1,190 @@
+"""`clerk case`: find and show cases (办件). ID numbers are masked unless `--full`, which is
+audited as a reveal of personal data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import click
+
+from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
+from clerk.services import Services
+from offline.models import (
+    CASE_STATUS_NAMES,
+    CASE_TYPE_NAMES,
+    MATERIAL_STATUS_NAMES,
+    Case,
+    CaseQuery,
+    CaseStatus,
+)
+from offline.privacy import mask_id, mask_phone
+
+JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+FULL = click.option("--full", is_flag=True, help="显示完整证件号码和电话（记入审计日志）")
+
+
+@click.group(cls=ClerkGroup)
+def case() -> None:
+    """办件查询。"""
+
+
+def _masked(case: Case) -> dict[str, Any]:
+    """The case as JSON with the applicant's and agent's identifiers masked."""
+    data = case.model_dump(mode="json")
+    for role in ("applicant", "agent"):
+        person = data["payload"].get(role)
+        if person:
+            person["id_number"] = mask_id(person["id_number"])
+            person["phone"] = mask_phone(person.get("phone"))
+    return data
+
+
+def _reveal(services: Services, cases: list[Case], full: bool) -> None:
+    if full and cases:
+        services.store.audit(
+            actor(), "case.reveal", ",".join(c.local_no for c in cases[:20]), {"count": len(cases)}
+        )
+
+
+@case.command("list")
+@click.option("--text", help="办件编号、正式编号、证件号码或姓名（前缀）")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(list(CASE_STATUS_NAMES)),
+    help="按状态筛选（可重复）",
+)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="受理日期起")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="受理日期止")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="最多显示条数"
+)
+@JSON
+@FULL
+@pass_services
+def list_(
+    services: Services,
+    text: str | None,
+    statuses: tuple[CaseStatus, ...],
+    date_from: Any,
+    date_to: Any,
+    limit: int,
+    as_json: bool,
+    full: bool,
+) -> None:
+    """查找办件，最新的在前。"""
+    query = CaseQuery(
+        text=text,
+        status=list(statuses),
+        limit=limit,
+        accepted_from=_day(date_from),
+        accepted_to=_day(date_to),
+    )
+    found = services.store.search_cases(query)
+    _reveal(services, found, full)
+    if as_json:
+        echo_json([c.model_dump(mode="json") if full else _masked(c) for c in found])
+        return
+    show_id = (lambda n: n) if full else mask_id
+    echo_table(
+        ["办件编号", "事项", "申请人", "证件号码", "状态", "受理时间", "承诺办结"],
+        [
+            (
+                c.local_no,
+                c.payload.item.name,
+                c.payload.applicant.name,
+                show_id(c.payload.applicant.id_number),
+                c.status_name,
+                f"{c.payload.accepted_at:%Y-%m-%d %H:%M}",
+                _promised(c),
+            )
+            for c in found
+        ],
+    )
+
+
+def _day(value: Any) -> date | None:
+    return value.date() if value else None
+
+
+def _promised(case: Case) -> str:
+    if case.payload.promised_by is None:
+        return "—"
+    return f"{case.payload.promised_by}" + ("" if case.deadline_verified else "（未核验）")
+
+
+@case.command()
+@click.argument("key")
+@JSON
+@FULL
+@pass_services
+def show(services: Services, key: str, as_json: bool, full: bool) -> None:
+    """显示一件办件：办件编号、正式编号或 case_id。"""
+    found = services.store.case(key)
+    if found is None:
+        fail(f"没有找到办件 {key}")
+    _reveal(services, [found], full)
+    if as_json:
+        data = found.model_dump(mode="json") if full else _masked(found)
+        data["operations"] = [
+            op.model_dump(mode="json", exclude={"payload"})
+            for op in services.store.operations(found.case_id)
+        ]
+        echo_json(data)
+        return
+    _echo_case(services, found, full)
+
+
+def _echo_case(services: Services, case: Case, full: bool) -> None:
+    p = case.payload
+    applicant = p.applicant
+    number = applicant.id_number if full else mask_id(applicant.id_number)
+    lines = [
+        ("办件编号", p.local_no),
+        ("正式编号", case.official_no or "（待平台赋号）"),
+        ("状态", case.status_name),
+        ("事项", f"{p.item.name}（{p.item.code}）"),
+        ("办件类型", CASE_TYPE_NAMES[p.case_type]),
+        ("申请人", f"{applicant.name}  {number}"),
+        ("受理时间", f"{p.accepted_at:%Y-%m-%d %H:%M:%S}"),
+        ("承诺办结", _promised(case)),
+        ("经办人", f"{p.clerk_id}（{p.window_no}号窗口）"),
+        ("排队号", p.ticket or "—"),
+    ]
+    if p.agent:
+        agent_no = p.agent.id_number if full else mask_id(p.agent.id_number)
+        lines.insert(6, ("代办人", f"{p.agent.name}  {agent_no}"))
+    if case.refusal:
+        lines.append(("不予受理理由", case.refusal.reason))
+        lines.append(("建议前往", case.refusal.refer_to or "—"))
+    if case.flagged:
+        lines.append(("待处理", case.flagged))
+    for label, value in lines:
+        click.echo(f"{label}：{value}")
+    click.echo("材料：")
+    echo_table(
+        ["编码", "名称", "情况", "原件已核", "复印件"],
+        [
+            (
+                m.code,
+                m.name,
+                MATERIAL_STATUS_NAMES[m.status],
+                "是" if m.original_checked else "",
+                m.copies,
+            )
+            for m in p.materials
+        ],
+    )
+    click.echo("上报平台：")
+    echo_table(
+        ["序号", "操作", "状态", "时间"],
+        [
+            (op.seq, op.type, op.state, f"{op.at:%Y-%m-%d %H:%M:%S}")
+            for op in services.store.operations(case.case_id)
+        ],
+    )
+
+
+COMMANDS = [case]

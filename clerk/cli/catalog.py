@@ -1,0 +1,114 @@
+"""`clerk catalog`: list, show, search and import service items (事项)."""
+
+from __future__ import annotations
+
+import click
+
+from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
+from clerk.services import Services
+from offline import catalog as catalog_files
+from offline.models import CASE_TYPE_NAMES, MATERIAL_STATUS_NAMES, WINDOW_KIND_NAMES, ServiceItem
+
+KIND = click.Choice(list(WINDOW_KIND_NAMES))
+JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+
+
+@click.group(cls=ClerkGroup)
+def catalog() -> None:
+    """事项目录。"""
+
+
+def _limit(item: ServiceItem) -> str:
+    if item.promised_limit is None:
+        return "即办"
+    unit = "个工作日" if item.promised_limit.unit == "workday" else "天"
+    return f"{item.promised_limit.count}{unit}"
+
+
+def _echo_items(items: list[ServiceItem], as_json: bool) -> None:
+    if as_json:
+        echo_json([i.model_dump(mode="json") for i in items])
+        return
+    echo_table(
+        ["编码", "名称", "窗口", "承诺时限"],
+        [(i.code, i.name, WINDOW_KIND_NAMES.get(i.category, i.category), _limit(i)) for i in items],
+    )
+
+
+@catalog.command("list")
+@click.option("--kind", type=KIND, help="只列出该类窗口可办的事项")
+@JSON
+@pass_services
+def list_(services: Services, kind: str | None, as_json: bool) -> None:
+    """列出事项。"""
+    _echo_items(services.store.items(kind), as_json)
+
+
+@catalog.command()
+@click.argument("text")
+@click.option("--kind", type=KIND, help="只查该类窗口可办的事项")
+@JSON
+@pass_services
+def search(services: Services, text: str, kind: str | None, as_json: bool) -> None:
+    """按拼音首字母（ylbx）、全拼、中文或编码查找事项。"""
+    _echo_items(services.store.search_items(text, kind), as_json)
+
+
+@catalog.command()
+@click.argument("code")
+@JSON
+@pass_services
+def show(services: Services, code: str, as_json: bool) -> None:
+    """显示一个事项的全部要素。"""
+    item = services.store.item(code)
+    if item is None:
+        fail(f"事项 {code} 不存在")
+    if as_json:
+        echo_json(item.model_dump(mode="json"))
+        return
+    kinds = "、".join(WINDOW_KIND_NAMES.get(k, k) for k in item.window_kinds)
+    legal = f"{item.legal_limit.count}个工作日" if item.legal_limit else "—"
+    for label, value in [
+        ("事项", f"{item.name}（{item.code} 第{item.version}版）"),
+        ("类型", CASE_TYPE_NAMES[item.case_type]),
+        ("受理窗口", kinds),
+        ("法定时限", legal),
+        ("承诺时限", _limit(item)),
+        ("收费", item.fee or "不收费"),
+        ("受理条件", item.conditions),
+        ("设定依据", item.basis),
+        ("咨询电话", item.phone),
+    ]:
+        click.echo(f"{label}：{value}")
+    click.echo("申请材料：")
+    missing_name = MATERIAL_STATUS_NAMES["missing_allowed"]
+    echo_table(
+        ["编码", "名称", "必需", "原件", "复印件", "可容缺"],
+        [
+            (
+                m.code,
+                m.name,
+                "是" if m.required else "否",
+                m.original,
+                m.copies,
+                missing_name if m.code in item.allow_missing else "",
+            )
+            for m in item.materials
+        ],
+    )
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--demo", is_flag=True, help="导入内置的演示目录")
+@pass_services
+def import_(services: Services, file: str | None, demo: bool) -> None:
+    """从文件（平台 /catalog 的JSON）导入事项目录。"""
+    if bool(file) == demo:
+        fail("请给出目录文件，或使用 --demo（二者选一）")
+    source = catalog_files.demo_catalog() if demo else catalog_files.load_file(file or "")
+    count = services.store.import_catalog(source, by=actor())
+    click.echo(f"已导入 {count} 个事项（目录版本 {source.version}）")
+
+
+COMMANDS = [catalog]

@@ -1,0 +1,59 @@
+"""`clerk db`: integrity check, online backup, audit-chain verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from clerk.cli.base import ClerkGroup, actor, fail, pass_services
+from clerk.services import Services
+
+
+@click.group(cls=ClerkGroup)
+def db() -> None:
+    """数据库维护。"""
+
+
+@db.command()
+@pass_services
+def check(services: Services) -> None:
+    """检查数据库完整性、外键和文件权限。"""
+    problems = services.store.integrity_problems()
+    for problem in problems:
+        click.echo(f"问题：{problem}", err=True)
+    if problems:
+        fail(f"数据库检查发现 {len(problems)} 个问题")
+    counts = services.store.outbox_counts()
+    click.echo(f"数据库正常：{services.store.path}")
+    click.echo(
+        f"待上报操作 {counts['pending'] + counts['in_flight']} 条，"
+        f"已确认 {counts['acked']} 条，隔离 {counts['quarantined']} 条"
+    )
+
+
+@db.command()
+@click.argument("dest", type=click.Path(dir_okay=False))
+@pass_services
+def backup(services: Services, dest: str) -> None:
+    """在线备份到 DEST（使用中也能得到一致的副本）。"""
+    target = Path(dest)
+    services.store.backup(target)
+    services.store.audit(actor(), "db.backup", str(target))
+    click.echo(f"已备份到 {target}（{target.stat().st_size} 字节）")
+
+
+@db.command()
+@pass_services
+def verify(services: Services) -> None:
+    """校验审计日志的哈希链；被篡改时指出第一条异常记录。"""
+    result = services.store.verify_audit()
+    if not result.ok:
+        fail(
+            f"审计日志被篡改：第{result.broken_at}条记录，{result.reason}"
+            f"（此前 {result.count} 条完好）"
+        )
+    click.echo(f"审计日志完好：共 {result.count} 条记录，哈希链连续")
+
+
+COMMANDS = [db]

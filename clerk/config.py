@@ -1,0 +1,86 @@
+"""Configuration: `clerk.toml` in the data directory, overridden by `CLERK_SECTION__FIELD`.
+
+The data directory is `--home`, else `CLERK_HOME`, else the platform's user data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILE = "clerk.toml"
+DB_FILE = "clerk.db"
+
+
+class CentreSettings(BaseModel):
+    code: str = Field("", description="便民服务中心编码（9位行政区划+序号）")
+    name: str = ""
+    phone: str = Field("", description="咨询电话，印在回执上")
+
+
+class WindowSettings(BaseModel):
+    no: int = Field(1, ge=1, le=99)
+    kind: str = "general"
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    max_bytes: int = 1_000_000
+    backups: int = 10
+
+
+class Settings(BaseSettings):
+    """Everything configurable; sections match the TOML tables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CLERK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    centre: CentreSettings = CentreSettings()
+    window: WindowSettings = WindowSettings()
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init values, so the environment must come first to win.
+        return env_settings, init_settings
+
+    @property
+    def initialised(self) -> bool:
+        return bool(self.centre.code)
+
+
+def resolve_home(option: str | Path | None = None) -> Path:
+    """The data directory: the option, `CLERK_HOME`, or the platform default."""
+    home = option or os.environ.get("CLERK_HOME") or platformdirs.user_data_dir("window-clerk")
+    return Path(home).expanduser().resolve()
+
+
+def load(home: Path) -> Settings:
+    path = home / CONFIG_FILE
+    data: dict[str, Any] = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+    return Settings(**data)
+
+
+def save(home: Path, settings: Settings) -> Path:
+    """Write the TOML file, owner-only like everything in the data directory."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = home / CONFIG_FILE
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        tomli_w.dump(settings.model_dump(mode="json"), handle)
+    return path

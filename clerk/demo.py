@@ -1,0 +1,92 @@
+"""The demo window: a centre, its clerks and a few sample cases, all fictitious.
+
+ID numbers below are made up but carry valid check digits, as a real card's would.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from offline.catalog import demo_catalog
+from offline.clock import now
+from offline.intake import Intake
+from offline.models import CaseMaterial, Clerk, Person, Refusal
+from offline.store import Store
+
+CENTRE = {"code": "330212105", "name": "示范镇便民服务中心", "phone": "0574-88120000"}
+WINDOW = {"no": 3, "kind": "general"}
+CLERKS = [
+    ("admin", "王管理", "admin", "000000"),
+    ("c0107", "李娜", "clerk", "1234"),
+    ("c0108", "陈伟", "clerk", "5678"),
+]
+PENSION = "330212105-GG-0012"
+
+
+def _person(name: str, id_number: str, phone: str) -> Person:
+    return Person(
+        name=name,
+        id_type="resident_id",
+        id_number=id_number,
+        phone=phone,
+        address="浙江省宁波市示范镇和平村",
+    )
+
+
+def _received(code: str) -> CaseMaterial:
+    return CaseMaterial(code=code, name="", status="received", original_checked=True, copies=1)
+
+
+SAMPLES = [
+    (
+        "demo:1",
+        Intake(
+            item_code=PENSION,
+            ticket="C001",
+            applicant=_person("张三", "330212198001011238", "13800001234"),
+            form={"contribution_grade": "500元", "bank_account": "6228480012345678901"},
+            materials=[_received("M01"), _received("M02")],
+        ),
+        None,
+    ),
+    (
+        "demo:2",
+        Intake(
+            item_code=PENSION,
+            ticket="C002",
+            applicant=_person("赵秀英", "330212196503152023", "13900005678"),
+            form={"contribution_grade": "300元", "bank_account": "6228480098765432109"},
+            materials=[
+                _received("M01"),
+                CaseMaterial(code="M02", name="", status="missing_allowed"),
+            ],
+        ),
+        None,
+    ),
+    (
+        "demo:3",
+        Intake(
+            item_code="330212105-XK-0041",
+            ticket="C003",
+            applicant=_person("钱国强", "330212199207084517", "13700009999"),
+            form={},
+            materials=[_received("M01")],
+        ),
+        Refusal(reason="经营场所位于规划禁止经营区域", refer_to="区市场监督管理局登记窗口"),
+    ),
+]
+
+
+def prepare(store: Store, by: str) -> None:
+    """Fill an empty demo store; running it again changes nothing."""
+    if not store.clerks():
+        for clerk_id, name, role, pin in CLERKS:
+            store.add_clerk(Clerk(clerk_id=clerk_id, name=name, role=role), pin, by=by)
+        store.import_catalog(demo_catalog(), by=by)
+    earlier = now() - timedelta(hours=2)
+    for n, (ref, entry, refusal) in enumerate(SAMPLES):
+        at = earlier + timedelta(minutes=20 * n)
+        if refusal:
+            store.refuse(entry, refusal, clerk_id="c0107", at=at, source_ref=ref)
+        else:
+            store.accept(entry, clerk_id="c0107", at=at, source_ref=ref)

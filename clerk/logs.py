@@ -1,0 +1,55 @@
+"""Rotating log files under the data directory: one line per event, nothing secret.
+
+Every record passes through `scrub`, so an ID number or mobile number that slips into a
+message or a traceback is masked; bearer tokens and PINs are cut out the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+from pathlib import Path
+
+from offline.privacy import scrub
+
+_SECRET_FIELDS = re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+|pin[\"'=:\s]+)[^\s\"',;]+")
+
+
+def redact(text: str) -> str:
+    """Mask identifiers and cut tokens and PINs out of a line of log text."""
+    return _SECRET_FIELDS.sub(r"\1***", scrub(text))
+
+
+class OneLineRedacting(logging.Formatter):
+    """Formats a record, traceback included, as one redacted line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return redact(text).replace("\r", "").replace("\n", " ⏎ ")
+
+
+def log_path(home: Path) -> Path:
+    return home / "logs" / "clerk.log"
+
+
+def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: int = 10) -> Path:
+    """Send the root logger to `home/logs/clerk.log` (0600, rotated); returns the path."""
+    path = log_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "clerk_home", None):
+            root.removeHandler(handler)
+            handler.close()
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+    )
+    handler.clerk_home = str(home)  # type: ignore[attr-defined]
+    handler.setFormatter(OneLineRedacting("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    return path

@@ -1,0 +1,1 @@
+"""Peripheral drivers and their simulators; no Textual, no SQLite."""

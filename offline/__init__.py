@@ -1,0 +1,1 @@
+"""The only code that touches SQLite and the platform: models, store, outbox, sync."""

@@ -1,0 +1,110 @@
+"""Cases in SQLite: one row per case, its accepted payload as JSON beside indexed columns.
+
+Search is by index only (local number, official number, ID numbers, name prefix, status and
+acceptance date), so that it stays fast with a million cases on the window PC.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from offline.models import Case, CasePayload, CaseQuery, Refusal
+
+_NAME_END = "\U0010ffff"  # upper bound of a name-prefix range
+
+
+def to_row(case: Case) -> dict[str, Any]:
+    p = case.payload
+    return {
+        "case_id": case.case_id,
+        "local_no": p.local_no,
+        "official_no": case.official_no,
+        "centre_code": p.centre_code,
+        "window_no": p.window_no,
+        "item_code": p.item.code,
+        "item_version": p.item.version,
+        "item_name": p.item.name,
+        "case_type": p.case_type,
+        "status": case.status,
+        "applicant_name": p.applicant.name,
+        "applicant_id_type": p.applicant.id_type,
+        "applicant_id_number": p.applicant.id_number,
+        "agent_id_number": p.agent.id_number if p.agent else None,
+        "accepted_at": p.accepted_at.isoformat(),
+        "promised_by": p.promised_by.isoformat() if p.promised_by else None,
+        "deadline_verified": int(case.deadline_verified),
+        "clerk_id": p.clerk_id,
+        "ticket": p.ticket,
+        "payload": p.model_dump_json(),
+        "refusal": case.refusal.model_dump_json() if case.refusal else None,
+        "server_version": case.server_version,
+        "flagged": case.flagged,
+        "source_ref": case.source_ref,
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+def from_row(row: dict[str, Any]) -> Case:
+    return Case(
+        case_id=row["case_id"],
+        status=row["status"],
+        payload=CasePayload.model_validate_json(row["payload"]),
+        refusal=Refusal.model_validate_json(row["refusal"]) if row["refusal"] else None,
+        official_no=row["official_no"],
+        server_version=row["server_version"],
+        deadline_verified=bool(row["deadline_verified"]),
+        flagged=row["flagged"],
+        source_ref=row["source_ref"],
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+    )
+
+
+def insert(db: Database, case: Case) -> None:
+    db["cases"].insert(to_row(case))
+
+
+def get(db: Database, key: str) -> Case | None:
+    """A case by its case_id, local number or official number."""
+    rows = db.execute(
+        "SELECT * FROM cases WHERE case_id = ? UNION ALL SELECT * FROM cases WHERE local_no = ?"
+        " UNION ALL SELECT * FROM cases WHERE official_no = ? LIMIT 1",
+        [key, key, key],
+    )
+    columns = [c[0] for c in rows.description]
+    row = rows.fetchone()
+    return from_row(dict(zip(columns, row, strict=True))) if row else None
+
+
+def search(db: Database, query: CaseQuery) -> list[Case]:
+    """Cases matching every filter of `query`, newest first."""
+    where, args = [], []
+    if query.text and query.text.strip():
+        text = query.text.strip().upper()
+        where.append(
+            "(local_no = ? OR official_no = ? OR applicant_id_number = ? OR agent_id_number = ?"
+            " OR (applicant_name >= ? AND applicant_name < ?))"
+        )
+        args += [text, text, text, text, text, text + _NAME_END]
+    if query.status:
+        where.append(f"status IN ({', '.join('?' * len(query.status))})")
+        args += query.status
+    if query.accepted_from:
+        where.append("accepted_at >= ?")
+        args.append(query.accepted_from.isoformat())
+    if query.accepted_to:
+        where.append("accepted_at < ?")
+        args.append((query.accepted_to + timedelta(days=1)).isoformat())
+    sql = "SELECT * FROM cases"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY accepted_at DESC LIMIT ?"
+    return [from_row(row) for row in db.query(sql, [*args, query.limit])]
+
+
+def dump(case: Case) -> dict[str, Any]:
+    """The case as JSON for `clerk case show --json`."""
+    return json.loads(case.model_dump_json())

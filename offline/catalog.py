@@ -1,0 +1,141 @@
+"""The catalog of service items: import, lookup, and search as the clerk types.
+
+Search matches pinyin initials (`ylbx`), full pinyin (`yanglao`), Chinese (`养老`) or the item
+code, in that order of preference; keys are computed once when an item is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+from sqlite_utils import Database
+
+from offline.db import write
+from offline.models import Catalog, ServiceItem
+
+DEMO_CATALOG = "demo_catalog.json"
+
+
+def demo_catalog() -> Catalog:
+    """The realistic demo catalog shipped with the package."""
+    text = resources.files("offline.data").joinpath(DEMO_CATALOG).read_text("utf-8")
+    return Catalog.model_validate_json(text)
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """(initials, full pinyin) of a name, lower case, without separators."""
+    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore"))
+    full = "".join(lazy_pinyin(name, errors="ignore"))
+    return initials.lower(), full.lower()
+
+
+def _row(item: ServiceItem) -> dict[str, Any]:
+    initials, full = pinyin_keys(item.name)
+    return {
+        "code": item.code,
+        "version": item.version,
+        "name": item.name,
+        "category": item.category,
+        "initials": initials,
+        "pinyin": full,
+        "retired": 0,
+        "item": item.model_dump_json(),
+    }
+
+
+def store_items(db: Database, items: list[ServiceItem]) -> int:
+    """Insert or replace items (a code keeps every version it had). Returns the count."""
+    with write(db):
+        db["catalog_items"].upsert_all([_row(item) for item in items], pk=("code", "version"))
+    return len(items)
+
+
+def retire(db: Database, code: str, version: int) -> None:
+    with write(db):
+        db.execute(
+            "UPDATE catalog_items SET retired = 1 WHERE code = ? AND version = ?", [code, version]
+        )
+
+
+def _current_rows(db: Database) -> list[dict[str, Any]]:
+    """The newest non-retired version of every code."""
+    return list(
+        db.query(
+            """
+            SELECT * FROM catalog_items AS c
+            WHERE retired = 0 AND version = (
+                SELECT MAX(version) FROM catalog_items
+                WHERE code = c.code AND retired = 0)
+            ORDER BY category, code
+            """
+        )
+    )
+
+
+def _item(row: dict[str, Any]) -> ServiceItem:
+    return ServiceItem.model_validate_json(row["item"])
+
+
+def items(db: Database, window_kind: str | None = None) -> list[ServiceItem]:
+    found = [_item(row) for row in _current_rows(db)]
+    return [i for i in found if window_kind is None or window_kind in i.window_kinds]
+
+
+def get(db: Database, code: str, version: int | None = None) -> ServiceItem | None:
+    """The given version of an item, or its newest current one."""
+    if version is None:
+        rows = [r for r in _current_rows(db) if r["code"] == code]
+    else:
+        rows = list(db["catalog_items"].rows_where("code = ? AND version = ?", [code, version]))
+    return _item(rows[0]) if rows else None
+
+
+def _rank(row: dict[str, Any], query: str) -> int | None:
+    """Lower is better; None when the row does not match."""
+    code, name = row["code"].lower(), row["name"]
+    initials, full = row["initials"], row["pinyin"]
+    tiers = (
+        query == code,
+        initials.startswith(query),
+        name.startswith(query) or full.startswith(query),
+        query in initials,
+        query in name or query in full,
+        query in code,
+    )
+    return next((rank for rank, hit in enumerate(tiers) if hit), None)
+
+
+def search(
+    db: Database, text: str, window_kind: str | None = None, limit: int = 20
+) -> list[ServiceItem]:
+    """Items matching `text` by initials, pinyin, Chinese or code, best matches first."""
+    query = "".join(text.split()).lower()
+    if not query:
+        return items(db, window_kind)[:limit]
+    ranked = []
+    for row in _current_rows(db):
+        rank = _rank(row, query)
+        if rank is not None:
+            ranked.append((rank, len(row["name"]), row["code"], row))
+    ranked.sort(key=lambda entry: entry[:3])
+    found = [_item(entry[3]) for entry in ranked]
+    return [i for i in found if window_kind is None or window_kind in i.window_kinds][:limit]
+
+
+class CatalogFileError(ValueError):
+    """A catalog file that is not JSON; `str()` is the admin's message."""
+
+
+def load_file(path: str) -> Catalog:
+    """Read a catalog file: the platform's `GET /catalog` JSON, or a bare list of items."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CatalogFileError(f"目录文件不是有效的UTF-8 JSON：{error}") from None
+    if isinstance(data, list):
+        data = {"version": "imported", "items": data}
+    return Catalog.model_validate(data)

@@ -1,0 +1,188 @@
+"""Clerks and their PINs: a slow salted scrypt hash, lockout after repeated wrong PINs.
+
+The PIN itself is never stored, logged or returned; the hash never leaves this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from offline import audit
+from offline.clock import now
+from offline.db import write
+from offline.models import Clerk, Role
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=5)
+_N, _R, _P = 2**14, 8, 1  # about 50 ms on a hall PC: cheap for a clerk, dear for a guesser
+
+
+class AuthError(Exception):
+    """A refused login or clerk change; `str()` is the message for the clerk or admin."""
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P)
+    return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(key)])
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    _, n, r, p, salt, key = stored.split("$")
+    candidate = hashlib.scrypt(
+        pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(candidate, base64.b64decode(key))
+
+
+def check_pin_rules(pin: str) -> None:
+    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+        raise AuthError("PIN须为4至12位数字")
+
+
+def _clerk(row: dict[str, Any]) -> Clerk:
+    locked = row["locked_until"]
+    return Clerk(
+        clerk_id=row["clerk_id"],
+        name=row["name"],
+        role=row["role"],
+        disabled=bool(row["disabled"]),
+        locked_until=datetime.fromisoformat(locked) if locked else None,
+    )
+
+
+def _row(db: Database, clerk_id: str) -> dict[str, Any] | None:
+    rows = list(db["clerks"].rows_where("clerk_id = ?", [clerk_id]))
+    return rows[0] if rows else None
+
+
+def get(db: Database, clerk_id: str) -> Clerk | None:
+    row = _row(db, clerk_id)
+    return _clerk(row) if row else None
+
+
+def list_all(db: Database) -> list[Clerk]:
+    return [_clerk(row) for row in db["clerks"].rows_where(order_by="clerk_id")]
+
+
+def add(db: Database, clerk: Clerk, pin: str, *, by: str, window_no: int | None) -> Clerk:
+    check_pin_rules(pin)
+    pin_hash = hash_pin(pin)
+    with write(db):
+        if _row(db, clerk.clerk_id):
+            raise AuthError(f"工号 {clerk.clerk_id} 已存在")
+        db["clerks"].insert(
+            {
+                "clerk_id": clerk.clerk_id,
+                "name": clerk.name,
+                "role": clerk.role,
+                "pin_hash": pin_hash,
+                "created_at": now().isoformat(),
+            }
+        )
+        audit.append(
+            db,
+            clerk_id=by,
+            window_no=window_no,
+            action="clerk.add",
+            target=clerk.clerk_id,
+            detail={"role": clerk.role},
+        )
+    return clerk
+
+
+def _update(
+    db: Database,
+    clerk_id: str,
+    changes: dict[str, Any],
+    *,
+    by: str,
+    window_no: int | None,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    with write(db):
+        if not _row(db, clerk_id):
+            raise AuthError(f"工号 {clerk_id} 不存在")
+        db["clerks"].update(clerk_id, changes)
+        audit.append(
+            db, clerk_id=by, window_no=window_no, action=action, target=clerk_id, detail=detail
+        )
+
+
+def set_pin(db: Database, clerk_id: str, pin: str, *, by: str, window_no: int | None) -> None:
+    """A new PIN also lifts a lockout."""
+    check_pin_rules(pin)
+    changes = {"pin_hash": hash_pin(pin), "failed_attempts": 0, "locked_until": None}
+    _update(db, clerk_id, changes, by=by, window_no=window_no, action="clerk.passwd")
+
+
+def set_disabled(
+    db: Database, clerk_id: str, disabled: bool, *, by: str, window_no: int | None
+) -> None:
+    action = "clerk.disable" if disabled else "clerk.enable"
+    _update(db, clerk_id, {"disabled": int(disabled)}, by=by, window_no=window_no, action=action)
+
+
+def set_role(db: Database, clerk_id: str, role: Role, *, by: str, window_no: int | None) -> None:
+    _update(
+        db,
+        clerk_id,
+        {"role": role},
+        by=by,
+        window_no=window_no,
+        action="clerk.role",
+        detail={"role": role},
+    )
+
+
+def authenticate(db: Database, clerk_id: str, pin: str, *, window_no: int | None) -> Clerk:
+    """Check a login; raises `AuthError` with the reason. Every attempt is audited."""
+    with write(db):
+        clerk, refusal = _attempt(db, clerk_id, pin, now())
+        action = "login" if clerk else "login.failed"
+        audit.append(
+            db,
+            clerk_id=clerk_id,
+            window_no=window_no,
+            action=action,
+            detail={"reason": refusal} if refusal else None,
+        )
+    if clerk is None:
+        raise AuthError(refusal)
+    return clerk
+
+
+def _attempt(db: Database, clerk_id: str, pin: str, at: datetime) -> tuple[Clerk | None, str]:
+    """One login attempt inside the caller's transaction: the clerk, or why not."""
+    row = _row(db, clerk_id)
+    if row is None:
+        return None, "工号或PIN不正确"
+    if row["disabled"]:
+        return None, "该工号已停用，请联系管理员"
+    locked = row["locked_until"]
+    if locked and datetime.fromisoformat(locked) > at:
+        until = datetime.fromisoformat(locked)
+        return None, f"PIN错误次数过多，账号已锁定，请于 {until:%H:%M} 后再试"
+    if pin_matches(pin, row["pin_hash"]):
+        db["clerks"].update(clerk_id, {"failed_attempts": 0, "locked_until": None})
+        return _clerk({**row, "locked_until": None}), ""
+    failures = row["failed_attempts"] + 1
+    if failures >= MAX_FAILURES:
+        db["clerks"].update(
+            clerk_id, {"failed_attempts": 0, "locked_until": (at + LOCKOUT).isoformat()}
+        )
+        return None, f"PIN连续错误{MAX_FAILURES}次，账号锁定{LOCKOUT.seconds // 60}分钟"
+    db["clerks"].update(clerk_id, {"failed_attempts": failures})
+    return None, f"工号或PIN不正确（还可尝试{MAX_FAILURES - failures}次）"

@@ -1,0 +1,95 @@
+"""What the clerk filled in at the window, and the rules that turn it into a decision.
+
+受理 needs every required material; 容缺受理 is allowed only for the materials the item lists in
+`allow_missing`; anything else missing means 一次性告知 or 不予受理. The form is checked against
+the item's JSON Schema, with messages that name the field in Chinese.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import jsonschema
+from pydantic import Field
+
+from offline.models import CaseMaterial, CaseStatus, Person, Record, ServiceItem
+
+
+class IntakeError(ValueError):
+    """The intake cannot be decided as asked; `str()` tells the clerk why."""
+
+
+class Intake(Record):
+    """One application as entered at the window, before it gets a case number."""
+
+    item_code: str
+    item_version: int | None = None
+    applicant: Person
+    agent: Person | None = None
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials: list[CaseMaterial] = Field(default_factory=list)
+    ticket: str | None = None
+
+
+_MESSAGES = {
+    "required": "为必填项",
+    "pattern": "格式不正确",
+    "enum": "不在可选范围内",
+    "type": "类型不正确",
+    "minLength": "过短",
+    "maxLength": "过长",
+    "minimum": "小于允许的最小值",
+    "maximum": "大于允许的最大值",
+    "format": "格式不正确",
+}
+
+
+def _field_title(item: ServiceItem, error: jsonschema.ValidationError) -> str:
+    if error.validator == "required":
+        field = error.message.split("'")[1]
+    else:
+        field = str(error.path[0]) if error.path else ""
+    spec = item.form.get("properties", {}).get(field, {})
+    return spec.get("title", field) or "表单"
+
+
+def check_form(item: ServiceItem, form: dict[str, Any]) -> None:
+    """Raise `IntakeError` naming the first field that breaks the item's form schema."""
+    validator = jsonschema.Draft202012Validator(item.form)
+    errors = sorted(validator.iter_errors(form), key=lambda e: list(e.path))
+    if errors:
+        error = errors[0]
+        reason = _MESSAGES.get(str(error.validator), "填写有误")
+        raise IntakeError(f"表单“{_field_title(item, error)}”{reason}")
+
+
+def check_materials(item: ServiceItem, materials: list[CaseMaterial]) -> list[CaseMaterial]:
+    """The materials, named as in the catalog and in the catalog's order; refuses unknown ones."""
+    given = {m.code: m for m in materials}
+    unknown = set(given) - {spec.code for spec in item.materials}
+    if unknown:
+        raise IntakeError(f"材料编码不属于该事项：{'、'.join(sorted(unknown))}")
+    for code, material in given.items():
+        if material.status == "missing_allowed" and code not in item.allow_missing:
+            raise IntakeError(f"“{item.material(code).name}”不允许容缺")
+    return [
+        given[s.code].model_copy(update={"name": s.name}) for s in item.materials if s.code in given
+    ]
+
+
+def decide(
+    item: ServiceItem, materials: list[CaseMaterial]
+) -> Literal["accepted", "accepted_missing"]:
+    """受理 when every required material is in, 容缺受理 when only allowed ones are missing."""
+    given = {m.code: m for m in materials}
+    absent = [s.name for s in item.materials if s.required and s.code not in given]
+    if absent:
+        raise IntakeError(f"缺少必需材料：{'、'.join(absent)}，请出具一次性告知书或不予受理")
+    missing = any(m.status == "missing_allowed" for m in materials)
+    return "accepted_missing" if missing else "accepted"
+
+
+def accepted_status(item: ServiceItem, intake: Intake) -> CaseStatus:
+    """Validate an intake (materials already checked) and return the status it gets."""
+    check_form(item, intake.form)
+    return decide(item, intake.materials)

@@ -1,0 +1,131 @@
+"""Schema migrations, append-only: never edit one that has shipped, add the next instead.
+
+`open_db` applies the pending ones at start-up, each in a transaction with its record.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("clerk")
+
+
+@migrations()
+def m001_foundation(db: Database) -> None:
+    """Cases, the outbox, case numbers, catalog, calendar, clerks and the audit log."""
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE cases (
+            case_id TEXT PRIMARY KEY,
+            local_no TEXT NOT NULL UNIQUE,
+            official_no TEXT,
+            centre_code TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            item_code TEXT NOT NULL,
+            item_version INTEGER NOT NULL,
+            item_name TEXT NOT NULL,
+            case_type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            applicant_name TEXT NOT NULL,
+            applicant_id_type TEXT NOT NULL,
+            applicant_id_number TEXT NOT NULL,
+            agent_id_number TEXT,
+            accepted_at TEXT NOT NULL,
+            promised_by TEXT,
+            deadline_verified INTEGER NOT NULL DEFAULT 1,
+            clerk_id TEXT NOT NULL,
+            ticket TEXT,
+            payload TEXT NOT NULL,
+            refusal TEXT,
+            server_version INTEGER,
+            flagged TEXT,
+            source_ref TEXT UNIQUE,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX cases_official_no ON cases (official_no) WHERE official_no IS NOT NULL;
+        CREATE INDEX cases_applicant_id ON cases (applicant_id_number);
+        CREATE INDEX cases_agent_id ON cases (agent_id_number) WHERE agent_id_number IS NOT NULL;
+        CREATE INDEX cases_applicant_name ON cases (applicant_name);
+        CREATE INDEX cases_accepted_at ON cases (accepted_at);
+        CREATE INDEX cases_status_accepted ON cases (status, accepted_at);
+
+        CREATE TABLE operations (
+            op_id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (case_id),
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            at TEXT NOT NULL,
+            clerk_id TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            server_version INTEGER,
+            acked_at TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (case_id, seq)
+        );
+        CREATE INDEX operations_unacked ON operations (state, created_at)
+            WHERE state != 'acked';
+
+        -- Case numbers are reserved here in their own committed transaction, so a number
+        -- once shown is never issued again, even if the case that took it never committed.
+        CREATE TABLE local_no_seq (
+            centre_code TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            day TEXT NOT NULL,
+            last INTEGER NOT NULL,
+            PRIMARY KEY (centre_code, window_no, day)
+        );
+
+        CREATE TABLE catalog_items (
+            code TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            category TEXT NOT NULL,
+            initials TEXT NOT NULL,
+            pinyin TEXT NOT NULL,
+            retired INTEGER NOT NULL DEFAULT 0,
+            item TEXT NOT NULL,
+            PRIMARY KEY (code, version)
+        );
+
+        CREATE TABLE calendar_years (
+            year INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            days TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE clerks (
+            clerk_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'admin')),
+            pin_hash TEXT NOT NULL,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            clerk_id TEXT NOT NULL,
+            window_no INTEGER,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        );
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        """
+    )

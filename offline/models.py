@@ -1,0 +1,388 @@
+"""The vocabulary every layer speaks: pydantic v2 records, shaped as in `platform-api.md`.
+
+The store converts rows to these models at its boundary; the TUI, the CLI, the devices'
+document builders and the sync engine all see these and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from offline.identity import check_id, check_phone
+
+# --- Closed vocabularies (wire values; Chinese labels for the clerk) -------------------------
+
+WindowKind = str  # social_security, civil_affairs, general + X kinds; open for the platform
+WINDOW_KIND_NAMES = {
+    "social_security": "社会保障",
+    "civil_affairs": "民生事务",
+    "general": "综合服务",
+    "business": "商事登记",
+    "construction_land": "城建国土",
+    "agriculture": "农林渔牧",
+}
+
+CaseType = Literal["instant", "promised"]
+CASE_TYPE_NAMES = {"instant": "即办件", "promised": "承诺件"}
+
+IdType = Literal["resident_id", "hmt_permit", "foreign_permanent", "passport", "uscc"]
+MaterialStatus = Literal["received", "electronic", "missing_allowed", "waived"]
+MATERIAL_STATUS_NAMES = {
+    "received": "已收取",
+    "electronic": "电子证照",
+    "missing_allowed": "容缺",
+    "waived": "免提交",
+}
+
+CaseStatus = Literal[
+    # decided at the window
+    "accepted",
+    "accepted_missing",
+    "refused",
+    "withdrawn",
+    # decided by the back office, arriving through /changes
+    "in_review",
+    "correction_requested",
+    "suspended",
+    "approved",
+    "denied",
+    "ready_for_pickup",
+    "delivered",
+    "closed",
+]
+CASE_STATUS_NAMES = {
+    "accepted": "已受理",
+    "accepted_missing": "容缺受理",
+    "refused": "不予受理",
+    "withdrawn": "已撤回",
+    "in_review": "审查中",
+    "correction_requested": "补正告知",
+    "suspended": "特别程序",
+    "approved": "办结",
+    "denied": "不予许可",
+    "ready_for_pickup": "待出件",
+    "delivered": "已出件",
+    "closed": "已归档",
+}
+
+OpType = Literal[
+    "case.accept",
+    "case.reject",
+    "case.correction_notice",
+    "case.correction_received",
+    "case.deliver",
+    "case.withdraw",
+    "case.note",
+    "evaluation.create",
+]
+OpState = Literal["pending", "in_flight", "acked", "quarantined"]
+
+EvaluationLevel = Literal[
+    "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
+]
+EVALUATION_LEVEL_NAMES = {
+    "very_satisfied": "非常满意",
+    "satisfied": "满意",
+    "basically_satisfied": "基本满意",
+    "dissatisfied": "不满意",
+    "very_dissatisfied": "非常不满意",
+}
+Role = Literal["clerk", "admin"]
+ROLE_NAMES = {"clerk": "窗口人员", "admin": "管理员"}
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Record(BaseModel):
+    """Base of every record: unknown fields are refused, so typos surface at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- Catalog ---------------------------------------------------------------------------------
+
+
+class TimeLimit(Record):
+    unit: Literal["workday", "day"]
+    count: int = Field(ge=0, le=3650)
+
+
+class MaterialSpec(Record):
+    """One material an item asks for (申请材料)."""
+
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=200)
+    required: bool = True
+    original: int = Field(0, ge=0, description="原件份数 (shown and checked, not kept)")
+    copies: int = Field(0, ge=0, description="复印件份数")
+    note: str = ""
+
+
+class ServiceItem(Record):
+    """A service item (事项) of the catalog, exactly as `GET /catalog` sends it."""
+
+    code: str = Field(min_length=1, max_length=50)
+    version: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    category: WindowKind
+    window_kinds: list[WindowKind] = Field(min_length=1)
+    case_type: CaseType
+    legal_limit: TimeLimit | None = None
+    promised_limit: TimeLimit | None = None
+    fee: str | None = None
+    allow_missing: list[str] = []
+    form: dict[str, Any] = {"type": "object", "properties": {}}
+    materials: list[MaterialSpec] = []
+    conditions: str = ""
+    basis: str = ""
+    phone: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        codes = [m.code for m in self.materials]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"{self.code}: duplicate material codes")
+        unknown = set(self.allow_missing) - set(codes)
+        if unknown:
+            raise ValueError(f"{self.code}: allow_missing names unknown materials {unknown}")
+        if self.case_type == "promised" and self.promised_limit is None:
+            raise ValueError(f"{self.code}: a promised item needs a promised_limit")
+        legal, promised = self.legal_limit, self.promised_limit
+        if legal and promised and legal.unit == promised.unit and promised.count > legal.count:
+            raise ValueError(f"{self.code}: promised limit exceeds the legal limit")
+        if self.form.get("type") != "object":
+            raise ValueError(f"{self.code}: the form schema must describe an object")
+        return self
+
+    def material(self, code: str) -> MaterialSpec:
+        return next(m for m in self.materials if m.code == code)
+
+
+class Catalog(Record):
+    version: str
+    items: list[ServiceItem]
+
+
+class CalendarDay(Record):
+    date: date
+    workday: bool
+    name: str = ""
+
+
+class CalendarYear(Record):
+    """A year of the working-day calendar: only the exceptions to Monday-Friday."""
+
+    year: int
+    version: str
+    days: list[CalendarDay]
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+
+class Person(Record):
+    """An applicant or agent. `id_number` is checked against its type's rule."""
+
+    kind: Literal["person", "org"] = "person"
+    name: str = Field(min_length=1, max_length=100)
+    id_type: IdType
+    id_number: str
+    phone: str | None = None
+    address: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _check_identity(self) -> Self:
+        if (self.kind == "org") != (self.id_type == "uscc"):
+            raise ValueError("单位申请人须使用统一社会信用代码，个人不能使用")
+        self.id_number = check_id(self.id_type, self.id_number)
+        if self.phone:
+            self.phone = check_phone(self.phone)
+        return self
+
+
+class ItemRef(Record):
+    code: str
+    version: int
+    name: str
+
+
+class CaseMaterial(Record):
+    """A material as received at the window."""
+
+    code: str
+    name: str
+    status: MaterialStatus
+    original_checked: bool = False
+    copies: int = Field(0, ge=0)
+    attachments: list[str] = []
+
+    @field_validator("attachments")
+    @classmethod
+    def _sha256(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _SHA256.match(value):
+                raise ValueError(f"not a lowercase sha256: {value!r}")
+        return values
+
+
+class DeadlineRule(Record):
+    unit: Literal["workday", "day"]
+    count: int
+    calendar_version: str
+
+
+class CasePayload(Record):
+    """The case as the platform receives it in `case.accept` / `case.reject`."""
+
+    local_no: str
+    centre_code: str
+    item: ItemRef
+    case_type: CaseType
+    applicant: Person
+    agent: Person | None = None
+    form: dict[str, Any] = {}
+    materials: list[CaseMaterial] = []
+    accepted_at: datetime
+    promised_by: date | None = None
+    deadline_rule: DeadlineRule | None = None
+    ticket: str | None = None
+    clerk_id: str
+    window_no: int
+
+    @field_validator("accepted_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("accepted_at needs a UTC offset")
+        return value
+
+
+class Refusal(Record):
+    """Why a case was not accepted (不予受理) and where the citizen should go instead."""
+
+    reason: str = Field(min_length=1)
+    refer_to: str | None = None
+
+
+class Case(Record):
+    """A case (办件) as the window holds it: the accepted payload plus local state."""
+
+    case_id: str
+    status: CaseStatus
+    payload: CasePayload
+    refusal: Refusal | None = None
+    official_no: str | None = None
+    server_version: int | None = None
+    deadline_verified: bool = True
+    flagged: str | None = None
+    source_ref: str | None = None
+    updated_at: datetime
+
+    @property
+    def local_no(self) -> str:
+        return self.payload.local_no
+
+    @property
+    def status_name(self) -> str:
+        return CASE_STATUS_NAMES[self.status]
+
+    @property
+    def missing(self) -> list[CaseMaterial]:
+        return [m for m in self.payload.materials if m.status == "missing_allowed"]
+
+
+class Operation(Record):
+    """One change to one case, in the outbox until the platform acknowledges it."""
+
+    op_id: str
+    case_id: str
+    seq: int = Field(ge=1)
+    type: OpType
+    at: datetime
+    clerk_id: str
+    window_no: int
+    payload: dict[str, Any]
+    state: OpState = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The operation as `POST /ops` carries it."""
+        return self.model_dump(
+            mode="json",
+            include={"op_id", "case_id", "seq", "type", "at", "clerk_id", "window_no", "payload"},
+        )
+
+
+class CaseQuery(Record):
+    """Filters of a case search; every field narrows the result."""
+
+    text: str | None = None  # local number, official number, ID number or name prefix
+    status: list[CaseStatus] = []
+    accepted_from: date | None = None
+    accepted_to: date | None = None
+    limit: int = Field(50, ge=1, le=1000)
+
+
+# --- Hall, people, evaluations, audit --------------------------------------------------------
+
+
+class Window(Record):
+    no: int = Field(ge=1, le=99)
+    kinds: list[WindowKind]
+    name: str = ""
+
+
+class Ticket(Record):
+    """A queue number (排队号) such as C001; the state machine lives in the hall queue."""
+
+    number: str
+    kind: WindowKind
+    state: Literal[
+        "issued", "called", "serving", "finished", "no_show", "parked", "transferred", "cancelled"
+    ] = "issued"
+    green_channel: bool = False
+    issued_at: datetime
+    window_no: int | None = None
+
+
+class Clerk(Record):
+    """A member of staff. The PIN hash never leaves the store."""
+
+    clerk_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")
+    name: str = Field(min_length=1, max_length=50)
+    role: Role = "clerk"
+    disabled: bool = False
+    locked_until: datetime | None = None
+
+
+class Evaluation(Record):
+    """好差评: one per case at the window; levels travel as names, never numbers."""
+
+    evaluation_id: str
+    case_id: str
+    level: EvaluationLevel | None  # None: the citizen left without rating (未评价)
+    channel: Literal["window_device", "window_keypad", "qr"]
+    attempt: Literal[1, 2] = 1
+    comment: str = ""
+    clerk_id: str
+    window_no: int
+    at: datetime
+
+
+class AuditEvent(Record):
+    """One line of the hash-chained audit log: who, at which window, did what, when."""
+
+    id: int
+    at: datetime
+    clerk_id: str
+    window_no: int | None
+    action: str
+    target: str = ""
+    detail: dict[str, Any] = {}
+    prev_hash: str
+    hash: str

@@ -1,0 +1,330 @@
+"""The window's local store: the one object the app, the CLI and the tests talk to.
+
+Every public method is one unit of work under a lock (the TUI calls it from worker threads)
+and returns pydantic models. A case, its outbox operation and its audit entry are committed
+in one transaction; case numbers are reserved in a transaction of their own just before.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from uuid6 import uuid7
+
+from offline import audit, cases, catalog, clerks, intake, outbox
+from offline.audit import ChainCheck
+from offline.clock import now
+from offline.db import connect, open_db, write
+from offline.intake import Intake, IntakeError
+from offline.models import (
+    AuditEvent,
+    CalendarYear,
+    Case,
+    CasePayload,
+    CaseQuery,
+    CaseStatus,
+    Catalog,
+    Clerk,
+    DeadlineRule,
+    ItemRef,
+    Operation,
+    Refusal,
+    Role,
+    ServiceItem,
+)
+from offline.numbering import issue_local_no
+from offline.workdays import WorkCalendar
+
+
+class Store:
+    """Cases, outbox, catalog, calendar, clerks and audit of one window machine."""
+
+    def __init__(self, path: Path | str, *, centre_code: str, window_no: int) -> None:
+        self.path = Path(path)
+        self.centre_code = centre_code
+        self.window_no = window_no
+        self.db = open_db(self.path)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # --- audit ---------------------------------------------------------------------------
+
+    def audit(
+        self, clerk_id: str, action: str, target: str = "", detail: dict[str, Any] | None = None
+    ) -> AuditEvent:
+        """Record an action that changes nothing else in the store (print, reveal, CLI use)."""
+        with self._lock, write(self.db):
+            return audit.append(
+                self.db,
+                clerk_id=clerk_id,
+                window_no=self.window_no,
+                action=action,
+                target=target,
+                detail=detail,
+            )
+
+    def audit_entries(self, limit: int = 100, clerk_id: str | None = None) -> list[AuditEvent]:
+        with self._lock:
+            return audit.entries(self.db, limit=limit, clerk_id=clerk_id)
+
+    def verify_audit(self) -> ChainCheck:
+        with self._lock:
+            return audit.verify(self.db)
+
+    # --- clerks --------------------------------------------------------------------------
+
+    def add_clerk(self, clerk: Clerk, pin: str, *, by: str) -> Clerk:
+        with self._lock:
+            return clerks.add(self.db, clerk, pin, by=by, window_no=self.window_no)
+
+    def clerks(self) -> list[Clerk]:
+        with self._lock:
+            return clerks.list_all(self.db)
+
+    def clerk(self, clerk_id: str) -> Clerk | None:
+        with self._lock:
+            return clerks.get(self.db, clerk_id)
+
+    def set_pin(self, clerk_id: str, pin: str, *, by: str) -> None:
+        with self._lock:
+            clerks.set_pin(self.db, clerk_id, pin, by=by, window_no=self.window_no)
+
+    def set_disabled(self, clerk_id: str, disabled: bool, *, by: str) -> None:
+        with self._lock:
+            clerks.set_disabled(self.db, clerk_id, disabled, by=by, window_no=self.window_no)
+
+    def set_role(self, clerk_id: str, role: Role, *, by: str) -> None:
+        with self._lock:
+            clerks.set_role(self.db, clerk_id, role, by=by, window_no=self.window_no)
+
+    def authenticate(self, clerk_id: str, pin: str) -> Clerk:
+        """The clerk if the PIN is right; `AuthError` (audited, counted) otherwise."""
+        with self._lock:
+            return clerks.authenticate(self.db, clerk_id, pin, window_no=self.window_no)
+
+    # --- catalog and calendar ------------------------------------------------------------
+
+    def import_catalog(self, source: Catalog, *, by: str) -> int:
+        with self._lock:
+            count = catalog.store_items(self.db, source.items)
+            with write(self.db):
+                audit.append(
+                    self.db,
+                    clerk_id=by,
+                    window_no=self.window_no,
+                    action="catalog.import",
+                    detail={"version": source.version, "items": count},
+                )
+            return count
+
+    def items(self, window_kind: str | None = None) -> list[ServiceItem]:
+        with self._lock:
+            return catalog.items(self.db, window_kind)
+
+    def item(self, code: str, version: int | None = None) -> ServiceItem | None:
+        with self._lock:
+            return catalog.get(self.db, code, version)
+
+    def search_items(
+        self, text: str, window_kind: str | None = None, limit: int = 20
+    ) -> list[ServiceItem]:
+        with self._lock:
+            return catalog.search(self.db, text, window_kind, limit)
+
+    def store_calendar(self, year: CalendarYear) -> None:
+        with self._lock, write(self.db):
+            self.db["calendar_years"].upsert(
+                {
+                    "year": year.year,
+                    "version": year.version,
+                    "days": year.model_dump_json(include={"days"}),
+                    "updated_at": now().isoformat(),
+                },
+                pk="year",
+            )
+
+    def calendar(self) -> WorkCalendar:
+        with self._lock:
+            rows = list(self.db["calendar_years"].rows)
+        years = [
+            CalendarYear.model_validate_json(r["days"]).model_copy(
+                update={"year": r["year"], "version": r["version"]}
+            )
+            for r in rows
+        ]
+        return WorkCalendar(years)
+
+    # --- cases ---------------------------------------------------------------------------
+
+    def accept(
+        self,
+        entry: Intake,
+        *,
+        clerk_id: str,
+        at: datetime | None = None,
+        source_ref: str | None = None,
+    ) -> Case:
+        """受理 or 容缺受理: validate, number, and commit case + operation + audit together."""
+        with self._lock:
+            item = self._item_for(entry)
+            entry = entry.model_copy(
+                update={"materials": intake.check_materials(item, entry.materials)}
+            )
+            status = intake.accepted_status(item, entry)
+            return self._commit_case(entry, item, status, None, clerk_id, at, source_ref)
+
+    def refuse(
+        self,
+        entry: Intake,
+        refusal: Refusal,
+        *,
+        clerk_id: str,
+        at: datetime | None = None,
+        source_ref: str | None = None,
+    ) -> Case:
+        """不予受理: the case is recorded with the reason and where to go instead."""
+        with self._lock:
+            item = self._item_for(entry)
+            materials = intake.check_materials(item, entry.materials)
+            entry = entry.model_copy(update={"materials": materials})
+            return self._commit_case(entry, item, "refused", refusal, clerk_id, at, source_ref)
+
+    def _item_for(self, entry: Intake) -> ServiceItem:
+        item = catalog.get(self.db, entry.item_code, entry.item_version)
+        if item is None:
+            raise IntakeError(f"事项 {entry.item_code} 不存在或已停用，请更新事项目录")
+        return item
+
+    def _commit_case(
+        self,
+        entry: Intake,
+        item: ServiceItem,
+        status: CaseStatus,
+        refusal: Refusal | None,
+        clerk_id: str,
+        at: datetime | None,
+        source_ref: str | None,
+    ) -> Case:
+        if source_ref and (known := self._by_source(source_ref)):
+            return known
+        at = at or now()
+        payload, verified = self._payload(entry, item, status, clerk_id, at)
+        case = Case(
+            case_id=str(uuid7()),
+            status=status,
+            payload=payload,
+            refusal=refusal,
+            deadline_verified=verified,
+            source_ref=source_ref,
+            updated_at=now(),
+        )
+        op_type, op_payload = "case.accept", payload.model_dump(mode="json")
+        if refusal:
+            op_type, op_payload = "case.reject", {**refusal.model_dump(), **op_payload}
+        with write(self.db):
+            cases.insert(self.db, case)
+            outbox.enqueue(
+                self.db,
+                case.case_id,
+                op_type,
+                op_payload,
+                at=at,
+                clerk_id=clerk_id,
+                window_no=self.window_no,
+            )
+            audit.append(
+                self.db,
+                clerk_id=clerk_id,
+                window_no=self.window_no,
+                action=op_type,
+                target=payload.local_no,
+                detail={"item": item.code, "status": status},
+            )
+        return case
+
+    def _payload(
+        self, entry: Intake, item: ServiceItem, status: CaseStatus, clerk_id: str, at: datetime
+    ) -> tuple[CasePayload, bool]:
+        local_no = issue_local_no(self.db, self.centre_code, self.window_no, at.date())
+        promised_by, rule, verified = None, None, True
+        if item.case_type == "promised" and item.promised_limit and status != "refused":
+            deadline = self.calendar().deadline(at.date(), item.promised_limit)
+            promised_by, verified = deadline.due, deadline.verified
+            rule = DeadlineRule(
+                unit=deadline.unit, count=deadline.count, calendar_version=deadline.calendar_version
+            )
+        payload = CasePayload(
+            local_no=local_no,
+            centre_code=self.centre_code,
+            item=ItemRef(code=item.code, version=item.version, name=item.name),
+            case_type=item.case_type,
+            applicant=entry.applicant,
+            agent=entry.agent,
+            form=entry.form,
+            materials=entry.materials,
+            accepted_at=at,
+            promised_by=promised_by,
+            deadline_rule=rule,
+            ticket=entry.ticket,
+            clerk_id=clerk_id,
+            window_no=self.window_no,
+        )
+        return payload, verified
+
+    def _by_source(self, source_ref: str) -> Case | None:
+        rows = list(self.db["cases"].rows_where("source_ref = ?", [source_ref]))
+        return cases.from_row(rows[0]) if rows else None
+
+    def case(self, key: str) -> Case | None:
+        """A case by case_id, local number or official number."""
+        with self._lock:
+            return cases.get(self.db, key)
+
+    def search_cases(self, query: CaseQuery) -> list[Case]:
+        with self._lock:
+            return cases.search(self.db, query)
+
+    def operations(self, case_id: str) -> list[Operation]:
+        with self._lock:
+            return outbox.for_case(self.db, case_id)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._lock:
+            return outbox.counts(self.db)
+
+    # --- maintenance ---------------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """Everything `clerk db check` complains about; empty when all is well."""
+        with self._lock:
+            problems = [
+                row[0] for row in self.db.execute("PRAGMA integrity_check") if row[0] != "ok"
+            ]
+            problems += [
+                f"外键错误：{row[0]} 第{row[1]}行"
+                for row in self.db.execute("PRAGMA foreign_key_check")
+            ]
+        mode = self.path.stat().st_mode & 0o777
+        if mode & 0o077:
+            problems.append(f"数据库文件权限为 {mode:o}，应为 600（仅所有者可读写）")
+        return problems
+
+    def backup(self, dest: Path) -> None:
+        """A consistent copy through SQLite's online backup API, safe while the desk writes."""
+        if dest.exists():
+            raise FileExistsError(f"目标文件已存在：{dest}")
+        target = connect(dest)
+        try:
+            with self._lock:
+                self.db.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            target.close()
+        os.chmod(dest, 0o600)

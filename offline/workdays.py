@@ -1,0 +1,67 @@
+"""Working-day deadlines with the official calendar, make-up workdays (调休) included.
+
+Counting rule (行政许可法 art. 82, and as receipts state it): the day after acceptance is day 1;
+the deadline is the date on which the N-th working day falls. A day is a working day by, in
+order: the platform's calendar for its year when synced; the packaged `chinese_calendar`
+otherwise; Monday to Friday when neither covers the year, and then the deadline is marked
+unverified so the clerk and the receipt say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import chinese_calendar
+
+from offline.models import CalendarYear, TimeLimit
+
+FALLBACK_VERSION = f"chinese-calendar-{chinese_calendar.__version__}"
+UNVERIFIED_VERSION = "weekdays-only"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date
+    unit: str
+    count: int
+    calendar_version: str
+    verified: bool
+
+
+class WorkCalendar:
+    """Decides working days from the synced years, the package, or weekdays."""
+
+    def __init__(self, synced: list[CalendarYear] | None = None) -> None:
+        self._years = {y.year: y for y in synced or []}
+        self._exceptions = {d.date: d.workday for y in self._years.values() for d in y.days}
+
+    def is_workday(self, day: date) -> tuple[bool, str]:
+        """Whether `day` is a working day, and which calendar said so."""
+        synced = self._years.get(day.year)
+        if synced:
+            return self._exceptions.get(day, day.weekday() < 5), synced.version
+        try:
+            return chinese_calendar.is_workday(day), FALLBACK_VERSION
+        except NotImplementedError:  # the package does not know this year yet
+            return day.weekday() < 5, UNVERIFIED_VERSION
+
+    def deadline(self, start: date, limit: TimeLimit) -> Deadline:
+        """The date `limit` after `start` (the acceptance day, which does not count)."""
+        if limit.unit == "day":
+            return Deadline(start + timedelta(days=limit.count), "day", limit.count, "", True)
+        day, counted, versions = start, 0, []
+        while counted < limit.count:
+            day += timedelta(days=1)
+            workday, version = self.is_workday(day)
+            if version not in versions:
+                versions.append(version)
+            counted += workday
+        verified = UNVERIFIED_VERSION not in versions
+        return Deadline(day, "workday", limit.count, "+".join(versions), verified)
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (negative when overdue)."""
+        sign, (low, high) = (1, (start, end)) if end >= start else (-1, (end, start))
+        days = (low + timedelta(days=i) for i in range(1, (high - low).days + 1))
+        return sign * sum(self.is_workday(d)[0] for d in days)

@@ -1,0 +1,44 @@
+"""Shared fixtures: real SQLite files in temporary directories, the demo catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from offline.catalog import demo_catalog
+from offline.intake import Intake
+from offline.models import CaseMaterial, Person
+from offline.store import Store
+
+PENSION = "330212105-GG-0012"  # 城乡居民基本养老保险参保登记: promised, 8 workdays, M02 may be missing
+ZHANG = "330212198001011238"  # valid check digit; county code newer than 1980 (stdnum refuses)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "clerk.db", centre_code="330212105", window_no=3)
+    s.import_catalog(demo_catalog(), by="test")
+    yield s
+    s.close()
+
+
+def received(code: str) -> CaseMaterial:
+    return CaseMaterial(code=code, name="", status="received", original_checked=True, copies=1)
+
+
+def person(name: str = "张三", id_number: str = ZHANG) -> Person:
+    return Person(name=name, id_type="resident_id", id_number=id_number, phone="13800001234")
+
+
+def pension(name: str = "张三", id_number: str = ZHANG, missing: bool = False) -> Intake:
+    second = (CaseMaterial(code="M02", name="", status="missing_allowed") if missing
+              else received("M02"))
+    return Intake(
+        item_code=PENSION,
+        applicant=person(name, id_number),
+        form={"contribution_grade": "500元", "bank_account": "6228480012345678901"},
+        materials=[received("M01"), second],
+        ticket="C001",
+    )

@@ -1,0 +1,1 @@
+"""Textual widgets: show data, send messages up; no I/O."""
