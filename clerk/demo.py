@@ -79,9 +79,11 @@ SAMPLES = [
 
 def prepare(store: Store, by: str) -> None:
     """Fill an empty demo store; running it again changes nothing."""
-    if not store.clerks():
-        for clerk_id, name, role, pin in CLERKS:
+    known = {c.clerk_id for c in store.clerks()}
+    for clerk_id, name, role, pin in CLERKS:
+        if clerk_id not in known:
             store.add_clerk(Clerk(clerk_id=clerk_id, name=name, role=role), pin, by=by)
+    if not store.items():
         store.import_catalog(demo_catalog(), by=by)
     earlier = now() - timedelta(hours=2)
     for n, (ref, entry, refusal) in enumerate(SAMPLES):

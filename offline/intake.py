@@ -44,23 +44,23 @@ _MESSAGES = {
 }
 
 
-def _field_title(item: ServiceItem, error: jsonschema.ValidationError) -> str:
+def _field(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
-        field = error.message.split("'")[1]
-    else:
-        field = str(error.path[0]) if error.path else ""
-    spec = item.form.get("properties", {}).get(field, {})
-    return spec.get("title", field) or "表单"
+        return error.message.split("'")[1]
+    return str(error.path[0]) if error.path else ""
 
 
 def check_form(item: ServiceItem, form: dict[str, Any]) -> None:
-    """Raise `IntakeError` naming the first field that breaks the item's form schema."""
-    validator = jsonschema.Draft202012Validator(item.form)
-    errors = sorted(validator.iter_errors(form), key=lambda e: list(e.path))
+    """Raise `IntakeError` naming the first field, top to bottom, that breaks the schema."""
+    properties = item.form.get("properties", {})
+    order = {name: n for n, name in enumerate(properties)}
+    errors = list(jsonschema.Draft202012Validator(item.form).iter_errors(form))
     if errors:
-        error = errors[0]
+        error = min(errors, key=lambda e: order.get(_field(e), len(order)))
+        field = _field(error)
+        title = properties.get(field, {}).get("title", field) or "表单"
         reason = _MESSAGES.get(str(error.validator), "填写有误")
-        raise IntakeError(f"表单“{_field_title(item, error)}”{reason}")
+        raise IntakeError(f"表单“{title}”{reason}")
 
 
 def check_materials(item: ServiceItem, materials: list[CaseMaterial]) -> list[CaseMaterial]:

@@ -12,7 +12,8 @@ from offline.intake import Intake
 from offline.models import CaseMaterial, Person
 from offline.store import Store
 
-PENSION = "330212105-GG-0012"  # 城乡居民基本养老保险参保登记: promised, 8 workdays, M02 may be missing
+# 城乡居民基本养老保险参保登记: promised in 8 workdays; M02 (户口簿) may be missing
+PENSION = "330212105-GG-0012"
 ZHANG = "330212198001011238"  # valid check digit; county code newer than 1980 (stdnum refuses)
 
 
@@ -33,8 +34,9 @@ def person(name: str = "张三", id_number: str = ZHANG) -> Person:
 
 
 def pension(name: str = "张三", id_number: str = ZHANG, missing: bool = False) -> Intake:
-    second = (CaseMaterial(code="M02", name="", status="missing_allowed") if missing
-              else received("M02"))
+    second = (
+        CaseMaterial(code="M02", name="", status="missing_allowed") if missing else received("M02")
+    )
     return Intake(
         item_code=PENSION,
         applicant=person(name, id_number),

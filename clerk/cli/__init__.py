@@ -9,7 +9,7 @@ from clerk import __version__
 from clerk.cli.base import ClerkGroup
 
 
-@click.group(cls=ClerkGroup)
+@click.group(cls=ClerkGroup, name="clerk")
 @click.option(
     "--home",
     type=click.Path(file_okay=False),

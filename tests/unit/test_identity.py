@@ -102,8 +102,10 @@ def test_check_id_dispatches_and_refuses_unknown_types():
         check_id("driving_licence", "123")
 
 
-@pytest.mark.parametrize("phone", ["13800001234", "+86 138 0000 1234", "0574-88120000",
-                                   "057488120000", "010-12345678-123"])
+@pytest.mark.parametrize(
+    "phone",
+    ["13800001234", "+86 138 0000 1234", "0574-88120000", "057488120000", "010-12345678-123"],
+)
 def test_phone_numbers_accepted(phone):
     assert check_phone(phone)
 

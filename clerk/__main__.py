@@ -1,0 +1,5 @@
+"""`python -m clerk` is the `clerk` command."""
+
+from clerk.cli import main
+
+main()

@@ -1,0 +1,160 @@
+"""The admin CLI end to end on a real data directory: every command, JSON output, errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from clerk.cli import main
+
+INIT = [
+    "init",
+    "--centre-code",
+    "330212105",
+    "--centre-name",
+    "示范镇便民服务中心",
+    "--window",
+    "3",
+    "--window-kind",
+    "general",
+    "--admin",
+    "admin",
+    "--pin",
+    "0000",
+    "--demo-catalog",
+]
+
+
+@pytest.fixture
+def clerk(tmp_path):
+    runner = CliRunner()
+    home = tmp_path / "home"
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, ["--home", str(home), *args])
+        assert result.exit_code == code, result.output
+        assert "Traceback" not in result.output
+        return result.output
+
+    run.home = home
+    return run
+
+
+@pytest.fixture
+def ready(clerk):
+    clerk(*INIT)
+    clerk("demo", "--keep", str(clerk.home))  # adds demo clerks, catalog and sample cases
+    return clerk
+
+
+def test_uninitialised_home_says_what_to_do(clerk):
+    assert "尚未初始化，请先运行 clerk init" in clerk("case", "list", code=1)
+
+
+def test_init_once(clerk):
+    out = clerk(*INIT)
+    assert "已初始化：示范镇便民服务中心 3号窗口（综合服务）" in out
+    assert "已初始化" in clerk(*INIT, code=1)
+    assert "中心编码" in clerk("--home", str(clerk.home) + "x", *INIT[:2], "abc", *INIT[3:], code=1)
+
+
+def test_users(ready):
+    assert "已添加窗口人员 c0200 周敏" in ready(
+        "user", "add", "--id", "c0200", "--name", "周敏", "--pin", "2468"
+    )
+    users = json.loads(ready("user", "list", "--json"))
+    assert {u["clerk_id"] for u in users} >= {"admin", "c0107", "c0200"}
+    assert all("pin" not in json.dumps(u).lower() for u in users)
+    assert "已重设" in ready("user", "passwd", "--id", "c0200", "--pin", "1357")
+    assert "已停用" in ready("user", "disable", "--id", "c0200")
+    assert "已停用" in ready("user", "list")
+    assert "已启用" in ready("user", "enable", "--id", "c0200")
+    assert "PIN须为4至12位数字" in ready("user", "passwd", "--id", "c0200", "--pin", "x", code=1)
+    assert "不存在" in ready("user", "disable", "--id", "ghost", code=1)
+
+
+def test_last_admin_cannot_be_disabled(clerk):
+    clerk(*INIT)
+    assert "最后一个管理员" in clerk("user", "disable", "--id", "admin", code=1)
+
+
+def test_catalog(ready, tmp_path):
+    items = json.loads(ready("catalog", "list", "--json"))
+    assert len(items) == 30
+    assert "城乡居民基本养老保险参保登记" in ready("catalog", "search", "ylbx")
+    found = json.loads(ready("catalog", "search", "ylbx", "--kind", "social_security", "--json"))
+    assert "330212105-GG-0012" in [i["code"] for i in found]
+    out = ready("catalog", "show", "330212105-GG-0012")
+    assert "承诺时限：8个工作日" in out and "户口簿" in out and "容缺" in out
+    assert json.loads(ready("catalog", "show", "330212105-GG-0012", "--json"))["version"] == 1
+    path = tmp_path / "cat.json"
+    path.write_text(json.dumps({"version": "v9", "items": [items[0] | {"version": 2}]}), "utf-8")
+    assert "已导入 1 个事项（目录版本 v9）" in ready("catalog", "import", str(path))
+    path.write_text(json.dumps([items[0] | {"case_type": "sometimes"}]), "utf-8")
+    assert "数据格式错误（items.0.case_type）" in ready("catalog", "import", str(path), code=1)
+    assert "二者选一" in ready("catalog", "import", code=1)
+    assert "不存在" in ready("catalog", "show", "nope", code=1)
+
+
+def test_cases_are_masked_unless_full_which_is_audited(ready):
+    out = ready("case", "list")
+    assert "3302**********1238" in out and "330212198001011238" not in out
+    assert "容缺受理" in out and "不予受理" in out
+    cases = json.loads(ready("case", "list", "--json"))
+    assert len(cases) == 3
+    assert cases[0]["payload"]["applicant"]["id_number"] == "3302**********4517"
+    local_no = cases[-1]["payload"]["local_no"]
+    shown = json.loads(ready("case", "show", local_no, "--json"))
+    assert shown["operations"][0]["type"] == "case.accept"
+    assert "3302**********1238" in ready("case", "show", local_no)
+    assert "330212198001011238" in ready("case", "show", local_no, "--full")
+    audit = json.loads(ready("audit", "list", "--limit", "1", "--json"))
+    assert audit[0]["action"] == "case.reveal"
+    filtered = json.loads(ready("case", "list", "--status", "refused", "--json"))
+    assert [c["status"] for c in filtered] == ["refused"]
+    assert json.loads(ready("case", "list", "--text", "赵", "--json"))[0]["status"] == (
+        "accepted_missing"
+    )
+    assert json.loads(ready("case", "list", "--to", "2020-01-01", "--json")) == []
+    assert "没有找到办件" in ready("case", "show", "nope", code=1)
+
+
+def test_db_check_backup_verify_and_tampering(ready, tmp_path):
+    assert "数据库正常" in ready("db", "check")
+    assert "已备份到" in ready("db", "backup", str(tmp_path / "b.db"))
+    assert "目标文件已存在" in ready("db", "backup", str(tmp_path / "b.db"), code=1)
+    assert "审计日志完好" in ready("db", "verify")
+    conn = sqlite3.connect(ready.home / "clerk.db")
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET action = 'login' WHERE id = 6")
+    conn.commit()
+    conn.close()
+    out = ready("db", "verify", code=1)
+    assert "审计日志被篡改：第6条记录，记录内容被修改（此前 5 条完好）" in out
+
+
+def test_usage_errors_are_chinese_one_liners(ready):
+    out = ready("user", "add", "--id", "x", "--name", "y", code=2)
+    assert out == "用法错误：缺少选项 --pin（运行 clerk user add --help 查看用法）\n"
+    assert "用法错误：没有此命令" in ready("frobnicate", code=2)
+    help_text = ready("user", "add", "--help")
+    assert "用法：" in help_text and "选项：" in help_text and "显示此帮助并退出" in help_text
+
+
+def test_real_process_exit_codes_and_no_traceback(tmp_path):
+    env_home = ["--home", str(tmp_path / "h")]
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "clerk", *env_home, *a],  # noqa: E731
+        capture_output=True,
+        text=True,
+    )
+    bad = run("db", "check")
+    assert bad.returncode == 1 and bad.stderr.startswith("错误：") and "Traceback" not in bad.stderr
+    assert bad.stderr.count("\n") == 1
+    assert run(*INIT).returncode == 0
+    assert run("--version").stdout.strip() == "window-clerk 0.1.0"
