@@ -16,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from offline.clock import now
+from offline.db import insert
 from offline.models import AuditEvent
 from offline.privacy import scrub
 
@@ -45,7 +46,7 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one entry. Call inside `offline.db.write` so the chain cannot fork."""
-    last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    last = db.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     row: dict[str, Any] = {
         "id": (last[0] + 1) if last else 1,
         "at": now().isoformat(),
@@ -57,7 +58,7 @@ def append(
         "prev_hash": last[1] if last else GENESIS,
     }
     row["hash"] = _digest(row)
-    db["audit_log"].insert(row)
+    insert(db, "audit_log", row)
     log.info(
         "audit #%d %s %s by %s window %s", row["id"], action, row["target"], clerk_id, window_no
     )

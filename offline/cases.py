@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from offline.db import insert as db_insert
 from offline.models import Case, CasePayload, CaseQuery, Refusal
 
 _NAME_END = "\U0010ffff"  # upper bound of a name-prefix range
@@ -64,7 +65,7 @@ def from_row(row: dict[str, Any]) -> Case:
 
 
 def insert(db: Database, case: Case) -> None:
-    db["cases"].insert(to_row(case))
+    db_insert(db, "cases", to_row(case))
 
 
 def get(db: Database, key: str) -> Case | None:

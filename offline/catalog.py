@@ -87,10 +87,11 @@ def items(db: Database, window_kind: str | None = None) -> list[ServiceItem]:
 def get(db: Database, code: str, version: int | None = None) -> ServiceItem | None:
     """The given version of an item, or its newest current one."""
     if version is None:
-        rows = [r for r in _current_rows(db) if r["code"] == code]
+        where, args = "code = ? AND retired = 0 ORDER BY version DESC LIMIT 1", [code]
     else:
-        rows = list(db["catalog_items"].rows_where("code = ? AND version = ?", [code, version]))
-    return _item(rows[0]) if rows else None
+        where, args = "code = ? AND version = ?", [code, version]
+    rows = db.execute(f"SELECT item FROM catalog_items WHERE {where}", args).fetchall()
+    return ServiceItem.model_validate_json(rows[0][0]) if rows else None
 
 
 def _rank(row: dict[str, Any], query: str) -> int | None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 from uuid6 import uuid7
 
+from offline.db import insert
 from offline.models import Operation, OpType
 
 
@@ -27,7 +28,7 @@ def enqueue(
     window_no: int,
 ) -> Operation:
     """Append the case's next operation. Call inside `offline.db.write`."""
-    [(last,)] = db.execute(
+    [(last,)] = db.conn.execute(
         "SELECT COALESCE(MAX(seq), 0) FROM operations WHERE case_id = ?", [case_id]
     ).fetchall()
     op = Operation(
@@ -40,12 +41,14 @@ def enqueue(
         window_no=window_no,
         payload=payload,
     )
-    db["operations"].insert(
+    insert(
+        db,
+        "operations",
         {
             **op.model_dump(mode="json", exclude={"payload", "last_error"}),
             "payload": json.dumps(op.payload, ensure_ascii=False, sort_keys=True),
             "created_at": at.isoformat(),
-        }
+        },
     )
     return op
 

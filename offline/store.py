@@ -32,6 +32,7 @@ from offline.models import (
     DeadlineRule,
     ItemRef,
     Operation,
+    OpType,
     Refusal,
     Role,
     ServiceItem,
@@ -228,6 +229,19 @@ class Store:
         op_type, op_payload = "case.accept", payload.model_dump(mode="json")
         if refusal:
             op_type, op_payload = "case.reject", {**refusal.model_dump(), **op_payload}
+        self._write_case(case, op_type, op_payload, clerk_id, at, item.code)
+        return case
+
+    def _write_case(
+        self,
+        case: Case,
+        op_type: OpType,
+        op_payload: dict[str, Any],
+        clerk_id: str,
+        at: datetime,
+        item_code: str,
+    ) -> None:
+        """The durable commit: the case, its operation and its audit entry, all or nothing."""
         with write(self.db):
             cases.insert(self.db, case)
             outbox.enqueue(
@@ -244,10 +258,9 @@ class Store:
                 clerk_id=clerk_id,
                 window_no=self.window_no,
                 action=op_type,
-                target=payload.local_no,
-                detail={"item": item.code, "status": status},
+                target=case.local_no,
+                detail={"item": item_code, "status": case.status},
             )
-        return case
 
     def _payload(
         self, entry: Intake, item: ServiceItem, status: CaseStatus, clerk_id: str, at: datetime

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -29,6 +30,15 @@ class Deadline:
     verified: bool
 
 
+@lru_cache(maxsize=4096)
+def _packaged(day: date) -> tuple[bool, str]:
+    """The packaged calendar's answer (it validates each date slowly, hence the cache)."""
+    try:
+        return chinese_calendar.is_workday(day), FALLBACK_VERSION
+    except NotImplementedError:  # the package does not know this year yet
+        return day.weekday() < 5, UNVERIFIED_VERSION
+
+
 class WorkCalendar:
     """Decides working days from the synced years, the package, or weekdays."""
 
@@ -41,10 +51,7 @@ class WorkCalendar:
         synced = self._years.get(day.year)
         if synced:
             return self._exceptions.get(day, day.weekday() < 5), synced.version
-        try:
-            return chinese_calendar.is_workday(day), FALLBACK_VERSION
-        except NotImplementedError:  # the package does not know this year yet
-            return day.weekday() < 5, UNVERIFIED_VERSION
+        return _packaged(day)
 
     def deadline(self, start: date, limit: TimeLimit) -> Deadline:
         """The date `limit` after `start` (the acceptance day, which does not count)."""

@@ -148,11 +148,14 @@ def test_usage_errors_are_chinese_one_liners(ready):
 
 def test_real_process_exit_codes_and_no_traceback(tmp_path):
     env_home = ["--home", str(tmp_path / "h")]
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "clerk", *env_home, *a],  # noqa: E731
-        capture_output=True,
-        text=True,
-    )
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "clerk", *env_home, *a],
+            capture_output=True,
+            text=True,
+        )
+
     bad = run("db", "check")
     assert bad.returncode == 1 and bad.stderr.startswith("错误：") and "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1
