@@ -19,7 +19,7 @@ from stdnum.cn import ric
 from bench.report import Row, percentile, show
 from clerk.demo import SAMPLES
 from offline.clock import CN_TZ
-from offline.db import open_db
+from offline.db import open_db, write
 from offline.models import CaseQuery
 from offline.store import Store
 
@@ -107,7 +107,7 @@ def fill(path: Path, count: int) -> None:
             )
         )
         if len(batch) == 10_000 or n == count - 1:
-            with db.conn:
+            with write(db):
                 db.conn.executemany(
                     "INSERT INTO cases (case_id, local_no, centre_code, window_no, item_code,"
                     " item_version, item_name, case_type, status, applicant_name,"

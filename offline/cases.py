@@ -99,10 +99,15 @@ def search(db: Database, query: CaseQuery) -> list[Case]:
     if query.accepted_to:
         where.append("accepted_at < ?")
         args.append((query.accepted_to + timedelta(days=1)).isoformat())
-    sql = "SELECT * FROM cases"
+    # Sort and cut on rowids first, then read only the rows shown: a common name matches
+    # hundreds of cases, and reading each one's payload to sort them costs more than the search.
+    inner = "SELECT rowid FROM cases"
     if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY accepted_at DESC LIMIT ?"
+        inner += " WHERE " + " AND ".join(where)
+    sql = (
+        f"SELECT * FROM cases WHERE rowid IN ({inner} ORDER BY accepted_at DESC LIMIT ?)"
+        " ORDER BY accepted_at DESC"
+    )
     return [from_row(row) for row in db.query(sql, [*args, query.limit])]
 
 

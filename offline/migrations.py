@@ -47,7 +47,7 @@ def m001_foundation(db: Database) -> None:
         CREATE INDEX cases_official_no ON cases (official_no) WHERE official_no IS NOT NULL;
         CREATE INDEX cases_applicant_id ON cases (applicant_id_number);
         CREATE INDEX cases_agent_id ON cases (agent_id_number) WHERE agent_id_number IS NOT NULL;
-        CREATE INDEX cases_applicant_name ON cases (applicant_name);
+        CREATE INDEX cases_applicant_name ON cases (applicant_name, accepted_at);
         CREATE INDEX cases_accepted_at ON cases (accepted_at);
         CREATE INDEX cases_status_accepted ON cases (status, accepted_at);
 

@@ -7,6 +7,7 @@ in one transaction; case numbers are reserved in a transaction of their own just
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from datetime import datetime
@@ -50,6 +51,7 @@ class Store:
         self.window_no = window_no
         self.db = open_db(self.path)
         self._lock = threading.RLock()
+        self._calendar: WorkCalendar | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -140,27 +142,30 @@ class Store:
             return catalog.search(self.db, text, window_kind, limit)
 
     def store_calendar(self, year: CalendarYear) -> None:
+        """Keep the platform's calendar of a year; it then wins over the packaged one."""
+        days = json.dumps([d.model_dump(mode="json") for d in year.days], ensure_ascii=False)
         with self._lock, write(self.db):
-            self.db["calendar_years"].upsert(
-                {
-                    "year": year.year,
-                    "version": year.version,
-                    "days": year.model_dump_json(include={"days"}),
-                    "updated_at": now().isoformat(),
-                },
-                pk="year",
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO calendar_years (year, version, days, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                [year.year, year.version, days, now().isoformat()],
             )
+            self._calendar = None
 
     def calendar(self) -> WorkCalendar:
+        """The working-day calendar, read once and kept until a year is stored."""
         with self._lock:
-            rows = list(self.db["calendar_years"].rows)
-        years = [
-            CalendarYear.model_validate_json(r["days"]).model_copy(
-                update={"year": r["year"], "version": r["version"]}
-            )
-            for r in rows
-        ]
-        return WorkCalendar(years)
+            if self._calendar is None:
+                rows = self.db.conn.execute(
+                    "SELECT year, version, days FROM calendar_years"
+                ).fetchall()
+                self._calendar = WorkCalendar(
+                    [
+                        CalendarYear(year=year, version=version, days=json.loads(days))
+                        for year, version, days in rows
+                    ]
+                )
+            return self._calendar
 
     # --- cases ---------------------------------------------------------------------------
 

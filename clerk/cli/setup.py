@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -104,9 +106,19 @@ def demo(ctx: click.Context, keep: str | None) -> None:
     click.echo(
         f"事项目录 {len(store.items())} 项，示例办件 {len(demo_data.SAMPLES)} 件。接着可以试试："
     )
+    command = _command()
     click.echo(f"  export CLERK_HOME={home}")
-    click.echo("  clerk catalog search ylbx")
-    click.echo("  clerk case list")
+    click.echo(f"  {command} catalog search ylbx")
+    click.echo(f"  {command} case list")
+
+
+def _command() -> str:
+    """How to call this `clerk` again: its plain name when PATH finds this one, else its path."""
+    me = Path(sys.argv[0]).resolve()
+    on_path = shutil.which("clerk")
+    if me.name == "clerk" and (on_path is None or Path(on_path).resolve() != me):
+        return str(me)
+    return "clerk"
 
 
 COMMANDS = [init, demo]

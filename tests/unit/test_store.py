@@ -142,6 +142,32 @@ def test_promised_date_counts_workdays_from_the_day_after(store):
     assert case.deadline_verified
 
 
+def test_synced_calendar_is_used_and_unknown_years_are_flagged(store):
+    from offline.models import CalendarDay, CalendarYear
+
+    at = datetime(2027, 2, 1, 10, 0, tzinfo=CN_TZ)  # a year the packaged calendar lacks
+    case = store.accept(pension(), clerk_id="c0107", at=at)
+    assert (case.payload.promised_by, case.deadline_verified) == (date(2027, 2, 11), False)
+    assert case.payload.deadline_rule.calendar_version == "weekdays-only"
+    store.store_calendar(
+        CalendarYear(
+            year=2027,
+            version="2027-v1",
+            days=[
+                CalendarDay(date=date(2027, 2, d), workday=False, name="春节") for d in range(5, 12)
+            ],
+        )
+    )
+    case = store.accept(pension(), clerk_id="c0107", at=at)
+    assert (case.payload.promised_by, case.deadline_verified) == (
+        date(2027, 2, 18),
+        True,
+    )  # 2, 3, 4, 12, 15-18 Feb
+    assert case.payload.deadline_rule.calendar_version == "2027-v1"
+    reopened = Store(store.path, centre_code="330212105", window_no=3)
+    assert reopened.calendar().is_workday(date(2027, 2, 8)) == (False, "2027-v1")
+
+
 def test_source_ref_makes_a_recorded_case_idempotent(store):
     at = datetime(2026, 11, 20, 9, 0, tzinfo=CN_TZ)
     first = store.accept(pension(), clerk_id="c0107", at=at, source_ref="纸质登记簿-0001")
