@@ -41,9 +41,10 @@ def m001_foundation(db: Database) -> None:
             refusal TEXT,
             server_version INTEGER,
             flagged TEXT,
-            source_ref TEXT UNIQUE,
+            source_ref TEXT,
             updated_at TEXT NOT NULL
         );
+        CREATE UNIQUE INDEX cases_source_ref ON cases (source_ref) WHERE source_ref IS NOT NULL;
         CREATE INDEX cases_official_no ON cases (official_no) WHERE official_no IS NOT NULL;
         CREATE INDEX cases_applicant_id ON cases (applicant_id_number);
         CREATE INDEX cases_agent_id ON cases (agent_id_number) WHERE agent_id_number IS NOT NULL;
@@ -121,7 +122,7 @@ def m001_foundation(db: Database) -> None:
             target TEXT NOT NULL,
             detail TEXT NOT NULL,
             prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL UNIQUE
+            hash TEXT NOT NULL
         );
         CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
             BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
