@@ -149,9 +149,10 @@ def main(count: int = 1_000_000) -> None:
     store = Store(path, centre_code="330212105", window_no=3)
     rng = random.Random(11)
     raw_sql = (
-        "SELECT * FROM cases WHERE (local_no = ?1 OR official_no = ?1 OR"
-        " applicant_id_number = ?1 OR agent_id_number = ?1 OR (applicant_name >= ?1 AND"
-        " applicant_name < ?1 || char(1114111))) ORDER BY accepted_at DESC LIMIT 50"
+        "SELECT * FROM cases WHERE rowid IN (SELECT rowid FROM cases WHERE (local_no = ?1 OR"
+        " official_no = ?1 OR applicant_id_number = ?1 OR agent_id_number = ?1 OR"
+        " (applicant_name >= ?1 AND applicant_name < ?1 || char(1114111)))"
+        " ORDER BY accepted_at DESC LIMIT 50) ORDER BY accepted_at DESC"
     )
     rows = []
     for label, column in (

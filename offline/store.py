@@ -179,10 +179,7 @@ class Store:
     ) -> Case:
         """受理 or 容缺受理: validate, number, and commit case + operation + audit together."""
         with self._lock:
-            item = self._item_for(entry)
-            entry = entry.model_copy(
-                update={"materials": intake.check_materials(item, entry.materials)}
-            )
+            item, entry = self._checked(entry)
             status = intake.accepted_status(item, entry)
             return self._commit_case(entry, item, status, None, clerk_id, at, source_ref)
 
@@ -197,16 +194,16 @@ class Store:
     ) -> Case:
         """不予受理: the case is recorded with the reason and where to go instead."""
         with self._lock:
-            item = self._item_for(entry)
-            materials = intake.check_materials(item, entry.materials)
-            entry = entry.model_copy(update={"materials": materials})
+            item, entry = self._checked(entry)
             return self._commit_case(entry, item, "refused", refusal, clerk_id, at, source_ref)
 
-    def _item_for(self, entry: Intake) -> ServiceItem:
+    def _checked(self, entry: Intake) -> tuple[ServiceItem, Intake]:
+        """The entry's item, and the entry with its materials named and ordered as there."""
         item = catalog.get(self.db, entry.item_code, entry.item_version)
         if item is None:
             raise IntakeError(f"事项 {entry.item_code} 不存在或已停用，请更新事项目录")
-        return item
+        materials = intake.check_materials(item, entry.materials)
+        return item, entry.model_copy(update={"materials": materials})
 
     def _commit_case(
         self,
