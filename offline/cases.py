@@ -6,7 +6,6 @@ acceptance date), so that it stays fast with a million cases on the window PC.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,8 +108,3 @@ def search(db: Database, query: CaseQuery) -> list[Case]:
         " ORDER BY accepted_at DESC"
     )
     return [from_row(row) for row in db.query(sql, [*args, query.limit])]
-
-
-def dump(case: Case) -> dict[str, Any]:
-    """The case as JSON for `clerk case show --json`."""
-    return json.loads(case.model_dump_json())

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from offline import audit
 from offline.clock import now
 from offline.db import write
-from offline.models import Clerk, Role
+from offline.models import Clerk
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
@@ -133,18 +133,6 @@ def set_disabled(
 ) -> None:
     action = "clerk.disable" if disabled else "clerk.enable"
     _update(db, clerk_id, {"disabled": int(disabled)}, by=by, window_no=window_no, action=action)
-
-
-def set_role(db: Database, clerk_id: str, role: Role, *, by: str, window_no: int | None) -> None:
-    _update(
-        db,
-        clerk_id,
-        {"role": role},
-        by=by,
-        window_no=window_no,
-        action="clerk.role",
-        detail={"role": role},
-    )
 
 
 def authenticate(db: Database, clerk_id: str, pin: str, *, window_no: int | None) -> Clerk:

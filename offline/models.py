@@ -310,13 +310,6 @@ class Operation(Record):
     attempts: int = 0
     last_error: str | None = None
 
-    def wire(self) -> dict[str, Any]:
-        """The operation as `POST /ops` carries it."""
-        return self.model_dump(
-            mode="json",
-            include={"op_id", "case_id", "seq", "type", "at", "clerk_id", "window_no", "payload"},
-        )
-
 
 class CaseQuery(Record):
     """Filters of a case search; every field narrows the result."""

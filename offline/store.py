@@ -35,7 +35,6 @@ from offline.models import (
     Operation,
     OpType,
     Refusal,
-    Role,
     ServiceItem,
 )
 from offline.numbering import issue_local_no
@@ -102,10 +101,6 @@ class Store:
     def set_disabled(self, clerk_id: str, disabled: bool, *, by: str) -> None:
         with self._lock:
             clerks.set_disabled(self.db, clerk_id, disabled, by=by, window_no=self.window_no)
-
-    def set_role(self, clerk_id: str, role: Role, *, by: str) -> None:
-        with self._lock:
-            clerks.set_role(self.db, clerk_id, role, by=by, window_no=self.window_no)
 
     def authenticate(self, clerk_id: str, pin: str) -> Clerk:
         """The clerk if the PIN is right; `AuthError` (audited, counted) otherwise."""

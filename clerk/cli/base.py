@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 import pydantic
 
-from clerk import config, logs
+from clerk import config
 from clerk.services import Services, build
 from offline.catalog import CatalogFileError
 from offline.clerks import AuthError
@@ -205,7 +205,3 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         )
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
-
-
-def log_path(ctx: click.Context) -> Path:
-    return logs.log_path(home_of(ctx))
