@@ -1,12 +1,15 @@
 """A window that accepts cases as fast as it can until it is killed.
 
 Every case number is appended to a log the moment it is reserved, before the case that takes it
-commits, so the test can see numbers whose case died with the process."""
+commits, so the test can see numbers whose case died with the process. A short pause after each
+reservation makes most kills land in that window."""
 
 from __future__ import annotations
 
 import os
+import random
 import sys
+import time
 
 import offline.store
 from offline.store import Store
@@ -20,6 +23,7 @@ def main(db_path: str, issued_log: str) -> None:
     def logged(*args, **kwargs):
         number = reserve(*args, **kwargs)
         os.write(log, f"{number}\n".encode())
+        time.sleep(random.uniform(0.002, 0.01))  # widen the window between issue and commit
         return number
 
     offline.store.issue_local_no = logged
