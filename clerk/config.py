@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 import tomli_w
@@ -30,6 +30,21 @@ class WindowSettings(BaseModel):
     kind: str = "general"
 
 
+class IdCardSettings(BaseModel):
+    url: str = Field("", description="读卡器串口或URL；空为模拟读卡器")
+    baudrate: int = 115200
+    timeout: float = 3.0
+    photo_decoder: str = Field("", description="厂商照片解码命令，如 wlt2bmp {wlt} {bmp}")
+
+
+class PrinterSettings(BaseModel):
+    url: str = Field("", description="file:、tcp://、serial:、usb: 打印机地址；空为模拟打印机")
+    paper_mm: Literal[58, 80] = 80
+    encoding: Literal["gb18030", "gbk"] = "gb18030"
+    qr: Literal["native", "image"] = "native"
+    chinese_mode: bool = True
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     max_bytes: int = 1_000_000
@@ -45,6 +60,8 @@ class Settings(BaseSettings):
 
     centre: CentreSettings = CentreSettings()
     window: WindowSettings = WindowSettings()
+    idcard: IdCardSettings = IdCardSettings()
+    printer: PrinterSettings = PrinterSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

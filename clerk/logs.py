@@ -10,6 +10,7 @@ import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 
 from offline.privacy import scrub
@@ -30,6 +31,17 @@ class OneLineRedacting(logging.Formatter):
         return redact(text).replace("\r", "").replace("\n", " ⏎ ")
 
 
+def _basic_config(handler: logging.Handler) -> bool:
+    """The unredacted stderr handler that python-escpos installs with `logging.basicConfig()`
+    when it is imported: it would print every log line, unmasked, on the clerk's terminal."""
+    return (
+        type(handler) is logging.StreamHandler
+        and handler.stream is sys.stderr
+        and handler.formatter is not None
+        and handler.formatter._fmt == logging.BASIC_FORMAT
+    )
+
+
 def log_path(home: Path) -> Path:
     return home / "logs" / "clerk.log"
 
@@ -42,7 +54,7 @@ def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: 
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "clerk_home", None):
+        if getattr(handler, "clerk_home", None) or _basic_config(handler):
             root.removeHandler(handler)
             handler.close()
     handler = logging.handlers.RotatingFileHandler(

@@ -1,14 +1,25 @@
 """The composition root: reads the settings and builds what the app and the CLI use.
 
-Nothing else decides which store file, which devices or which platform to use.
+Nothing else decides which store file, which devices or which platform to use. A device whose
+URL is empty in the config is simulated: the simulator speaks the real protocol, and the real
+driver talks to it, so the same code runs with and without hardware. Devices are built on
+first use, so commands that need none start none.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clerk import config, logs
+from devices.idcard.reader import ReaderSettings, SamReader
+from devices.idcard.simulator import SamSimulator
+from devices.printer.document import PAPER_COLUMNS
+from devices.printer.printer import PrinterSettings, ReceiptPrinter
+from devices.printer.render import Paper
+from devices.printer.simulator import PrinterSimulator
 from offline.store import Store
 
 
@@ -17,8 +28,48 @@ class Services:
     home: Path
     settings: config.Settings
     store: Store
+    idcard_simulator: SamSimulator | None = None
+    printer_simulator: PrinterSimulator | None = None
+    _reader: SamReader | None = None
+    _printer: ReceiptPrinter | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def reader(self) -> SamReader:
+        if self._reader is None:
+            cfg = self.settings.idcard
+            url = cfg.url
+            if not url:
+                self.idcard_simulator = SamSimulator()
+                url = self.idcard_simulator.serve_pty()
+                self._closers.append(self.idcard_simulator.close)
+            self._reader = SamReader(ReaderSettings(url, cfg.baudrate, cfg.timeout))
+            self._closers.append(self._reader.close)
+        return self._reader
+
+    def paper(self) -> Paper:
+        cfg = self.settings.printer
+        return Paper(
+            columns=PAPER_COLUMNS[cfg.paper_mm],
+            codec=cfg.encoding,
+            qr_native=cfg.qr == "native",
+            chinese_mode=cfg.chinese_mode,
+        )
+
+    def printer(self) -> ReceiptPrinter:
+        if self._printer is None:
+            url = self.settings.printer.url
+            if not url:
+                self.printer_simulator = PrinterSimulator(self.home / "printer-simulator")
+                host, port = self.printer_simulator.serve()
+                url = f"tcp://{host}:{port}"
+                self._closers.append(self.printer_simulator.close)
+            self._printer = ReceiptPrinter(PrinterSettings(url, self.paper()), self.home / "spool")
+        return self._printer
 
     def close(self) -> None:
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                closer()
         self.store.close()
 
 

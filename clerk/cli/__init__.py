@@ -24,9 +24,9 @@ def main(home: str | None) -> None:
 
 
 def _register() -> None:
-    from clerk.cli import audit, cases, catalog, db, setup, users
+    from clerk.cli import audit, cases, catalog, db, devices, setup, users
 
-    for module in (setup, users, catalog, cases, db, audit):
+    for module in (setup, users, catalog, cases, db, audit, devices):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,0 +1,279 @@
+"""`clerk device`: list and check the window's devices, read a card, print a test receipt,
+and run the simulators that stand in for hardware."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from clerk import config
+from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
+from devices.errors import DeviceError
+from devices.idcard import card as cards
+from devices.idcard.reader import ReaderSettings, SamReader
+from devices.idcard.simulator import SamSimulator, load_cards, sample_cards
+from devices.printer.document import PAPER_COLUMNS, QR, Columns, Document, Feed, Field, Line, Rule
+from devices.printer.preview import to_text
+from devices.printer.printer import PrinterSettings, ReceiptPrinter
+from devices.printer.simulator import PrinterSimulator
+from devices.printer.transport import STATUS_TEXT
+from offline.privacy import mask_id
+
+JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+
+
+@click.group(cls=ClerkGroup)
+def device() -> None:
+    """读卡器、打印机等外设。"""
+
+
+def _settings(ctx: click.Context) -> config.Settings:
+    return config.load(home_of(ctx))
+
+
+@device.command("list")
+@JSON
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """列出配置的外设。"""
+    s = _settings(ctx)
+    rows = [
+        ("idcard", "身份证读卡器", s.idcard.url or "模拟读卡器", f"{s.idcard.baudrate} 波特"),
+        (
+            "printer",
+            "票据打印机",
+            s.printer.url or "模拟打印机",
+            f"{s.printer.paper_mm}mm，{s.printer.encoding}，二维码{s.printer.qr}",
+        ),
+    ]
+    if as_json:
+        echo_json([dict(zip(("device", "name", "url", "settings"), r, strict=True)) for r in rows])
+        return
+    echo_table(["设备", "名称", "地址", "参数"], rows)
+
+
+@device.command()
+@JSON
+@click.pass_context
+def check(ctx: click.Context, as_json: bool) -> None:
+    """逐个检查外设是否正常。"""
+    svc = services(ctx, initialised=False)
+    results = [
+        ("idcard", *_probe(lambda: svc.reader().check())),
+        ("printer", *_printer_state(svc.printer().status())),
+    ]
+    if as_json:
+        echo_json([{"device": d, "ok": ok, "message": m} for d, ok, m in results])
+    else:
+        echo_table(
+            ["设备", "状态", "说明"], [(d, "正常" if ok else "异常", m) for d, ok, m in results]
+        )
+    if not all(ok for _, ok, _ in results):
+        ctx.exit(1)
+
+
+def _probe(check: Any) -> tuple[bool, str]:
+    try:
+        return True, check()
+    except DeviceError as error:
+        return False, str(error)
+
+
+def _printer_state(state: str) -> tuple[bool, str]:
+    return state in ("ok", "near_end", "unknown"), STATUS_TEXT[state]
+
+
+@device.group(cls=ClerkGroup)
+def idcard() -> None:
+    """身份证读卡器。"""
+
+
+@idcard.command()
+@click.option("--port", help="读卡器地址：/dev/ttyUSB0、socket://主机:端口 等（默认取配置）")
+@click.option("--baud", type=int, help="波特率（默认取配置，通常115200）")
+@click.option("--full", is_flag=True, help="显示完整证件号码（记入审计日志）")
+@JSON
+@click.pass_context
+def read(ctx: click.Context, port: str | None, baud: int | None, full: bool, as_json: bool) -> None:
+    """读一次证件并显示。"""
+    s = _settings(ctx)
+    url = port or s.idcard.url
+    if not url:
+        fail("未配置读卡器：请用 --port 指定，或在配置文件 [idcard] url 中设置")
+    with SamReader(ReaderSettings(url, baud or s.idcard.baudrate, s.idcard.timeout)) as reader:
+        found = reader.read_card()
+    if found is None:
+        fail("读卡器上没有证件，请放好证件后重试")
+    if full and s.initialised:
+        services(ctx).store.audit(actor(), "idcard.reveal", found.id_number)
+    data = _card_fields(found, full, s.idcard.photo_decoder)
+    if as_json:
+        echo_json(data)
+        return
+    for key, value in data.items():
+        if value:
+            click.echo(f"{_LABELS[key]}：{value}")
+
+
+_LABELS = {
+    "kind": "证件类型",
+    "name": "姓名",
+    "name_en": "英文姓名",
+    "sex": "性别",
+    "nation": "民族",
+    "birth": "出生日期",
+    "address": "住址",
+    "id_number": "证件号码",
+    "authority": "签发机关",
+    "valid": "有效期限",
+    "nationality": "国籍",
+    "pass_number": "通行证号码",
+    "expired": "状态",
+    "photo": "照片",
+}
+
+
+def _card_fields(card: cards.IdCard, full: bool, decoder: str) -> dict[str, str]:
+    photo = cards.decode_photo(card.photo, decoder)
+    return {
+        "kind": cards.KIND_NAMES[card.kind],
+        "name": card.name,
+        "name_en": card.english_name,
+        "sex": card.sex_name,
+        "nation": card.nation_name,
+        "birth": card.birth,
+        "address": card.address,
+        "id_number": card.id_number if full else mask_id(card.id_number),
+        "authority": card.authority,
+        "valid": f"{card.valid_from}-{card.valid_to}",
+        "nationality": card.nationality,
+        "pass_number": card.pass_number,
+        "expired": "已过期" if card.expired() else "有效",
+        "photo": f"已解码（{len(photo)}字节）" if photo else cards.PHOTO_NEEDS_VENDOR,
+    }
+
+
+def sample_receipt() -> Document:
+    return Document(
+        "打印测试",
+        (
+            Line("打印测试", "center", bold=True, big=True),
+            Line("便民服务中心窗口客户端", "center"),
+            Rule(),
+            Field("中文标点", "（1）：。，、；“引号”《书名》"),
+            Field("金额", "￥12.00 ¥3.50"),
+            Columns("左对齐文字", "右对齐"),
+            Line("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十自动换行"),
+            Rule("="),
+            QR("window-clerk 打印测试"),
+            Line("扫码应得：window-clerk 打印测试", "center"),
+            Feed(2),
+        ),
+    )
+
+
+@device.command("print-test")
+@click.option(
+    "--printer",
+    "url",
+    help="打印机地址：file:路径、tcp://主机:端口、"
+    "serial:/dev/ttyS0?baud=9600、usb:VID:PID（默认取配置）",
+)
+@click.option("--paper", type=click.Choice(["58", "80"]), help="纸宽（毫米，默认取配置）")
+@click.pass_context
+def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
+    """打印一张测试回执（中文、全角标点、二维码、切纸）。"""
+    svc = services(ctx, initialised=False)
+    paper_settings = svc.paper()
+    if paper:
+        paper_settings = dataclasses.replace(paper_settings, columns=PAPER_COLUMNS[int(paper)])
+    doc = sample_receipt()
+    target = url or svc.printer().settings.url  # the configured printer, or its simulator
+    with tempfile.TemporaryDirectory() as spool:  # a test page is not kept for later
+        result = ReceiptPrinter(PrinterSettings(target, paper_settings), Path(spool)).print(doc)
+    click.echo(to_text(doc, paper_settings.columns))
+    if result.waiting:
+        fail(result.message)
+    where = svc.home / "printer-simulator"
+    click.echo(
+        result.message
+        + (f"（模拟打印机，输出在 {where}）" if svc.printer_simulator and not url else "")
+    )
+
+
+@device.group(cls=ClerkGroup)
+def simulate() -> None:
+    """启动外设模拟器（开发、演示和测试用）。"""
+
+
+def _wait_for_interrupt() -> None:
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
+
+
+@simulate.command("idcard")
+@click.option("--link", type=click.Path(dir_okay=False), help="在此路径建立指向模拟串口的链接")
+@click.option("--tcp", "tcp_port", type=int, help="改为在本机TCP端口上提供服务")
+@click.option(
+    "--cards",
+    "cards_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="证件JSON文件（默认内置样例证件）",
+)
+def simulate_idcard(link: str | None, tcp_port: int | None, cards_file: str | None) -> None:
+    """模拟读卡器：回车放入下一张证件，输入 l 拿走证件，q 退出。"""
+    deck = load_cards(cards_file) if cards_file else sample_cards()
+    sim = SamSimulator(deck)
+    if tcp_port is not None:
+        host, port = sim.serve_tcp(port=tcp_port)
+        where = f"socket://{host}:{port}"
+    else:
+        where = sim.serve_pty(link)
+    click.echo(where, nl=True)
+    click.echo(f"模拟读卡器已启动：{where}（{len(deck)}张证件）", err=True)
+    sys.stdout.flush()
+    try:
+        if not sys.stdin.isatty():
+            _wait_for_interrupt()
+            return
+        while (line := sys.stdin.readline()) and line.strip() != "q":
+            if line.strip() == "l":
+                sim.lift()
+                click.echo("已拿走证件", err=True)
+            else:
+                sim.lift()
+                placed = sim.place()
+                click.echo(f"已放入：{placed.name} {mask_id(placed.id_number)}", err=True)
+    finally:
+        sim.close()
+
+
+@simulate.command("printer")
+@click.option("--port", type=int, default=0, help="TCP端口（默认自动选择）")
+@click.option("--out", type=click.Path(file_okay=False), help="把每张票据的字节和预览存到此目录")
+@click.option("--paper-out", is_flag=True, help="模拟缺纸")
+def simulate_printer(port: int, out: str | None, paper_out: bool) -> None:
+    """模拟网络票据打印机：接收ESC/POS数据，应答状态查询。"""
+    sim = PrinterSimulator(Path(out) if out else None)
+    sim.paper_out = paper_out
+    host, bound = sim.serve(port=port)
+    click.echo(f"tcp://{host}:{bound}")
+    click.echo("模拟打印机已启动" + ("（缺纸）" if paper_out else ""), err=True)
+    sys.stdout.flush()
+    try:
+        _wait_for_interrupt()
+    finally:
+        sim.close()
+
+
+COMMANDS = [device]
