@@ -22,6 +22,7 @@ import pydantic
 
 from clerk import config
 from clerk.services import Services, build
+from devices.errors import DeviceError
 from offline.catalog import CatalogFileError
 from offline.clerks import AuthError
 from offline.identity import IdentityError
@@ -35,6 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (
     AuthError,
     CatalogFileError,
+    DeviceError,
     IdentityError,
     IntakeError,
     NumberingExhausted,

@@ -201,7 +201,7 @@ def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
         result = ReceiptPrinter(PrinterSettings(target, paper_settings), Path(spool)).print(doc)
     click.echo(to_text(doc, paper_settings.columns))
     if result.waiting:
-        fail(result.message)
+        fail(f"测试页未能打印：{STATUS_TEXT[result.status].split('（')[0]}")
     where = svc.home / "printer-simulator"
     click.echo(
         result.message

@@ -7,6 +7,7 @@ and its status is "unknown".
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 from escpos import printer as escpos_printer
@@ -41,7 +42,7 @@ def _transport(url: str, timeout: float) -> Escpos:
     if parts.scheme == "file":
         return escpos_printer.File(devfile=parts.path or parts.netloc)
     if parts.scheme == "tcp" and parts.hostname:
-        return escpos_printer.Network(parts.hostname, parts.port or 9100, timeout=timeout)
+        return _Network(parts.hostname, parts.port or 9100, timeout=timeout)
     if parts.scheme == "serial":
         baud = int(parse_qs(parts.query).get("baud", ["9600"])[0])
         return escpos_printer.Serial(
@@ -51,6 +52,12 @@ def _transport(url: str, timeout: float) -> Escpos:
         vid, pid = parts.path.split(":")
         return escpos_printer.Usb(int(vid, 16), int(pid, 16), timeout=int(timeout * 1000))
     raise DeviceUnavailable(f"打印机地址格式不对：{url}（应为 file:、tcp://、serial: 或 usb:）")
+
+
+class _Network(escpos_printer.Network):
+    def open(self, raise_not_found: bool = True) -> None:
+        """python-escpos 3.1 leaks its socket when the connection fails; this one does not."""
+        self.device = socket.create_connection((self.host, self.port), timeout=self.timeout)
 
 
 def bidirectional(url: str) -> bool:
