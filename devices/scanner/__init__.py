@@ -1,0 +1,1 @@
+"""Document scanners: SANE through `scanimage`, or a scan-to-folder directory; pages to PDF."""
