@@ -50,8 +50,10 @@ class SaneScanner:
 
     def _base(self) -> list[str]:
         s = self.settings
-        args = [
+        device = ["-d", s.device] if s.device else []
+        return [
             "scanimage",
+            *device,
             "--format",
             s.image_format,
             "--resolution",
@@ -61,7 +63,6 @@ class SaneScanner:
             "--source",
             s.source,
         ]
-        return (["scanimage", "-d", s.device] + args[1:]) if s.device else args
 
     def scan(self, pages: int | None = None, extra: list[str] | None = None) -> list[bytes]:
         """Scan one page from the flatbed, or up to `pages` (all, if None) from the feeder."""
