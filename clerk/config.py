@@ -45,6 +45,34 @@ class PrinterSettings(BaseModel):
     chinese_mode: bool = True
 
 
+class DisplaySettings(BaseModel):
+    url: str = Field("", description="条屏串口或 socket://地址；空为模拟显示屏")
+    template: str = "AA 55 {addr} {len} {text} {chk} 0D"
+    encoding: Literal["gbk", "gb18030"] = "gbk"
+    checksum: Literal["none", "xor", "sum8", "sum16", "crc16-modbus"] = "xor"
+    checksum_from: int = 2
+    address: int = 1
+    baudrate: int = 9600
+
+
+class VoiceSettings(BaseModel):
+    engine: Literal["espeak", "clips", "none"] = "espeak"
+    voice: str = "cmn"
+    template: str = "请{ticket}号到{window}号窗口办理"
+    repeat: int = Field(2, ge=1, le=5)
+    output: str = Field("", description="空为声卡播放；目录则把每次叫号写成WAV文件")
+    clips_dir: str = ""
+
+
+class ScannerSettings(BaseModel):
+    device: str = Field("", description="SANE设备名，如 test:0；空为模拟（SANE测试后端）")
+    resolution: int = 200
+    mode: str = "Gray"
+    source: str = "Flatbed"
+    image_format: Literal["jpeg", "png"] = "jpeg"
+    folder: str = Field("", description="扫描到文件夹：监视此目录，代替 scanimage")
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     max_bytes: int = 1_000_000
@@ -62,6 +90,9 @@ class Settings(BaseSettings):
     window: WindowSettings = WindowSettings()
     idcard: IdCardSettings = IdCardSettings()
     printer: PrinterSettings = PrinterSettings()
+    display: DisplaySettings = DisplaySettings()
+    voice: VoiceSettings = VoiceSettings()
+    scanner: ScannerSettings = ScannerSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clerk import config, logs
+from devices import display, voice
 from devices.idcard.reader import ReaderSettings, SamReader
 from devices.idcard.simulator import SamSimulator
 from devices.printer.document import PAPER_COLUMNS
 from devices.printer.printer import PrinterSettings, ReceiptPrinter
 from devices.printer.render import Paper
 from devices.printer.simulator import PrinterSimulator
+from devices.scanner.folder import ScanFolder
+from devices.scanner.sane import SaneScanner, ScannerSettings
+from offline.blobs import BlobStore
 from offline.store import Store
 
 
@@ -32,6 +36,7 @@ class Services:
     printer_simulator: PrinterSimulator | None = None
     _reader: SamReader | None = None
     _printer: ReceiptPrinter | None = None
+    _display: display.Display | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reader(self) -> SamReader:
@@ -65,6 +70,66 @@ class Services:
                 self._closers.append(self.printer_simulator.close)
             self._printer = ReceiptPrinter(PrinterSettings(url, self.paper()), self.home / "spool")
         return self._printer
+
+    def display(self) -> display.Display:
+        if self._display is None:
+            cfg = self.settings.display
+            self._display = (
+                display.SimulatedDisplay()
+                if not cfg.url
+                else display.TemplateDisplay(
+                    display.TemplateSettings(
+                        cfg.url,
+                        cfg.template,
+                        cfg.encoding,
+                        cfg.checksum,
+                        cfg.checksum_from,
+                        cfg.address,
+                        cfg.baudrate,
+                    )
+                )
+            )
+        return self._display
+
+    def announcer(self) -> voice.Announcer:
+        cfg = self.settings.voice
+        announcer = voice.Announcer(
+            voice.VoiceSettings(
+                engine=cfg.engine,
+                voice=cfg.voice,
+                template=cfg.template,
+                repeat=cfg.repeat,
+                output=cfg.output,
+                clips_dir=cfg.clips_dir,
+            )
+        )
+        self._closers.append(announcer.close)
+        return announcer
+
+    def scanner(self) -> SaneScanner | ScanFolder:
+        """The configured scanner; without one, SANE's own test backend stands in."""
+        cfg = self.settings.scanner
+        if cfg.folder:
+            return ScanFolder(Path(cfg.folder))
+        device, sane_dir = cfg.device, ""
+        if not device:
+            sane_dir = str(self.home / "sane-test")
+            Path(sane_dir).mkdir(parents=True, exist_ok=True)
+            (Path(sane_dir) / "dll.conf").write_text("test\n")
+            device = "test:0"
+        return SaneScanner(
+            ScannerSettings(
+                device,
+                cfg.resolution,
+                cfg.mode,
+                cfg.source,
+                cfg.image_format,
+                sane_config_dir=sane_dir,
+            )
+        )
+
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.home / "blobs")
 
     def close(self) -> None:
         for closer in reversed(self._closers):

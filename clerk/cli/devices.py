@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shutil
 import signal
 import sys
 import tempfile
@@ -16,7 +17,7 @@ import click
 
 from clerk import config
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from devices.errors import DeviceError
+from devices.errors import DeviceError, DeviceUnavailable
 from devices.idcard import card as cards
 from devices.idcard.reader import ReaderSettings, SamReader
 from devices.idcard.simulator import SamSimulator, load_cards, sample_cards
@@ -25,6 +26,10 @@ from devices.printer.preview import to_text
 from devices.printer.printer import PrinterSettings, ReceiptPrinter
 from devices.printer.simulator import PrinterSimulator
 from devices.printer.transport import STATUS_TEXT
+from devices.scanner.folder import ScanFolder
+from devices.scanner.pdf import sha256, to_pdf
+from devices.scanner.sane import FEEDER, SaneScanner
+from devices.voice import Announcer, VoiceSettings, duration
 from offline.privacy import mask_id
 
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
@@ -53,6 +58,24 @@ def list_(ctx: click.Context, as_json: bool) -> None:
             s.printer.url or "模拟打印机",
             f"{s.printer.paper_mm}mm，{s.printer.encoding}，二维码{s.printer.qr}",
         ),
+        (
+            "display",
+            "窗口显示屏",
+            s.display.url or "模拟显示屏",
+            f"{s.display.encoding}，校验{s.display.checksum}",
+        ),
+        (
+            "voice",
+            "语音叫号",
+            s.voice.output or "声卡",
+            f"{s.voice.engine}，重复{s.voice.repeat}次",
+        ),
+        (
+            "scanner",
+            "扫描仪",
+            s.scanner.folder or s.scanner.device or "模拟扫描仪（SANE测试后端）",
+            f"{s.scanner.resolution}dpi，{s.scanner.mode}，{s.scanner.source}",
+        ),
     ]
     if as_json:
         echo_json([dict(zip(("device", "name", "url", "settings"), r, strict=True)) for r in rows])
@@ -69,6 +92,9 @@ def check(ctx: click.Context, as_json: bool) -> None:
     results = [
         ("idcard", *_probe(lambda: svc.reader().check())),
         ("printer", *_printer_state(svc.printer().status())),
+        ("display", *_probe(lambda: _display_check(svc))),
+        ("voice", *_probe(lambda: _voice_check(svc.settings))),
+        ("scanner", *_probe(lambda: _scanner_check(svc))),
     ]
     if as_json:
         echo_json([{"device": d, "ok": ok, "message": m} for d, ok, m in results])
@@ -85,6 +111,26 @@ def _probe(check: Any) -> tuple[bool, str]:
         return True, check()
     except DeviceError as error:
         return False, str(error)
+
+
+def _display_check(svc: Any) -> str:
+    svc.display().show_idle("欢迎光临")
+    return "显示屏正常" if svc.settings.display.url else "模拟显示屏"
+
+
+def _voice_check(settings: config.Settings) -> str:
+    if settings.voice.engine == "espeak" and not shutil.which("espeak-ng"):
+        raise DeviceUnavailable("未安装 espeak-ng，无法语音叫号")
+    if settings.voice.engine == "clips" and not Path(settings.voice.clips_dir).is_dir():
+        raise DeviceUnavailable(f"录音片段目录不存在：{settings.voice.clips_dir}")
+    return f"语音可用（{settings.voice.engine}）"
+
+
+def _scanner_check(svc: Any) -> str:
+    scanner = svc.scanner()
+    if isinstance(scanner, ScanFolder):
+        return f"扫描文件夹 {scanner.directory}"
+    return scanner.check()
 
 
 def _printer_state(state: str) -> tuple[bool, str]:
@@ -207,6 +253,67 @@ def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
         result.message
         + (f"（模拟打印机，输出在 {where}）" if svc.printer_simulator and not url else "")
     )
+
+
+@device.command()
+@click.argument("text")
+@click.option("--out", type=click.Path(file_okay=False), help="写成WAV文件到此目录，不播放")
+@click.pass_context
+def say(ctx: click.Context, text: str, out: str | None) -> None:
+    """用叫号语音说一段话，如：clerk device say 请A零零一号到3号窗口办理"""
+    settings = _settings(ctx)
+    cfg = settings.voice
+    announcer = Announcer(
+        VoiceSettings(
+            engine=cfg.engine,
+            voice=cfg.voice,
+            repeat=1,
+            output=out or cfg.output,
+            clips_dir=cfg.clips_dir,
+        )
+    )
+    item = announcer.say(text)
+    announcer.close()
+    if item.error:
+        fail(item.error)
+    click.echo(f"已生成 {item.wav}（{duration(item.wav):.1f}秒）" if item.wav else "已播报")
+
+
+@device.command("display-test")
+@click.option("--window", "window_no", type=click.IntRange(1, 99), help="窗口号（默认取配置）")
+@click.pass_context
+def display_test(ctx: click.Context, window_no: int | None) -> None:
+    """在窗口显示屏上显示一个测试叫号。"""
+    svc = services(ctx, initialised=False)
+    screen = svc.display()
+    screen.show_call("A001", window_no or svc.settings.window.no)
+    shown = getattr(screen, "current", None)
+    click.echo(f"模拟显示屏显示：{shown}" if shown else "已发送到显示屏")
+
+
+@device.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出PDF文件")
+@click.option("--pages", type=click.IntRange(1, 500), help="送纸器扫描的页数（默认全部）")
+@click.option("--feeder", is_flag=True, help="使用自动送纸器")
+@click.option(
+    "--wait", type=float, default=60, show_default=True, help="扫描到文件夹时最多等待的秒数"
+)
+@click.pass_context
+def scan(ctx: click.Context, out: str, pages: int | None, feeder: bool, wait: float) -> None:
+    """扫描材料并合成一个PDF。"""
+    svc = services(ctx, initialised=False)
+    scanner = svc.scanner()
+    if isinstance(scanner, ScanFolder):
+        found = scanner.wait(wait)
+        if not found:
+            fail(f"{wait:.0f}秒内扫描文件夹里没有新文件")
+    else:
+        if feeder:
+            scanner = SaneScanner(dataclasses.replace(scanner.settings, source=FEEDER))
+        found = scanner.scan(pages)
+    pdf = to_pdf(found)
+    Path(out).write_bytes(pdf)
+    click.echo(f"已扫描 {len(found)} 页，写入 {out}（{len(pdf)} 字节，SHA-256 {sha256(pdf)}）")
 
 
 @device.group(cls=ClerkGroup)

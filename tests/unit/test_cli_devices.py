@@ -68,7 +68,13 @@ def test_print_test_to_a_network_printer(tmp_path):
 
 def test_list_and_check_with_simulated_devices(tmp_path):
     listed = json.loads(run(tmp_path, "device", "list", "--json"))
-    assert [d["url"] for d in listed] == ["模拟读卡器", "模拟打印机"]
+    assert [d["url"] for d in listed] == [
+        "模拟读卡器",
+        "模拟打印机",
+        "模拟显示屏",
+        "声卡",
+        "模拟扫描仪（SANE测试后端）",
+    ]
     checked = json.loads(run(tmp_path, "device", "check", "--json"))
     assert all(d["ok"] for d in checked)
 
@@ -114,3 +120,28 @@ def test_simulators_as_processes(tmp_path):
             process.terminate()
             assert process.wait(timeout=5) == 0
             process.stdout.close()
+
+
+def test_say_display_and_scan(tmp_path):
+    out = run(tmp_path, "device", "say", "请A零零一号到3号窗口办理", "--out", str(tmp_path / "v"))
+    assert "已生成" in out and len(list((tmp_path / "v").glob("*.wav"))) == 1
+    assert "模拟显示屏显示：A001 请到3号窗口" in run(
+        tmp_path, "device", "display-test", "--window", "3"
+    )
+    out = run(
+        tmp_path, "device", "scan", "--out", str(tmp_path / "m.pdf"), "--feeder", "--pages", "2"
+    )
+    assert "已扫描 2 页" in out and (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_scan_from_a_folder(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (tmp_path / "clerk.toml").write_text(f'[scanner]\nfolder = "{folder}"\n', "utf-8")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 from the copier")
+    out = run(tmp_path, "device", "scan", "--out", str(tmp_path / "m.pdf"), "--wait", "5")
+    assert "已扫描 1 页" in out
+    assert (tmp_path / "m.pdf").read_bytes() == b"%PDF-1.4 from the copier"
+    assert "没有新文件" in run(
+        tmp_path, "device", "scan", "--out", str(tmp_path / "n.pdf"), "--wait", "0.5", code=1
+    )

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from devices.errors import DeviceUnavailable, ScannerError
+from devices.errors import DeviceTimeout, DeviceUnavailable, ScannerError
 from devices.scanner.folder import ScanFolder
 from devices.scanner.pdf import sha256, to_pdf
 from devices.scanner.sane import FEEDER, SaneScanner, ScannerSettings
@@ -52,8 +52,18 @@ def test_feeder_all_pages_or_some(sane_dir):
     ],
 )
 def test_faults_become_clear_messages(sane_dir, status, message):
-    with pytest.raises(ScannerError, match=message):
-        scanner(sane_dir, source=FEEDER).scan(extra=["--read-return-value", status])
+    """scanimage with the test backend hangs now and then (about 1 in 12) on these error
+    paths; the driver reports that as a timeout, and here a hang is simply tried again."""
+    faulty = scanner(sane_dir, source=FEEDER, timeout=5)
+    for _ in range(3):
+        try:
+            faulty.scan(extra=["--read-return-value", status])
+        except DeviceTimeout:
+            continue
+        except ScannerError as error:
+            assert message in str(error)
+            return
+    pytest.fail("scanimage hung three times in a row")
 
 
 def test_missing_scanner(sane_dir):
