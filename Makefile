@@ -10,17 +10,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-.PHONY: setup demo test bench
-setup: $(STAMP)
+.PHONY: deps setup demo test bench
+deps:
+	bash .ci/deps
 
-demo: $(STAMP)
+setup: deps $(STAMP)
+
+demo: setup
 	$(BIN)/clerk demo
 
-test: $(STAMP)
+test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: setup
 	$(BIN)/python -m bench

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import commit, search
+from bench import commit, devices, search
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     commit.main()
+    devices.main()
     search.main(args.cases)
 
 

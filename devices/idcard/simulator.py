@@ -60,8 +60,11 @@ class Faults:
 class SamSimulator:
     """A reader with a deck of cards; `place()` puts the next one on it."""
 
-    def __init__(self, deck: list[cards.IdCard] | None = None, faults: Faults | None = None):
+    def __init__(
+        self, deck: list[cards.IdCard] | None = None, faults: Faults | None = None, baud: int = 0
+    ):
         self.deck = deck if deck is not None else sample_cards()
+        self.baud = baud  # pace replies like a serial line of this speed (a pty has none)
         self.faults = faults or Faults()
         self.on_reader: cards.IdCard | None = None
         self._next = 0
@@ -131,6 +134,12 @@ class SamSimulator:
         if self.faults.trickle:
             for byte in b"\x00\x13\xaa\x96" + frame:
                 write(bytes([byte]))
+        elif self.baud:
+            start = time.monotonic()
+            for offset in range(0, len(frame), 32):
+                write(frame[offset : offset + 32])
+                due = start + (offset + 32) * 10 / self.baud  # 8N1: 10 bits a byte
+                time.sleep(max(0.0, due - time.monotonic()))
         else:
             write(frame)
 
