@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import serial
 
@@ -24,6 +24,7 @@ CALL = "{ticket} 请到{window}号窗口"
 PAUSED = "暂停服务"
 
 
+@runtime_checkable
 class Display(Protocol):
     def show_call(self, ticket: str, window_no: int) -> None: ...
     def show_idle(self, text: str) -> None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from clerk import __version__
+from clerk import __version__, config, logs
 from clerk.cli.base import ClerkGroup
 
 
@@ -21,6 +21,9 @@ from clerk.cli.base import ClerkGroup
 )
 def main(home: str | None) -> None:
     """便民服务中心窗口客户端：初始化、人员、事项目录、办件与数据库管理。"""
+    where = config.resolve_home(home)
+    settings = config.load(where)
+    logs.setup(where, settings.log.level, settings.log.max_bytes, settings.log.backups)
 
 
 def _register() -> None:

@@ -20,7 +20,7 @@ from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_
 from devices.errors import DeviceError, DeviceUnavailable
 from devices.idcard import card as cards
 from devices.idcard.reader import ReaderSettings, SamReader
-from devices.idcard.simulator import SamSimulator, load_cards, sample_cards
+from devices.idcard.simulator import Faults, SamSimulator, load_cards, sample_cards
 from devices.printer.document import PAPER_COLUMNS, QR, Columns, Document, Feed, Field, Line, Rule
 from devices.printer.preview import to_text
 from devices.printer.printer import PrinterSettings, ReceiptPrinter
@@ -337,10 +337,26 @@ def _wait_for_interrupt() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="证件JSON文件（默认内置样例证件）",
 )
-def simulate_idcard(link: str | None, tcp_port: int | None, cards_file: str | None) -> None:
+@click.option("--place", type=int, help="启动时放入第几张证件（从0起）；不给则读卡器上无卡")
+@click.option("--bad-checksum", type=int, default=0, help="故障：接下来N个应答校验和错误")
+@click.option("--delay", type=float, default=0.0, help="故障：每个应答延迟的秒数")
+@click.option("--lift-during-read", is_flag=True, help="故障：读卡中途拿走证件")
+@click.option("--trickle", is_flag=True, help="故障：应答逐字节发送，前面夹带杂乱数据")
+def simulate_idcard(
+    link: str | None,
+    tcp_port: int | None,
+    cards_file: str | None,
+    place: int | None,
+    bad_checksum: int,
+    delay: float,
+    lift_during_read: bool,
+    trickle: bool,
+) -> None:
     """模拟读卡器：回车放入下一张证件，输入 l 拿走证件，q 退出。"""
     deck = load_cards(cards_file) if cards_file else sample_cards()
-    sim = SamSimulator(deck)
+    sim = SamSimulator(deck, Faults(bad_checksum, delay, trickle, lift_during_read))
+    if place is not None:
+        sim.place(place)
     if tcp_port is not None:
         host, port = sim.serve_tcp(port=tcp_port)
         where = f"socket://{host}:{port}"
@@ -370,7 +386,7 @@ def simulate_idcard(link: str | None, tcp_port: int | None, cards_file: str | No
 @click.option("--out", type=click.Path(file_okay=False), help="把每张票据的字节和预览存到此目录")
 @click.option("--paper-out", is_flag=True, help="模拟缺纸")
 def simulate_printer(port: int, out: str | None, paper_out: bool) -> None:
-    """模拟网络票据打印机：接收ESC/POS数据，应答状态查询。"""
+    """模拟网络票据打印机：接收ESC/POS数据，应答状态查询；输入 p 切换缺纸，q 退出。"""
     sim = PrinterSimulator(Path(out) if out else None)
     sim.paper_out = paper_out
     host, bound = sim.serve(port=port)
@@ -378,7 +394,13 @@ def simulate_printer(port: int, out: str | None, paper_out: bool) -> None:
     click.echo("模拟打印机已启动" + ("（缺纸）" if paper_out else ""), err=True)
     sys.stdout.flush()
     try:
-        _wait_for_interrupt()
+        if not sys.stdin.isatty():
+            _wait_for_interrupt()
+            return
+        while (line := sys.stdin.readline()) and line.strip() != "q":
+            if line.strip() == "p":
+                sim.paper_out = not sim.paper_out
+                click.echo("缺纸" if sim.paper_out else "已装纸", err=True)
     finally:
         sim.close()
 

@@ -98,7 +98,20 @@ def test_simulators_as_processes(tmp_path):
         text=True,
     )
     reader = subprocess.Popen(
-        [sys.executable, "-m", "clerk", "device", "simulate", "idcard", "--tcp", "0"],
+        [
+            sys.executable,
+            "-m",
+            "clerk",
+            "device",
+            "simulate",
+            "idcard",
+            "--tcp",
+            "0",
+            "--place",
+            "1",
+            "--bad-checksum",
+            "1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -114,7 +127,7 @@ def test_simulators_as_processes(tmp_path):
         assert "打印测试" in next((tmp_path / "out").glob("*.txt")).read_text("utf-8")
         port = reader.stdout.readline().strip()
         assert port.startswith("socket://")
-        assert "没有证件" in run(tmp_path, "device", "idcard", "read", "--port", port, code=1)
+        assert "姓名：赵秀英" in run(tmp_path, "device", "idcard", "read", "--port", port)
     finally:
         for process in (printer, reader):
             process.terminate()
