@@ -191,3 +191,30 @@ def test_polling_emits_one_event_per_card_placed(sim, reader):
     stop.set()
     worker.join(timeout=3)
     assert [e.name for e in events] == ["张三", "赵秀英"]
+
+
+def test_every_command_and_its_status_code(sim, reader):
+    from devices.idcard import frame as f
+
+    assert reader.exchange(f.RESET).sw3 == f.OK
+    assert reader.exchange(f.STATUS).sw3 == f.OK
+    sam = reader.exchange(f.SAM_ID)
+    assert (sam.sw3, len(sam.data)) == (f.OK, 16)
+    assert reader.exchange(f.FIND).sw3 == f.NO_CARD
+    assert reader.exchange(f.SELECT).sw3 == 0x81  # nothing to select
+    assert reader.exchange(f.READ).sw3 == 0x41  # nothing to read
+    sim.place(0)
+    assert reader.exchange(f.FIND).sw3 == f.FOUND
+    assert reader.exchange(f.SELECT).sw3 == f.OK
+    assert len(reader.exchange(f.READ).data) == 4 + 256 + 1024
+    assert reader.exchange((0x99, 0x01)).sw3 == 0x21  # unknown command
+    assert set(f.STATUS_TEXT) >= {0x90, 0x9F, 0x80, 0x81, 0x41, 0x10, 0x11, 0x21, 0x60, 0x91}
+
+
+def test_reader_module_fault_is_reported(sim, reader, monkeypatch):
+    from devices.errors import DeviceError
+    from devices.idcard import frame as f
+
+    monkeypatch.setattr(sim, "_answer", lambda cmd: f.response(0x60))  # SAM self-test failed
+    with pytest.raises(DeviceError, match="自检失败"):
+        reader.check()
