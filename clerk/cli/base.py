@@ -118,6 +118,9 @@ class ClerkGroup(ChineseHelp, click.Group):
             raise ClerkError(str(error)) from None
         except pydantic.ValidationError as error:
             raise ClerkError(describe(error)) from None
+        except BrokenPipeError:  # `clerk ... | head`: the reader has gone, nothing to report
+            sys.stderr.close()
+            raise click.exceptions.Exit(0) from None
         except OSError as error:
             raise ClerkError(f"{error.strerror or error}：{error.filename or ''}") from None
         except Exception as error:

@@ -10,6 +10,7 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -321,6 +322,24 @@ def simulate() -> None:
     """启动外设模拟器（开发、演示和测试用）。"""
 
 
+def _serve_simulator(
+    where: str, started: str, key: Callable[[str], None], close: Callable[[], None]
+) -> None:
+    """Print where the simulator listens (stdout, for scripts), then run it: with a terminal,
+    each line typed is a key for `key` until `q`; without one, until SIGTERM or Ctrl-C."""
+    click.echo(where)
+    click.echo(started, err=True)
+    sys.stdout.flush()
+    try:
+        if not sys.stdin.isatty():
+            _wait_for_interrupt()
+            return
+        while (line := sys.stdin.readline()) and line.strip() != "q":
+            key(line.strip())
+    finally:
+        close()
+
+
 def _wait_for_interrupt() -> None:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -362,23 +381,16 @@ def simulate_idcard(
         where = f"socket://{host}:{port}"
     else:
         where = sim.serve_pty(link)
-    click.echo(where, nl=True)
-    click.echo(f"模拟读卡器已启动：{where}（{len(deck)}张证件）", err=True)
-    sys.stdout.flush()
-    try:
-        if not sys.stdin.isatty():
-            _wait_for_interrupt()
+
+    def key(line: str) -> None:
+        sim.lift()
+        if line == "l":
+            click.echo("已拿走证件", err=True)
             return
-        while (line := sys.stdin.readline()) and line.strip() != "q":
-            if line.strip() == "l":
-                sim.lift()
-                click.echo("已拿走证件", err=True)
-            else:
-                sim.lift()
-                placed = sim.place()
-                click.echo(f"已放入：{placed.name} {mask_id(placed.id_number)}", err=True)
-    finally:
-        sim.close()
+        placed = sim.place()
+        click.echo(f"已放入：{placed.name} {mask_id(placed.id_number)}", err=True)
+
+    _serve_simulator(where, f"模拟读卡器已启动：{where}（{len(deck)}张证件）", key, sim.close)
 
 
 @simulate.command("printer")
@@ -390,19 +402,14 @@ def simulate_printer(port: int, out: str | None, paper_out: bool) -> None:
     sim = PrinterSimulator(Path(out) if out else None)
     sim.paper_out = paper_out
     host, bound = sim.serve(port=port)
-    click.echo(f"tcp://{host}:{bound}")
-    click.echo("模拟打印机已启动" + ("（缺纸）" if paper_out else ""), err=True)
-    sys.stdout.flush()
-    try:
-        if not sys.stdin.isatty():
-            _wait_for_interrupt()
-            return
-        while (line := sys.stdin.readline()) and line.strip() != "q":
-            if line.strip() == "p":
-                sim.paper_out = not sim.paper_out
-                click.echo("缺纸" if sim.paper_out else "已装纸", err=True)
-    finally:
-        sim.close()
+
+    def key(line: str) -> None:
+        if line == "p":
+            sim.paper_out = not sim.paper_out
+            click.echo("缺纸" if sim.paper_out else "已装纸", err=True)
+
+    started = "模拟打印机已启动" + ("（缺纸）" if paper_out else "")
+    _serve_simulator(f"tcp://{host}:{bound}", started, key, sim.close)
 
 
 COMMANDS = [device]
