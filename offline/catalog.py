@@ -32,7 +32,7 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return initials.lower(), full.lower()
 
 
-def _row(item: ServiceItem) -> dict[str, Any]:
+def row(item: ServiceItem) -> dict[str, Any]:
     initials, full = pinyin_keys(item.name)
     return {
         "code": item.code,
@@ -49,7 +49,7 @@ def _row(item: ServiceItem) -> dict[str, Any]:
 def store_items(db: Database, items: list[ServiceItem]) -> int:
     """Insert or replace items (a code keeps every version it had). Returns the count."""
     with write(db):
-        db["catalog_items"].upsert_all([_row(item) for item in items], pk=("code", "version"))
+        db["catalog_items"].upsert_all([row(item) for item in items], pk=("code", "version"))
     return len(items)
 
 

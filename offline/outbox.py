@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 from uuid6 import uuid7
 
+from offline.clock import now
 from offline.db import insert
 from offline.models import Operation, OpType
 
@@ -69,3 +70,51 @@ def counts(db: Database) -> dict[str, int]:
     return {
         state: found.get(state, 0) for state in ("pending", "in_flight", "acked", "quarantined")
     }
+
+
+def unsent(db: Database, limit: int) -> list[Operation]:
+    """Pending operations in the order they were made (so each case's in `seq` order)."""
+    rows = db.query(
+        "SELECT * FROM operations WHERE state = 'pending' ORDER BY rowid LIMIT ?", [limit]
+    )
+    return [_operation(row) for row in rows]
+
+
+def set_state(
+    db: Database,
+    op_ids: list[str],
+    state: str,
+    error: str | None = None,
+    server_version: int | None = None,
+) -> None:
+    """Move operations on; `in_flight` is set before sending, so a crash mid-send is seen."""
+    marks = ", ".join("?" * len(op_ids))
+    acked = now().isoformat() if state == "acked" else None
+    db.conn.execute(
+        f"UPDATE operations SET state = ?, last_error = ?, server_version = COALESCE(?, "
+        f"server_version), acked_at = COALESCE(?, acked_at), attempts = attempts + "
+        f"(? = 'in_flight') WHERE op_id IN ({marks})",
+        [state, error, server_version, acked, state, *op_ids],
+    )
+
+
+def reset_in_flight(db: Database) -> int:
+    """After a crash, operations that were being sent are pending again (resending is safe:
+    the platform keeps every op_id forever)."""
+    return db.conn.execute(
+        "UPDATE operations SET state = 'pending' WHERE state = 'in_flight'"
+    ).rowcount
+
+
+def quarantined(db: Database) -> list[Operation]:
+    rows = db.query("SELECT * FROM operations WHERE state = 'quarantined' ORDER BY rowid")
+    return [_operation(row) for row in rows]
+
+
+def unacked_cases(db: Database, case_ids: list[str]) -> set[str]:
+    marks = ", ".join("?" * len(case_ids))
+    rows = db.conn.execute(
+        f"SELECT DISTINCT case_id FROM operations WHERE state != 'acked' AND case_id IN ({marks})",
+        case_ids,
+    ).fetchall()
+    return {r[0] for r in rows}

@@ -7,6 +7,7 @@ in one transaction; case numbers are reserved in a transaction of their own just
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -16,7 +17,7 @@ from typing import Any
 
 from uuid6 import uuid7
 
-from offline import audit, cases, catalog, clerks, intake, outbox
+from offline import audit, cases, catalog, changes, clerks, intake, outbox
 from offline.audit import ChainCheck
 from offline.clock import now
 from offline.db import connect, open_db, write
@@ -308,6 +309,62 @@ class Store:
     def outbox_counts(self) -> dict[str, int]:
         with self._lock:
             return outbox.counts(self.db)
+
+    # --- sync ----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.db.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, write(self.db):
+            self.db.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def unsent(self, limit: int) -> list[Operation]:
+        with self._lock:
+            return outbox.unsent(self.db, limit)
+
+    def mark(
+        self,
+        op_ids: list[str],
+        state: str,
+        error: str | None = None,
+        server_version: int | None = None,
+    ) -> None:
+        if op_ids:
+            with self._lock, write(self.db):
+                outbox.set_state(self.db, op_ids, state, error, server_version)
+
+    def reset_in_flight(self) -> int:
+        with self._lock, write(self.db):
+            return outbox.reset_in_flight(self.db)
+
+    def quarantined(self) -> list[Operation]:
+        with self._lock:
+            return outbox.quarantined(self.db)
+
+    def acked_digest(self) -> tuple[int, str]:
+        """Count and SHA-256 of the sorted, newline-joined acknowledged op_ids (as `/state`)."""
+        with self._lock:
+            ids = [
+                r[0]
+                for r in self.db.conn.execute(
+                    "SELECT op_id FROM operations WHERE state = 'acked' ORDER BY op_id"
+                )
+            ]
+        return len(ids), hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+    def apply_changes(self, page: list[dict[str, Any]], cursor: str) -> changes.Applied:
+        """Apply a page of platform changes and store its cursor in one transaction."""
+        with self._lock, write(self.db):
+            applied = changes.apply(self.db, page, self.window_no)
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('changes_cursor', ?)", [cursor]
+            )
+        if applied.applied:
+            self._calendar = None
+        return applied
 
     # --- maintenance ---------------------------------------------------------------------
 

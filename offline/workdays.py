@@ -46,6 +46,10 @@ class WorkCalendar:
         self._years = {y.year: y for y in synced or []}
         self._exceptions = {d.date: d.workday for y in self._years.values() for d in y.days}
 
+    def has_year(self, year: int) -> bool:
+        """Whether the platform's calendar for `year` is stored."""
+        return year in self._years
+
     def is_workday(self, day: date) -> tuple[bool, str]:
         """Whether `day` is a working day, and which calendar said so."""
         synced = self._years.get(day.year)

@@ -1,0 +1,1 @@
+"""The reference platform: development, demos and tests only, never production."""

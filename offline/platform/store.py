@@ -1,0 +1,343 @@
+"""The reference platform's state: devices, operations kept forever, cases, changes, blobs.
+
+For development, demos and tests only. It implements `platform-api.md` as written: permanent
+idempotency by `op_id` with a payload fingerprint, `seq` order per (case, device), blobs
+uploaded in chunks with a digest check, a change feed per centre, and a state digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from offline.catalog import demo_catalog
+from offline.clock import now
+from offline.db import connect, insert
+
+migrations = Migrations("platform")
+MAX_CHUNK = 1024 * 1024
+NEXT_STATUS = {"in_review": "approved", "approved": "ready_for_pickup"}
+MAX_BLOB = 50 * 1024 * 1024
+
+
+@migrations()
+def m001_platform(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE devices (device_id TEXT PRIMARY KEY, centre_code TEXT NOT NULL,
+                              token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+        CREATE TABLE ops (op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL,
+                          centre_code TEXT NOT NULL, case_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                          type TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                          server_version INTEGER NOT NULL, at TEXT NOT NULL,
+                          UNIQUE (case_id, device_id, seq));
+        CREATE TABLE cases (case_id TEXT PRIMARY KEY, centre_code TEXT NOT NULL,
+                            server_version INTEGER NOT NULL, status TEXT NOT NULL,
+                            official_no TEXT, body TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE changes (id INTEGER PRIMARY KEY, centre_code TEXT NOT NULL,
+                              body TEXT NOT NULL);
+        CREATE INDEX changes_centre ON changes (centre_code, id);
+        CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, total INTEGER NOT NULL,
+                            data BLOB NOT NULL, complete INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """
+    )
+
+
+def fingerprint(op: dict[str, Any]) -> str:
+    """What makes two sendings of one op_id "the same": everything but transport details."""
+    fields = {
+        k: op.get(k) for k in ("case_id", "seq", "type", "at", "clerk_id", "window_no", "payload")
+    }
+    return hashlib.sha256(
+        json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+class PlatformStore:
+    def __init__(self, path: Path | str) -> None:
+        self.db = Database(connect(path), execute_plugins=False)
+        migrations.apply(self.db)
+        self._lock = threading.RLock()
+        self.items = {i.code: i for i in demo_catalog().items}
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        with self._lock:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                self.db.conn.execute("ROLLBACK")
+                raise
+
+    # --- devices ----------------------------------------------------------------------------
+
+    def add_device(self, device_id: str, centre_code: str) -> str:
+        """Register a window machine; returns its token (shown once, stored only hashed)."""
+        token = secrets.token_urlsafe(32)
+        with self._write() as db:
+            db.conn.execute(
+                "INSERT OR REPLACE INTO devices VALUES (?, ?, ?, ?)",
+                [device_id, centre_code, _sha(token), now().isoformat()],
+            )
+        return token
+
+    def device(self, device_id: str, token: str) -> str | None:
+        """The device's centre code when the token is right, else None."""
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT centre_code FROM devices WHERE device_id = ? AND token_sha256 = ?",
+                [device_id, _sha(token)],
+            ).fetchone()
+        return row[0] if row else None
+
+    # --- operations -------------------------------------------------------------------------
+
+    def apply_ops(self, device_id: str, centre: str, ops: list[dict]) -> list[dict]:
+        with self._write():
+            return [self._apply(device_id, centre, op) for op in ops]
+
+    def _apply(self, device_id: str, centre: str, op: dict) -> dict:
+        conn, op_id = self.db.conn, op.get("op_id")
+        try:
+            case_id, seq, kind = op["case_id"], int(op["seq"]), op["type"]
+            payload = op["payload"]
+        except (KeyError, TypeError, ValueError):
+            return _result(op_id, "rejected", "schema", "操作格式不正确")
+        known = conn.execute(
+            "SELECT fingerprint, server_version FROM ops WHERE op_id = ?", [op_id]
+        ).fetchone()
+        if known:
+            if known[0] == fingerprint(op):
+                conn.execute(
+                    "INSERT INTO counters VALUES ('duplicates', 1) ON CONFLICT (name) "
+                    "DO UPDATE SET value = value + 1"
+                )
+                return {"op_id": op_id, "result": "duplicate", "server_version": known[1]}
+            return _result(op_id, "conflict", "payload_differs", "同一操作编号的内容不同")
+        [(last,)] = conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM ops WHERE case_id = ? AND device_id = ?",
+            [case_id, device_id],
+        ).fetchall()
+        if seq > last + 1:
+            return _result(op_id, "retry", "seq_gap", "前序操作尚未到达")
+        if seq <= last:
+            return _result(op_id, "conflict", "seq_taken", "该序号已有其他操作")
+        problem = self._check(kind, payload)
+        if problem:
+            return problem | {"op_id": op_id}
+        missing = [s for s in _attachments(payload) if not self._blob_complete(s)]
+        if missing:
+            return _result(op_id, "retry", "missing_blob", "附件尚未上传") | {"missing": missing}
+        version = self._case_change(case_id, centre, kind, payload)
+        insert(
+            self.db,
+            "ops",
+            {
+                "op_id": op_id,
+                "device_id": device_id,
+                "centre_code": centre,
+                "case_id": case_id,
+                "seq": seq,
+                "type": kind,
+                "fingerprint": fingerprint(op),
+                "server_version": version,
+                "at": now().isoformat(),
+            },
+        )
+        return {"op_id": op_id, "result": "applied", "server_version": version}
+
+    def _check(self, kind: str, payload: dict) -> dict | None:
+        if kind in ("case.accept", "case.reject"):
+            item = payload.get("item", {}).get("code")
+            if item not in self.items:
+                return _result(None, "rejected", "unknown_item", "事项编码不存在")
+        return None
+
+    def _case_change(self, case_id: str, centre: str, kind: str, payload: dict) -> int:
+        conn = self.db.conn
+        row = conn.execute(
+            "SELECT server_version, status FROM cases WHERE case_id = ?", [case_id]
+        ).fetchone()
+        version = (row[0] if row else 0) + 1
+        if kind in ("case.accept", "case.reject") and row is None:
+            status = "in_review" if kind == "case.accept" else "closed"
+            official = self._official_no(centre)
+            conn.execute(
+                "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    case_id,
+                    centre,
+                    version,
+                    status,
+                    official,
+                    json.dumps(payload, ensure_ascii=False),
+                    now().isoformat(),
+                ],
+            )
+            self.change(
+                centre,
+                {
+                    "kind": "case.status",
+                    "case_id": case_id,
+                    "server_version": version,
+                    "status": status,
+                    "official_no": official,
+                    "at": now().isoformat(),
+                    "note": "",
+                },
+            )
+        elif row is not None:
+            conn.execute(
+                "UPDATE cases SET server_version = ?, updated_at = ? WHERE case_id = ?",
+                [version, now().isoformat(), case_id],
+            )
+        return version
+
+    def _official_no(self, centre: str) -> str:
+        conn = self.db.conn
+        conn.execute(
+            "INSERT INTO counters VALUES ('official_no', 1) ON CONFLICT (name) "
+            "DO UPDATE SET value = value + 1"
+        )
+        [(n,)] = conn.execute("SELECT value FROM counters WHERE name = 'official_no'").fetchall()
+        return f"{centre}{now():%y%m%d}{n:06d}"
+
+    def change(self, centre: str, body: dict) -> None:
+        self.db.conn.execute(
+            "INSERT INTO changes (centre_code, body) VALUES (?, ?)",
+            [centre, json.dumps(body, ensure_ascii=False)],
+        )
+
+    # --- the back office ----------------------------------------------------------------------
+
+    def advance(self, limit: int = 100) -> int:
+        """Move cases on one step (审查中 → 办结 → 待出件), as the back office would."""
+        with self._write() as db:
+            rows = db.conn.execute(
+                "SELECT case_id, centre_code, server_version, status, official_no FROM cases "
+                "WHERE status IN ('in_review', 'approved') ORDER BY updated_at LIMIT ?",
+                [limit],
+            ).fetchall()
+            for case_id, centre, version, status, official in rows:
+                nxt = NEXT_STATUS[status]
+                db.conn.execute(
+                    "UPDATE cases SET status = ?, server_version = ?, updated_at = ? "
+                    "WHERE case_id = ?",
+                    [nxt, version + 1, now().isoformat(), case_id],
+                )
+                self.change(
+                    centre,
+                    {
+                        "kind": "case.status",
+                        "case_id": case_id,
+                        "server_version": version + 1,
+                        "status": nxt,
+                        "official_no": official,
+                        "at": now().isoformat(),
+                        "note": "",
+                    },
+                )
+        return len(rows)
+
+    # --- changes, state, stats ------------------------------------------------------------------
+
+    def changes(self, centre: str, since: int, limit: int) -> tuple[list[dict], int, bool]:
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT id, body FROM changes WHERE centre_code = ? AND id > ? ORDER BY id LIMIT ?",
+                [centre, since, limit + 1],
+            ).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        cursor = rows[-1][0] if rows else since
+        return [json.loads(body) for _, body in rows], cursor, more
+
+    def state(self, centre: str) -> dict:
+        with self._lock:
+            ops = [
+                r[0]
+                for r in self.db.conn.execute(
+                    "SELECT op_id FROM ops WHERE centre_code = ? ORDER BY op_id", [centre]
+                )
+            ]
+            [(cases,)] = self.db.conn.execute(
+                "SELECT COUNT(*) FROM cases WHERE centre_code = ?", [centre]
+            ).fetchall()
+        digest = hashlib.sha256("\n".join(ops).encode()).hexdigest()
+        return {"cases": cases, "ops": len(ops), "digest": digest}
+
+    def stats(self) -> dict:
+        queries = {
+            "cases": "SELECT COUNT(*) FROM cases",
+            "ops": "SELECT COUNT(*) FROM ops",
+            "blobs": "SELECT COUNT(*) FROM blobs WHERE complete = 1",
+            "duplicates": "SELECT COALESCE(SUM(value), 0) FROM counters WHERE name = 'duplicates'",
+        }
+        with self._lock:
+            return {k: self.db.conn.execute(q).fetchone()[0] for k, q in queries.items()}
+
+    # --- blobs ------------------------------------------------------------------------------
+
+    def _blob_complete(self, sha256: str) -> bool:
+        row = self.db.conn.execute(
+            "SELECT complete FROM blobs WHERE sha256 = ?", [sha256]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def blob_state(self, sha256: str) -> tuple[int, int]:
+        """(HTTP status, length or offset): 200 complete, 206 partial, 404 unknown."""
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT length(data), complete FROM blobs WHERE sha256 = ?", [sha256]
+            ).fetchone()
+        if row is None:
+            return 404, 0
+        return (200, row[0]) if row[1] else (206, row[0])
+
+    def blob_put(self, sha256: str, start: int, total: int, chunk: bytes) -> tuple[int, int]:
+        """Append one chunk; (201, total) when the blob is whole and its digest checks out."""
+        with self._write() as db:
+            row = db.conn.execute(
+                "SELECT data, complete FROM blobs WHERE sha256 = ?", [sha256]
+            ).fetchone()
+            if row and row[1]:
+                return 200, len(row[0])
+            offset = len(row[0]) if row else 0
+            if start != offset:
+                return 409, offset
+            data = (row[0] if row else b"") + chunk
+            if len(data) < total:
+                db.conn.execute(
+                    "INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, 0)", [sha256, total, data]
+                )
+                return 202, len(data)
+            if hashlib.sha256(data).hexdigest() != sha256 or len(data) != total:
+                db.conn.execute("DELETE FROM blobs WHERE sha256 = ?", [sha256])
+                return 422, 0
+            db.conn.execute(
+                "INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, 1)", [sha256, total, data]
+            )
+            return 201, total
+
+
+def _attachments(payload: dict) -> list[str]:
+    return [s for m in payload.get("materials", []) or [] for s in m.get("attachments", [])]
+
+
+def _result(op_id: str | None, result: str, code: str, message: str) -> dict:
+    return {"op_id": op_id, "result": result, "code": code, "message": message}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

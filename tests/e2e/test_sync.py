@@ -1,0 +1,237 @@
+"""Sync against the reference platform over real HTTP on loopback, with faults injected
+between the two: after each, the platform holds every operation exactly once, every blob
+whole, and nothing is lost locally."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from offline.blobs import BlobStore
+from offline.models import CaseMaterial, CaseQuery
+from offline.platform.server import serve_in_thread
+from offline.platform.store import PlatformStore
+from offline.sync import Platform, SyncEngine
+from tests.conftest import pension
+
+
+class Faults(httpx.BaseTransport):
+    """Between client and platform: a queue of faults, each used once, in order."""
+
+    def __init__(self) -> None:
+        self.real = httpx.HTTPTransport()
+        self.plan: list[str] = []
+        self.seen: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.plan.pop(0) if self.plan else ""
+        self.seen.append(f"{request.method} {request.url.path} {fault}".strip())
+        if fault == "drop_before":
+            raise httpx.ConnectError("connection refused", request=request)
+        if fault == "portal":
+            return httpx.Response(200, html="<html>请登录无线网络</html>", request=request)
+        if fault == "busy":
+            return httpx.Response(
+                503, headers={"Retry-After": "2", "X-Platform-Api": "1"}, request=request
+            )
+        if fault == "garbage":
+            return httpx.Response(
+                200, content=b"{not json", request=request, headers={"X-Platform-Api": "1"}
+            )
+        response = self.real.handle_request(request)
+        response.read()
+        if fault == "drop_after":  # the platform applied it; the answer never arrives
+            raise httpx.ReadError("connection reset", request=request)
+        if fault == "twice":  # a duplicated request: the platform sees it again
+            again = self.real.handle_request(request)
+            again.read()
+        return response
+
+    def close(self) -> None:
+        self.real.close()
+
+
+@pytest.fixture
+def platform(tmp_path):
+    store = PlatformStore(tmp_path / "platform.db")
+    server, url = serve_in_thread(store)
+    token = store.add_device("win-03", "330212105")
+    yield store, Platform(url, "win-03", token)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def window(store, tmp_path):
+    blobs = BlobStore(tmp_path / "blobs")
+    return store, blobs
+
+
+OPEN: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_engines():
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
+def engine(window, platform, faults=None, sleeps=None, target=None):
+    store, blobs = window
+    sleeps = sleeps if sleeps is not None else []
+    sync = SyncEngine(store, blobs, target or platform[1], transport=faults, sleep=sleeps.append)
+    OPEN.append(sync)
+    return sync
+
+
+def accept_with_scan(store, blobs, size=2_500_000):
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * (size // 256)
+    sha = blobs.put(pdf)
+    entry = pension()
+    entry.materials[0] = entry.materials[0].model_copy(update={"attachments": [sha]})
+    return store.accept(entry, clerk_id="c0107"), sha
+
+
+def assert_converged(window, platform, cases):
+    store, _ = window
+    stats = platform[0].stats()
+    assert stats["ops"] == len(cases) and stats["cases"] == len(cases)
+    assert store.outbox_counts() == {
+        "pending": 0,
+        "in_flight": 0,
+        "acked": len(cases),
+        "quarantined": 0,
+    }
+    sync = engine(window, platform)
+    assert sync.verify() == (len(cases), len(cases), True)
+
+
+def test_cases_go_up_and_their_status_comes_back(window, platform):
+    store, blobs = window
+    cases = [store.accept(pension(), clerk_id="c0107") for _ in range(3)]
+    case, sha = accept_with_scan(store, blobs)
+    cases.append(case)
+    summary = engine(window, platform).run()
+    assert (summary.applied, summary.blobs, summary.exit_code) == (4, 1, 0), summary
+    assert platform[0].blob_state(sha) == (200, len(blobs.get(sha)))
+    back = store.case(case.case_id)
+    assert back.status == "in_review" and back.official_no.startswith("330212105")
+    assert_converged(window, platform, cases)
+    platform[0].advance()
+    again = engine(window, platform).run()
+    assert (again.sent, again.pulled) == (0, 4)
+    assert store.case(case.case_id).status == "approved"
+    assert [c.status for c in store.search_cases(CaseQuery(status=["approved"]))] == [
+        "approved"
+    ] * 4
+
+
+@pytest.mark.parametrize("fault", ["drop_before", "drop_after", "twice", "busy"])
+def test_faults_on_the_ops_request(window, platform, fault):
+    store, _ = window
+    cases = [store.accept(pension(), clerk_id="c0107") for _ in range(5)]
+    faults, sleeps = Faults(), []
+    faults.plan = [fault]  # the first request of the run is the ops batch
+    summary = engine(window, platform, faults, sleeps).run()
+    assert summary.exit_code == 0, summary
+    if fault == "busy":
+        assert 2.0 in sleeps  # Retry-After honoured
+    assert_converged(window, platform, cases)
+    if fault == "drop_after":
+        assert summary.duplicate == 5 and platform[0].stats()["duplicates"] == 5
+
+
+def test_captive_portal_and_garbage_are_never_success(window, platform):
+    store, _ = window
+    cases = [store.accept(pension(), clerk_id="c0107") for _ in range(2)]
+    for fault in ("portal", "garbage"):
+        faults = Faults()
+        faults.plan = [fault]
+        summary = engine(window, platform, faults).run()
+        assert summary.exit_code == 1 and summary.pending == 2, summary
+        assert store.outbox_counts()["acked"] == 0
+    assert engine(window, platform).run().exit_code == 0
+    assert_converged(window, platform, cases)
+
+
+def test_unreachable_platform_keeps_everything(window, platform):
+    store, _blobs = window
+    store.accept(pension(), clerk_id="c0107")
+    dead = Platform("http://127.0.0.1:9/api/v1", "win-03", platform[1].token)
+    summary = engine(window, platform, target=dead).run()
+    assert (summary.online, summary.exit_code, summary.pending) == (False, 1, 1)
+
+
+def test_wrong_token_stops_the_run(window, platform):
+    store, _blobs = window
+    store.accept(pension(), clerk_id="c0107")
+    faults = Faults()
+    bad = Platform(platform[1].url, "win-03", "not-the-token")
+    summary = engine(window, platform, faults, target=bad).run()
+    assert (summary.refused, summary.exit_code) == (True, 2)
+    assert faults.seen == ["POST /api/v1/ops"]  # no retry storm
+    assert store.outbox_counts()["pending"] == 1
+
+
+def test_upload_resumes_after_a_cut_in_the_middle(window, platform):
+    store, blobs = window
+    case, sha = accept_with_scan(store, blobs, size=2_600_000)  # three 1 MiB chunks
+    faults = Faults()
+    faults.plan = ["", "", "drop_after"]  # HEAD, chunk 1, chunk 2 lands but is cut
+    first = engine(window, platform, faults).run()
+    assert platform[0].blob_state(sha)[0] in (206, 200)
+    second = engine(window, platform).run()
+    assert second.exit_code == 0, (first, second)
+    assert platform[0].blob_state(sha) == (200, len(blobs.get(sha)))
+    resent = first.bytes + second.bytes - len(blobs.get(sha))
+    assert resent <= 1024 * 1024  # at most one chunk sent twice
+    assert_converged(window, platform, [case])
+
+
+def test_rejected_operation_is_quarantined_and_the_rest_go_on(window, platform):
+    store, _ = window
+    good = store.accept(pension(), clerk_id="c0107")
+    platform[0].items.pop("330212105-GG-0012")  # the platform no longer knows the item
+    summary = engine(window, platform).run()
+    assert (summary.quarantined, summary.exit_code) == (1, 2)
+    [op] = store.quarantined()
+    assert op.case_id == good.case_id and "unknown_item" in op.last_error
+
+
+def test_change_to_a_case_with_unsent_work_is_flagged_not_applied(window, platform):
+    store, _ = window
+    case = store.accept(pension(), clerk_id="c0107")
+    applied = store.apply_changes(
+        [
+            {
+                "kind": "case.status",
+                "case_id": case.case_id,
+                "server_version": 9,
+                "status": "approved",
+            }
+        ],
+        "77",
+    )
+    assert applied.flagged == 1
+    flagged = store.case(case.case_id)
+    assert flagged.status == "accepted" and "未上报" in flagged.flagged
+    assert store.meta("changes_cursor") == "77"
+
+
+def test_missing_blob_is_retried_not_lost(window, platform):
+    store, _blobs = window
+    entry = pension()
+    absent = "ab" * 32
+    entry.materials[0] = CaseMaterial(
+        code="M01",
+        name="",
+        status="received",
+        original_checked=True,
+        copies=1,
+        attachments=[absent],
+    )
+    store.accept(entry, clerk_id="c0107")
+    summary = engine(window, platform).run()
+    assert (summary.pending, summary.exit_code) == (1, 1)
+    assert "missing_blob" in store.unsent(1)[0].last_error
