@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_FILE = "clerk.toml"
+TOKEN_FILE = "platform.token"
 DB_FILE = "clerk.db"
 
 
@@ -73,6 +74,12 @@ class ScannerSettings(BaseModel):
     folder: str = Field("", description="扫描到文件夹：监视此目录，代替 scanimage")
 
 
+class PlatformSettings(BaseModel):
+    url: str = Field("", description="平台接口地址，如 https://platform.example.gov.cn/api/v1")
+    device_id: str = ""
+    sync_interval: float = Field(60.0, description="后台同步的间隔秒数")
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     max_bytes: int = 1_000_000
@@ -93,6 +100,7 @@ class Settings(BaseSettings):
     display: DisplaySettings = DisplaySettings()
     voice: VoiceSettings = VoiceSettings()
     scanner: ScannerSettings = ScannerSettings()
+    platform: PlatformSettings = PlatformSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

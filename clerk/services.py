@@ -25,6 +25,7 @@ from devices.scanner.folder import ScanFolder
 from devices.scanner.sane import SaneScanner, ScannerSettings
 from offline.blobs import BlobStore
 from offline.store import Store
+from offline.sync import Platform, SyncEngine, SyncError
 
 
 @dataclass
@@ -127,6 +128,17 @@ class Services:
                 sane_config_dir=sane_dir,
             )
         )
+
+    def sync_engine(self, url: str | None = None) -> SyncEngine:
+        """The sync engine for the enrolled platform (or `url` instead of its address)."""
+        cfg = self.settings.platform
+        token_file = self.home / config.TOKEN_FILE
+        if not (url or cfg.url) or not cfg.device_id or not token_file.exists():
+            raise SyncError("本机尚未登记到平台，请先运行 clerk enrol")
+        platform = Platform(url or cfg.url, cfg.device_id, token_file.read_text().strip())
+        engine = SyncEngine(self.store, self.blobs(), platform)
+        self._closers.append(engine.close)
+        return engine
 
     def blobs(self) -> BlobStore:
         return BlobStore(self.home / "blobs")

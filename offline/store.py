@@ -340,6 +340,23 @@ class Store:
         with self._lock, write(self.db):
             return outbox.reset_in_flight(self.db)
 
+    def requeue(self, op_id: str, *, by: str) -> bool:
+        """Send a quarantined operation again (after the cause was fixed on the platform)."""
+        with self._lock, write(self.db):
+            changed = self.db.conn.execute(
+                "UPDATE operations SET state = 'pending' WHERE op_id = ? AND state = 'quarantined'",
+                [op_id],
+            ).rowcount
+            if changed:
+                audit.append(
+                    self.db,
+                    clerk_id=by,
+                    window_no=self.window_no,
+                    action="sync.requeue",
+                    target=op_id,
+                )
+        return bool(changed)
+
     def quarantined(self) -> list[Operation]:
         with self._lock:
             return outbox.quarantined(self.db)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from offline.blobs import BlobStore
+from offline.clock import now
 from offline.models import CalendarYear, Catalog, Operation
 from offline.store import Store
 
@@ -138,7 +139,7 @@ class SyncEngine:
             self._pull(summary)
             self._catalog()
             self._calendar()
-            self.store.set_meta("last_success", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            self.store.set_meta("last_success", now().isoformat())
         except httpx.TransportError as error:
             summary.online, summary.error = False, f"平台无法连接：{type(error).__name__}"
         except AuthRejected as error:

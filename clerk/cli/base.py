@@ -28,6 +28,7 @@ from offline.clerks import AuthError
 from offline.identity import IdentityError
 from offline.intake import IntakeError
 from offline.numbering import NumberingExhausted
+from offline.sync import SyncError
 
 log = logging.getLogger("clerk.cli")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +41,7 @@ USER_ERRORS = (
     IdentityError,
     IntakeError,
     NumberingExhausted,
+    SyncError,
     FileExistsError,
 )
 
@@ -130,7 +132,7 @@ class ClerkGroup(ChineseHelp, click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run with our own error display for usage errors too (click's is English)."""
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as error:
             hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
             click.echo(f"用法错误：{_usage_message(error)}{hint}", err=True)
@@ -143,6 +145,8 @@ class ClerkGroup(ChineseHelp, click.Group):
             sys.exit(1)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
+        # without standalone mode click returns `ctx.exit(n)` codes instead of exiting
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def describe(error: pydantic.ValidationError) -> str:

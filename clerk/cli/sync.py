@@ -1,0 +1,165 @@
+"""`clerk enrol` and `clerk sync`: the admin's side of syncing with the central platform."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from clerk import config
+from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
+from offline.sync import Platform, Summary
+
+PLATFORM = click.option("--platform", "url", help="临时改用此平台地址（不改登记）")
+JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+
+
+@click.command()
+@click.option("--platform", "url", required=True, help="平台接口地址（https://…/api/v1）")
+@click.option("--device-id", required=True, help="平台分配给本机的设备编号")
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="平台发给本机的令牌文件（令牌不会显示，保存为仅所有者可读）",
+)
+@click.pass_context
+def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None:
+    """把本机登记到平台。"""
+    token = Path(token_file).read_text("utf-8").strip()
+    if not token:
+        fail("令牌文件是空的")
+    Platform(url, device_id, token).check()
+    home = home_of(ctx)
+    settings = config.load(home)
+    if not settings.initialised:
+        fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
+    target = home / config.TOKEN_FILE
+    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    settings.platform.url, settings.platform.device_id = url, device_id
+    config.save(home, settings)
+    services(ctx).store.audit(actor(), "platform.enrol", device_id, {"url": url})
+    click.echo(f"已登记：设备 {device_id} → {url}（令牌已保存到 {target}）")
+
+
+@click.group(cls=ClerkGroup, invoke_without_command=True)
+@PLATFORM
+@JSON
+@click.option(
+    "--watch", is_flag=True, help="持续同步（用于系统服务），每隔 [platform] sync_interval 秒"
+)
+@click.pass_context
+def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> None:
+    """与平台同步一次：上报办件，取回办理结果。
+
+    退出码：0 全部确认；1 网络不通，仍有待上报；2 有隔离或被拒绝。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    svc = services(ctx)
+    engine = svc.sync_engine(url)
+    if not watch:
+        summary = engine.run()
+        _report(summary, as_json)
+        ctx.exit(summary.exit_code)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.is_set():
+        summary = engine.run()
+        _report(summary, as_json, one_line=True)
+        stop.wait(svc.settings.platform.sync_interval)
+
+
+def _report(summary: Summary, as_json: bool, one_line: bool = False) -> None:
+    if as_json:
+        data = summary.as_dict()
+        click.echo(json.dumps(data, ensure_ascii=False)) if one_line else echo_json(data)
+        return
+    line = (
+        f"上报 {summary.sent} 条：新确认 {summary.applied}，重复确认 {summary.duplicate}，"
+        f"隔离 {summary.quarantined}；附件 {summary.blobs} 个（{summary.bytes} 字节）；"
+        f"取回变更 {summary.pulled} 条（待核对 {summary.flagged}）；仍待上报 {summary.pending}"
+    )
+    state = "在线" if summary.online else "离线"
+    click.echo(f"{time.strftime('%H:%M:%S')} {state} {line}" if one_line else line)
+    if summary.error:
+        click.echo(f"问题：{summary.error}", err=True)
+
+
+@sync.command()
+@JSON
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """同步状态：待上报、已确认、隔离、上次成功时间。"""
+    svc = services(ctx)
+    store, cfg = svc.store, svc.settings.platform
+    data = {
+        "platform": cfg.url,
+        "device_id": cfg.device_id,
+        **store.outbox_counts(),
+        "last_success": store.meta("last_success"),
+        "changes_cursor": store.meta("changes_cursor"),
+    }
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"平台：{cfg.url or '（未登记）'}  设备：{cfg.device_id or '—'}")
+    click.echo(
+        f"待上报 {data['pending'] + data['in_flight']}，已确认 {data['acked']}，"
+        f"隔离 {data['quarantined']}；上次成功：{data['last_success'] or '从未'}"
+    )
+
+
+@sync.group(cls=ClerkGroup, invoke_without_command=True)
+@JSON
+@click.pass_context
+def quarantine(ctx: click.Context, as_json: bool) -> None:
+    """被平台拒绝或冲突的操作（不会自动重发）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    ops = services(ctx).store.quarantined()
+    if as_json:
+        echo_json([op.model_dump(mode="json", exclude={"payload"}) for op in ops])
+        return
+    echo_table(
+        ["操作编号", "类型", "时间", "原因"],
+        [(op.op_id, op.type, f"{op.at:%Y-%m-%d %H:%M}", op.last_error) for op in ops],
+    )
+
+
+@quarantine.command("list")
+@JSON
+@click.pass_context
+def quarantine_list(ctx: click.Context, as_json: bool) -> None:
+    """列出隔离的操作。"""
+    ctx.invoke(quarantine, as_json=as_json)
+
+
+@quarantine.command()
+@click.argument("op_id")
+@click.pass_context
+def retry(ctx: click.Context, op_id: str) -> None:
+    """在平台侧问题解决后，重新上报一条隔离的操作。"""
+    if not services(ctx).store.requeue(op_id, by=actor()):
+        fail(f"没有隔离中的操作 {op_id}")
+    click.echo(f"已重新排队：{op_id}（下次同步时上报）")
+
+
+@sync.command()
+@PLATFORM
+@click.pass_context
+def verify(ctx: click.Context, url: str | None) -> None:
+    """核对本机已确认的操作与平台保存的是否完全一致。"""
+    local, remote, same = services(ctx).sync_engine(url).verify()
+    if not same:
+        fail(f"不一致：本机已确认 {local} 条，平台保存 {remote} 条")
+    click.echo(f"一致：本机已确认 {local} 条操作，平台保存 {remote} 条，摘要相同")
+
+
+COMMANDS = [enrol, sync]
