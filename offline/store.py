@@ -293,6 +293,11 @@ class Store:
         rows = list(self.db["cases"].rows_where("source_ref = ?", [source_ref]))
         return cases.from_row(rows[0]) if rows else None
 
+    def case_by_source(self, source_ref: str) -> Case | None:
+        """The case recorded from this paper record (补录), if it was imported."""
+        with self._lock:
+            return self._by_source(source_ref)
+
     def case(self, key: str) -> Case | None:
         """A case by case_id, local number or official number."""
         with self._lock:

@@ -23,6 +23,7 @@ import pydantic
 from clerk import config
 from clerk.services import Services, build
 from devices.errors import DeviceError
+from offline.backfill import BackfillError
 from offline.catalog import CatalogFileError
 from offline.clerks import AuthError
 from offline.identity import IdentityError
@@ -36,6 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Errors whose text is already a message for the admin.
 USER_ERRORS = (
     AuthError,
+    BackfillError,
     CatalogFileError,
     DeviceError,
     IdentityError,

@@ -4,12 +4,14 @@ audited as a reveal of personal data."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
 
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
 from clerk.services import Services
+from offline import backfill
 from offline.models import (
     CASE_STATUS_NAMES,
     CASE_TYPE_NAMES,
@@ -185,6 +187,23 @@ def _echo_case(services: Services, case: Case, full: bool) -> None:
             for op in services.store.operations(case.case_id)
         ],
     )
+
+
+@case.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_services
+def import_(services: Services, file: str) -> None:
+    """补录：导入停电或断网期间纸质登记的办件（JSONL，每行一件，需 source_ref）。"""
+    result = backfill.import_file(services.store, Path(file))
+    services.store.audit(
+        actor(),
+        "case.import",
+        Path(file).name,
+        {"created": len(result.created), "skipped": result.skipped},
+    )
+    click.echo(f"已补录 {len(result.created)} 件，已存在跳过 {result.skipped} 件")
+    for local_no in result.created:
+        click.echo(f"  {local_no}")
 
 
 COMMANDS = [case]
