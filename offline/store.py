@@ -307,6 +307,11 @@ class Store:
         with self._lock:
             return cases.search(self.db, query)
 
+    def search_cases_all(self) -> list[Case]:
+        """Every case (for checks and exports; the desk pages through `search_cases`)."""
+        with self._lock:
+            return [cases.from_row(row) for row in self.db.query("SELECT * FROM cases")]
+
     def operations(self, case_id: str) -> list[Operation]:
         with self._lock:
             return outbox.for_case(self.db, case_id)
