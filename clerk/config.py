@@ -78,6 +78,7 @@ class PlatformSettings(BaseModel):
     url: str = Field("", description="平台接口地址，如 https://platform.example.gov.cn/api/v1")
     device_id: str = ""
     sync_interval: float = Field(60.0, description="后台同步的间隔秒数")
+    retention_days: int = Field(180, ge=1, description="已办结且平台已确认的办件，个人信息保留天数")
 
 
 class LogSettings(BaseModel):

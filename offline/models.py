@@ -184,8 +184,12 @@ class CalendarYear(Record):
 # --- Cases -----------------------------------------------------------------------------------
 
 
+PURGED = "已清除"  # what stays of a name or ID number after the retention period
+
+
 class Person(Record):
-    """An applicant or agent. `id_number` is checked against its type's rule."""
+    """An applicant or agent. `id_number` is checked against its type's rule, except after
+    retention removed it (`PURGED`)."""
 
     kind: Literal["person", "org"] = "person"
     name: str = Field(min_length=1, max_length=100)
@@ -196,6 +200,8 @@ class Person(Record):
 
     @model_validator(mode="after")
     def _check_identity(self) -> Self:
+        if self.id_number == PURGED:
+            return self
         if (self.kind == "org") != (self.id_type == "uscc"):
             raise ValueError("单位申请人须使用统一社会信用代码，个人不能使用")
         self.id_number = check_id(self.id_type, self.id_number)

@@ -17,8 +17,9 @@ from typing import Any
 
 from uuid6 import uuid7
 
-from offline import audit, cases, catalog, changes, clerks, intake, outbox
+from offline import audit, cases, catalog, changes, clerks, intake, outbox, retention
 from offline.audit import ChainCheck
+from offline.blobs import BlobStore
 from offline.clock import now
 from offline.db import connect, open_db, write
 from offline.intake import Intake, IntakeError
@@ -392,6 +393,17 @@ class Store:
         if applied.applied:
             self._calendar = None
         return applied
+
+    def purge_personal_data(self, days: int, blobs: BlobStore | None = None, *, by: str) -> int:
+        """Apply the retention rule (`offline.retention`); returns how many cases it cleared."""
+        with self._lock:
+            with write(self.db):
+                due = retention.due(self.db, days, now())
+                unused = retention.purge(self.db, blobs, due, by=by, window_no=self.window_no)
+            for sha in unused:
+                assert blobs is not None
+                blobs.path(sha).unlink(missing_ok=True)
+        return len(due)
 
     # --- maintenance ---------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ class Summary:
     flagged: int = 0
     blobs: int = 0
     bytes: int = 0
+    purged: int = 0
     online: bool = True
     refused: bool = False
     error: str = ""

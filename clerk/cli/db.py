@@ -56,4 +56,15 @@ def verify(services: Services) -> None:
     click.echo(f"审计日志完好：共 {result.count} 条记录，哈希链连续")
 
 
+@db.command()
+@click.option("--days", type=click.IntRange(1, 36500), help="保留天数（默认取配置，180天）")
+@pass_services
+def purge(services: Services, days: int | None) -> None:
+    """清除已办结且平台已确认、超过保留期限的办件中的个人信息（姓名、证件号、电话、住址、扫描件）。"""
+    count = services.store.purge_personal_data(
+        days or services.settings.platform.retention_days, services.blobs(), by=actor()
+    )
+    click.echo(f"已清除 {count} 件办件的个人信息（办件编号、事项、日期和状态保留）")
+
+
 COMMANDS = [db]

@@ -13,7 +13,8 @@ import click
 
 from clerk import config
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from offline.sync import Platform, Summary
+from clerk.services import Services
+from offline.sync import Platform, Summary, SyncEngine
 
 PLATFORM = click.option("--platform", "url", help="临时改用此平台地址（不改登记）")
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
@@ -65,15 +66,22 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> Non
     svc = services(ctx)
     engine = svc.sync_engine(url)
     if not watch:
-        summary = engine.run()
+        summary = _run(svc, engine)
         _report(summary, as_json)
         ctx.exit(summary.exit_code)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while not stop.is_set():
-        summary = engine.run()
-        _report(summary, as_json, one_line=True)
+        _report(_run(svc, engine), as_json, one_line=True)
         stop.wait(svc.settings.platform.sync_interval)
+
+
+def _run(svc: Services, engine: SyncEngine) -> Summary:
+    """One sync run, then the retention rule (it only ever touches acknowledged cases)."""
+    summary = engine.run()
+    days = svc.settings.platform.retention_days
+    summary.purged = svc.store.purge_personal_data(days, svc.blobs(), by="retention")
+    return summary
 
 
 def _report(summary: Summary, as_json: bool, one_line: bool = False) -> None:

@@ -235,3 +235,31 @@ def test_missing_blob_is_retried_not_lost(window, platform):
     summary = engine(window, platform).run()
     assert (summary.pending, summary.exit_code) == (1, 1)
     assert "missing_blob" in store.unsent(1)[0].last_error
+
+
+def test_retention_clears_personal_data_of_closed_acknowledged_cases(window, platform):
+    from offline.models import PURGED, Refusal
+
+    store, blobs = window
+    closed, sha = accept_with_scan(store, blobs, size=1000)
+    refused = store.refuse(
+        pension("李四", "440524188001010014"),
+        Refusal(reason="不属于本中心受理范围"),
+        clerk_id="c0107",
+    )
+    waiting = store.accept(pension("王五", "11010519491231002X"), clerk_id="c0107")
+    assert engine(window, platform).run().exit_code == 0
+    assert store.case(refused.case_id).status == "closed"  # the platform closes refusals
+    store.accept(pension(), clerk_id="c0107")  # unsent work never purged: not closed anyway
+    store.db.conn.execute("UPDATE cases SET status = 'closed' WHERE case_id = ?", [closed.case_id])
+    assert store.purge_personal_data(0, blobs, by="retention") == 2
+    gone = store.case(refused.case_id)
+    assert (gone.payload.applicant.name, gone.payload.applicant.id_number) == (PURGED, PURGED)
+    assert gone.payload.applicant.phone is None and gone.local_no == refused.local_no
+    assert gone.status == "closed" and gone.payload.item.code == refused.payload.item.code
+    assert store.search_cases(CaseQuery(text="440524188001010014")) == []
+    assert sha not in blobs  # the scan went with the personal data
+    kept = store.case(waiting.case_id)
+    assert kept.payload.applicant.name == "王五"  # in review: kept
+    assert store.audit_entries(1)[0].action == "retention.purge"
+    assert store.purge_personal_data(0, blobs, by="retention") == 0

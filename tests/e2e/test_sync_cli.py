@@ -112,6 +112,7 @@ def test_enrol_sync_status_verify(home, platform):
     assert stats == {"cases": 4, "ops": 4, "blobs": 0, "duplicates": 0}
     logs = "".join(p.read_text() for p in (home / "logs").glob("clerk.log*"))
     assert token not in logs
+    assert "已清除 0 件" in run(home, "db", "purge", "--days", "1")  # nothing closed yet
 
 
 def test_exit_codes_unreachable_and_quarantined(home, platform):
