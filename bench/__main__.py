@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import commit, devices, search
+from bench import commit, devices, search, sync
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
     commit.main()
     devices.main()
     search.main(args.cases)
+    sync.main(args.sync_ops, args.sync_attachments)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ platform is unreachable" is a result (`online=False`), not a crash.
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import json
 import logging
@@ -110,6 +111,7 @@ class SyncEngine:
         platform.check()
         self.store, self.blobs, self.platform = store, blobs, platform
         self.retries, self.sleep = retries, sleep
+        self.blob_bytes = 0
         self.progress = progress or (lambda what, n: None)
         self.client = httpx.Client(
             base_url=platform.url.rstrip("/"),
@@ -133,7 +135,7 @@ class SyncEngine:
     # --- one run ------------------------------------------------------------------------------
 
     def run(self) -> Summary:
-        summary = Summary()
+        summary, sent_before = Summary(), self.blob_bytes
         self.store.reset_in_flight()
         try:
             self._push(summary)
@@ -148,6 +150,7 @@ class SyncEngine:
         except SyncError as error:
             summary.online, summary.error = False, str(error)
         self.store.reset_in_flight()  # an answer that never came: resend next time (safe)
+        summary.bytes = self.blob_bytes - sent_before
         summary.pending = self.store.outbox_counts()["pending"]
         log.info("sync run: %s", json.dumps(summary.as_dict(), ensure_ascii=False))
         return summary
@@ -157,6 +160,8 @@ class SyncEngine:
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
+            if method == "PUT":  # attachment bytes put on the wire, failed attempts included
+                self.blob_bytes += len(kwargs.get("content", b""))
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TransportError:
@@ -187,7 +192,16 @@ class SyncEngine:
                 self._upload(sha, summary)
             ids = [op.op_id for op in ops]
             self.store.mark(ids, "in_flight")
-            response = self._request("POST", "/ops", json={"ops": [_wire(op) for op in ops]})
+            body = json.dumps({"ops": [_wire(op) for op in ops]}, ensure_ascii=False).encode()
+            response = self._request(
+                "POST",
+                "/ops",
+                content=gzip.compress(body),
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Content-Encoding": "gzip",
+                },
+            )
             results = _results(response, ids)
             if results is None:
                 self.store.mark(ids, "pending", "平台应答格式错误")
@@ -245,11 +259,9 @@ class SyncEngine:
                 },
             )
             if response.status_code in (200, 201):
-                summary.bytes += len(chunk)
                 summary.blobs += 1
                 return
             if response.status_code in (202, 409) and "Upload-Offset" in response.headers:
-                summary.bytes += len(chunk) if response.status_code == 202 else 0
                 offset = int(response.headers["Upload-Offset"])
                 self.progress("bytes", len(chunk))
                 continue

@@ -61,6 +61,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the platform's own access log is not needed for a reference server
 
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except ConnectionError:  # the client went away mid-request: nothing to answer
+            self.close_connection = True
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _send(
@@ -71,6 +77,9 @@ class Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json",
     ) -> None:
         data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        if len(data) > 1024 and "gzip" in self.headers.get("Accept-Encoding", ""):
+            data = gzip.compress(data)
+            headers = {**(headers or {}), "Content-Encoding": "gzip"}
         self.send_response(status)
         self.send_header("X-Platform-Api", "1")
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
@@ -95,7 +104,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, headers, "application/problem+json")
 
     def _body(self) -> bytes:
-        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        length = int(self.headers.get("Content-Length", 0))
+        raw = self.rfile.read(length)
+        if len(raw) < length:
+            raise ConnectionResetError("request body cut short")
         return gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
 
     def _centre(self) -> str | None:
