@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.proxy import Proxy
 from bench.report import Row, show
 from clerk.demo import SAMPLES
 from offline.blobs import BlobStore
 from offline.catalog import demo_catalog
+from offline.platform.proxy import Proxy
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.store import Store

@@ -260,6 +260,7 @@ class SyncEngine:
             )
             if response.status_code in (200, 201):
                 summary.blobs += 1
+                self.progress("bytes", len(chunk))
                 return
             if response.status_code in (202, 409) and "Upload-Offset" in response.headers:
                 offset = int(response.headers["Upload-Offset"])

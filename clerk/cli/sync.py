@@ -65,8 +65,13 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> Non
         return
     svc = services(ctx)
     engine = svc.sync_engine(url)
+    live = not as_json and not watch and click.get_text_stream("stderr").isatty()
+    if live:
+        engine.progress = _progress()
     if not watch:
         summary = _run(svc, engine)
+        if live:
+            click.echo(err=True)  # end the progress line
         _report(summary, as_json)
         ctx.exit(summary.exit_code)
     stop = threading.Event()
@@ -74,6 +79,19 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> Non
     while not stop.is_set():
         _report(_run(svc, engine), as_json, one_line=True)
         stop.wait(svc.settings.platform.sync_interval)
+
+
+def _progress():
+    """A one-line progress display on the terminal: operations sent, attachment bytes."""
+    done = {"ops": 0, "bytes": 0}
+
+    def show(what: str, count: int) -> None:
+        done[what] += count
+        click.echo(
+            f"\r已上报操作 {done['ops']} 条，附件 {done['bytes'] / 1e6:.1f} MB", err=True, nl=False
+        )
+
+    return show
 
 
 def _run(svc: Services, engine: SyncEngine) -> Summary:

@@ -263,3 +263,28 @@ def test_retention_clears_personal_data_of_closed_acknowledged_cases(window, pla
     assert kept.payload.applicant.name == "王五"  # in review: kept
     assert store.audit_entries(1)[0].action == "retention.purge"
     assert store.purge_personal_data(0, blobs, by="retention") == 0
+
+
+def test_tcp_cut_in_the_middle_of_a_chunk_and_a_slow_line(window, platform):
+    """Through a real TCP proxy: a connection cut after 1.5 MB of a 2.6 MB upload (inside the
+    second 1 MiB chunk), then a 2 Mbit/s trickle."""
+    from urllib.parse import urlsplit
+
+    from offline.platform.proxy import Proxy
+
+    store, blobs = window
+    case, sha = accept_with_scan(store, blobs, size=2_600_000)
+    parts = urlsplit(platform[1].url)
+    proxy = Proxy((parts.hostname, parts.port), bits_per_second=20_000_000)
+    proxy.cut_after = 1_500_000
+    via = Platform(
+        f"http://{proxy.address[0]}:{proxy.address[1]}{parts.path}", "win-03", platform[1].token
+    )
+    try:
+        sync = engine(window, platform, target=via)
+        assert sync.run().exit_code == 0
+        assert sync.blob_bytes - len(blobs.get(sha)) <= 1024 * 1024  # at most one chunk again
+    finally:
+        proxy.close()
+    assert platform[0].blob_state(sha) == (200, len(blobs.get(sha)))
+    assert_converged(window, platform, [case])

@@ -1,4 +1,5 @@
-"""A TCP proxy on loopback that limits bandwidth, adds delay, counts bytes and can cut."""
+"""A TCP proxy on loopback for tests and benchmarks of sync: it limits bandwidth, adds delay,
+counts the bytes each way and can cut a connection in the middle of a request."""
 
 from __future__ import annotations
 
