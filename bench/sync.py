@@ -9,6 +9,7 @@ import socket
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,11 +17,14 @@ from bench.report import Row, show
 from clerk.demo import SAMPLES
 from offline.blobs import BlobStore
 from offline.catalog import demo_catalog
+from offline.clock import now
 from offline.platform.proxy import Proxy
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.store import Store
 from offline.sync import Platform, SyncEngine
+
+START = now() - timedelta(days=10)
 
 
 def _window(tmp: Path, ops: int, attachments: int, size: int) -> tuple[Store, BlobStore, int]:
@@ -34,7 +38,8 @@ def _window(tmp: Path, ops: int, attachments: int, size: int) -> tuple[Store, Bl
             entry = entry.model_copy(deep=True)
             entry.materials[0] = entry.materials[0].model_copy(update={"attachments": [sha]})
             payload += size
-        case = store.accept(entry, clerk_id="c0107")
+        day = START + timedelta(days=n // 5000)  # a window numbers at most 9 999 cases a day
+        case = store.accept(entry, clerk_id="c0107", at=day)
         payload += len(json.dumps(store.operations(case.case_id)[0].payload).encode())
     return store, blobs, payload
 
