@@ -17,6 +17,37 @@ PENSION = "330212105-GG-0012"
 ZHANG = "330212198001011238"  # valid check digit; county code newer than 1980 (stdnum refuses)
 
 
+INIT = [
+    "init",
+    "--centre-code",
+    "330212105",
+    "--centre-name",
+    "示范镇便民服务中心",
+    "--window",
+    "3",
+    "--window-kind",
+    "general",
+    "--admin",
+    "admin",
+    "--pin",
+    "0000",
+    "--demo-catalog",
+]
+
+
+def cli(home: Path, *args: str, code: int = 0) -> str:
+    """Run `clerk --home HOME ARGS` in process; check the exit code and that no traceback
+    reached the admin; return what it printed."""
+    from click.testing import CliRunner
+
+    from clerk.cli import main
+
+    result = CliRunner().invoke(main, ["--home", str(home), *args])
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "clerk.db", centre_code="330212105", window_no=3)

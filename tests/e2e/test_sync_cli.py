@@ -13,38 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from clerk.cli import main
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.store import Store
-from tests.conftest import pension
+from tests.conftest import INIT, pension
+from tests.conftest import cli as run
 
 ROOT = Path(__file__).resolve().parents[2]
-INIT = [
-    "init",
-    "--centre-code",
-    "330212105",
-    "--centre-name",
-    "示范镇便民服务中心",
-    "--window",
-    "3",
-    "--window-kind",
-    "general",
-    "--admin",
-    "admin",
-    "--pin",
-    "0000",
-    "--demo-catalog",
-]
-
-
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *args])
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result.output
 
 
 @pytest.fixture

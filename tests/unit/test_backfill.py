@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from clerk.cli import main
-from tests.unit.test_cli import INIT
+from tests.conftest import INIT
 
 
 def line(ref, name="张三", id_number="330212198001011238", **extra):

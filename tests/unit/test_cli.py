@@ -11,23 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from clerk.cli import main
-
-INIT = [
-    "init",
-    "--centre-code",
-    "330212105",
-    "--centre-name",
-    "示范镇便民服务中心",
-    "--window",
-    "3",
-    "--window-kind",
-    "general",
-    "--admin",
-    "admin",
-    "--pin",
-    "0000",
-    "--demo-catalog",
-]
+from tests.conftest import INIT
 
 
 @pytest.fixture

@@ -7,19 +7,10 @@ import subprocess
 import sys
 import time
 
-from click.testing import CliRunner
-
-from clerk.cli import main
 from devices.idcard.simulator import SamSimulator
 from devices.printer.decode import decode
 from devices.printer.simulator import PrinterSimulator
-
-
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *args])
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result.output
+from tests.conftest import cli as run
 
 
 def test_idcard_read_masked_full_and_json(tmp_path):
