@@ -8,14 +8,25 @@ overwrites it: the case is flagged for a clerk instead (the DHIS2 rule).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
 from sqlite_utils import Database
 
-from offline import audit, catalog, outbox
+from offline import audit, cases, catalog, outbox
 from offline.clock import now
-from offline.models import CASE_STATUS_NAMES, CalendarYear, ServiceItem
+from offline.models import (
+    CASE_STATUS_NAMES,
+    CalendarYear,
+    Case,
+    CasePayload,
+    Refusal,
+    ServiceItem,
+)
+
+log = logging.getLogger("offline.changes")
 
 
 @dataclass
@@ -28,11 +39,12 @@ class Applied:
 def apply(db: Database, changes: list[dict[str, Any]], window_no: int) -> Applied:
     """Apply one page; call inside `offline.db.write` together with storing its cursor."""
     out = Applied()
-    case_ids = [c["case_id"] for c in changes if c.get("kind") == "case.status"]
+    case_kinds = ("case.status", "case.snapshot")
+    case_ids = [c["case_id"] for c in changes if c.get("kind") in case_kinds]
     busy = outbox.unacked_cases(db, case_ids) if case_ids else set()
     for change in changes:
         kind = change.get("kind")
-        if kind == "case.status":
+        if kind in case_kinds:
             _status(db, change, change["case_id"] in busy, out, window_no)
         elif kind == "catalog.item":
             item = ServiceItem.model_validate(change["item"])
@@ -53,7 +65,7 @@ def apply(db: Database, changes: list[dict[str, Any]], window_no: int) -> Applie
             )
             out.applied += 1
         else:
-            out.skipped += 1  # snapshots of other windows' cases and follow-ups: later
+            out.skipped += 1  # evaluation follow-ups: shown by the desk, later
     return out
 
 
@@ -62,6 +74,9 @@ def _status(db: Database, change: dict, busy: bool, out: Applied, window_no: int
         "SELECT server_version, local_no FROM cases WHERE case_id = ?", [change["case_id"]]
     ).fetchone()
     version = int(change["server_version"])
+    if row is None and change.get("kind") == "case.snapshot":
+        _add_snapshot(db, change, out, window_no)
+        return
     if row is None or (row[0] is not None and version <= row[0]):
         out.skipped += 1
         return
@@ -84,5 +99,37 @@ def _status(db: Database, change: dict, busy: bool, out: Applied, window_no: int
         action="platform.status",
         target=row[1],
         detail={"status": status, "version": version},
+    )
+    out.applied += 1
+
+
+def _add_snapshot(db: Database, change: dict, out: Applied, window_no: int) -> None:
+    """A case accepted at another window of the centre, so that any window can hand out its
+    result (统一窗口出件). A snapshot that does not validate is skipped and logged."""
+    data = dict(change["case"])
+    refusal = {k: data.pop(k) for k in ("reason", "refer_to") if k in data}
+    try:
+        payload = CasePayload.model_validate(data)
+        case = Case(
+            case_id=change["case_id"],
+            status=change["status"],
+            payload=payload,
+            refusal=Refusal.model_validate(refusal) if refusal else None,
+            official_no=change.get("official_no"),
+            server_version=int(change["server_version"]),
+            updated_at=now(),
+        )
+    except (ValueError, pydantic.ValidationError) as error:
+        log.warning("snapshot of %s skipped: %s", change["case_id"], error)
+        out.skipped += 1
+        return
+    cases.insert(db, case)
+    audit.append(
+        db,
+        clerk_id="platform",
+        window_no=window_no,
+        action="platform.snapshot",
+        target=payload.local_no,
+        detail={"status": case.status},
     )
     out.applied += 1

@@ -22,6 +22,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import httpx
+import pydantic
 
 from offline.blobs import BlobStore
 from offline.clock import now
@@ -292,7 +293,10 @@ class SyncEngine:
                 or "cursor" not in page
             ):
                 raise NotPlatform("平台的变更应答无效")
-            applied = self.store.apply_changes(page["changes"], str(page["cursor"]))
+            try:
+                applied = self.store.apply_changes(page["changes"], str(page["cursor"]))
+            except (KeyError, TypeError, ValueError) as error:  # the page is rolled back
+                raise NotPlatform(f"平台的变更数据无效：{type(error).__name__}") from None
             summary.pulled += len(page["changes"])
             summary.flagged += applied.flagged
             if not page.get("more"):
@@ -305,7 +309,10 @@ class SyncEngine:
             return
         if response.status_code != 200:
             raise NotPlatform(f"平台的事项目录应答无效（{response.status_code}）")
-        catalog = Catalog.model_validate(_json(response))
+        try:
+            catalog = Catalog.model_validate(_json(response))
+        except pydantic.ValidationError:
+            raise NotPlatform("平台的事项目录格式无效") from None
         self.store.import_catalog(catalog, by="platform")
         if "ETag" in response.headers:
             self.store.set_meta("catalog_etag", response.headers["ETag"])
@@ -317,7 +324,11 @@ class SyncEngine:
                 continue
             response = self._request("GET", f"/calendar/{wanted}")
             if response.status_code == 200:
-                self.store.store_calendar(CalendarYear.model_validate(_json(response)))
+                try:
+                    year_data = CalendarYear.model_validate(_json(response))
+                except pydantic.ValidationError:
+                    raise NotPlatform("平台的工作日历格式无效") from None
+                self.store.store_calendar(year_data)
 
 
 def _wire(op: Operation) -> dict:

@@ -188,13 +188,12 @@ class PlatformStore:
             self.change(
                 centre,
                 {
-                    "kind": "case.status",
+                    "kind": "case.snapshot",
                     "case_id": case_id,
                     "server_version": version,
                     "status": status,
                     "official_no": official,
-                    "at": now().isoformat(),
-                    "note": "",
+                    "case": payload,
                 },
             )
         elif row is not None:

@@ -288,3 +288,39 @@ def test_tcp_cut_in_the_middle_of_a_chunk_and_a_slow_line(window, platform):
         proxy.close()
     assert platform[0].blob_state(sha) == (200, len(blobs.get(sha)))
     assert_converged(window, platform, [case])
+
+
+@pytest.mark.parametrize("fault", ["garbage", "portal"])
+def test_nonsense_on_every_pull_request_is_survived(window, platform, fault):
+    """Found by the property test: with nothing to push, the pulls meet the fault."""
+    for position in range(4):  # changes, catalog, calendar this year, calendar next year
+        faults = Faults()
+        faults.plan = [""] * position + [fault]
+        summary = engine(window, platform, faults).run()
+        assert summary.exit_code in (0, 1) and not summary.refused, summary
+    assert engine(window, platform).run().exit_code == 0
+
+
+def test_a_case_from_another_window_arrives_for_pickup_anywhere(tmp_path, platform):
+    """统一窗口出件: window 4 accepts, window 3 learns of the case and can find it."""
+    from offline.catalog import demo_catalog
+    from offline.store import Store
+
+    other = Store(tmp_path / "w4.db", centre_code="330212105", window_no=4)
+    other.import_catalog(demo_catalog(), by="test")
+    here = Store(tmp_path / "w3.db", centre_code="330212105", window_no=3)
+    here.import_catalog(demo_catalog(), by="test")
+    blobs = BlobStore(tmp_path / "blobs")
+    token4 = platform[0].add_device("win-04", "330212105")
+    w4 = Platform(platform[1].url, "win-04", token4)
+    case = other.accept(pension("李四", "440524188001010014"), clerk_id="c0108")
+    with SyncEngine(other, blobs, w4) as sync4, SyncEngine(here, blobs, platform[1]) as sync3:
+        assert sync4.run().exit_code == 0
+        assert sync3.run().exit_code == 0
+    [found] = here.search_cases(CaseQuery(text="440524188001010014"))
+    assert found.case_id == case.case_id and found.local_no.startswith("330212105-04-")
+    assert found.official_no and found.status == "in_review"
+    assert other.case(case.case_id).official_no == found.official_no
+    assert "platform.snapshot" in [e.action for e in here.audit_entries(5)]
+    other.close()
+    here.close()

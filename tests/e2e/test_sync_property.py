@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from offline.blobs import BlobStore
@@ -32,6 +32,7 @@ actions = st.lists(
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actions)
+@example([("sync", ["", "garbage"])])  # found: garbage on the catalog with nothing to push
 def test_any_interleaving_converges(steps):
     with tempfile.TemporaryDirectory() as tmp:
         platform = PlatformStore(Path(tmp) / "platform.db")
