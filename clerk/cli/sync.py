@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -65,7 +66,7 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> Non
         return
     svc = services(ctx)
     engine = svc.sync_engine(url)
-    live = not as_json and not watch and click.get_text_stream("stderr").isatty()
+    live = not as_json and not watch and sys.stderr.isatty()
     if live:
         engine.progress = _progress()
     if not watch:
