@@ -38,7 +38,7 @@ class SyncError(Exception):
 
 
 class AuthRejected(SyncError):
-    pass
+    """The platform refused this device's token (401/403): re-enrol; retrying cannot help."""
 
 
 class NotPlatform(SyncError):

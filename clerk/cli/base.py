@@ -101,7 +101,7 @@ class ChineseHelp(click.Command):
 
 
 class ClerkCommand(ChineseHelp):
-    pass
+    """Every leaf command: Chinese help, like its group."""
 
 
 class ClerkGroup(ChineseHelp, click.Group):
