@@ -1,0 +1,365 @@
+"""The hall queue's core: one ticket sequence for all windows, and the ticket state machine.
+
+issued → called → serving → finished, with recall, no-show, park / call back, transfer
+(keeping the number), cancel and reactivate. Numbers are a kind's prefix and three digits,
+starting again every day. The rules that must never break are the database's own: a partial
+unique index allows one open ticket per window and one per person per kind, and every step
+runs under `BEGIN IMMEDIATE`, so windows calling at once can neither share a ticket nor hold
+two. Every transition is an event with its time, for waiting and service-time reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from offline.clock import now
+from offline.db import connect, write
+from offline.models import Ticket
+
+migrations = Migrations("hall")
+OPEN = ("called", "serving")
+PREFIXES = {
+    "social_security": "A",
+    "civil_affairs": "B",
+    "general": "C",
+    "business": "D",
+    "construction_land": "E",
+    "agriculture": "F",
+}
+
+
+@migrations()
+def m001_queue(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY, day TEXT NOT NULL, kind TEXT NOT NULL,
+            number TEXT NOT NULL, state TEXT NOT NULL, green INTEGER NOT NULL DEFAULT 0,
+            person TEXT, window_no INTEGER, clerk_id TEXT, recalls INTEGER NOT NULL DEFAULT 0,
+            issued_at TEXT NOT NULL, called_at TEXT, finished_at TEXT,
+            UNIQUE (day, number));
+        CREATE UNIQUE INDEX tickets_one_open_per_window ON tickets (window_no)
+            WHERE state IN ('called', 'serving');
+        CREATE UNIQUE INDEX tickets_one_open_per_person ON tickets (day, kind, person)
+            WHERE person IS NOT NULL AND state IN ('issued', 'called', 'serving', 'parked');
+        CREATE INDEX tickets_waiting ON tickets (day, state, kind, green, id);
+        CREATE TABLE ticket_seq (day TEXT NOT NULL, kind TEXT NOT NULL, last INTEGER NOT NULL,
+                                 PRIMARY KEY (day, kind));
+        CREATE TABLE ticket_events (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL,
+                                    at TEXT NOT NULL, event TEXT NOT NULL, window_no INTEGER,
+                                    clerk_id TEXT, detail TEXT NOT NULL DEFAULT '{}');
+        """
+    )
+
+
+class QueueError(Exception):
+    """A queue step that cannot be taken; `str()` tells the clerk or the citizen why."""
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    green: str = "first"  # "first": green channel always first; "one_in_n": every n-th call
+    every: int = 3  # n for "one_in_n"
+    caps: dict[str, int] = field(default_factory=dict)  # most tickets a day, per kind
+    prefixes: dict[str, str] = field(default_factory=lambda: dict(PREFIXES))
+
+
+class QueueStore:
+    """The queue on its SQLite file; one per process, safe to share between threads."""
+
+    def __init__(self, path: Path | str, policy: QueuePolicy | None = None) -> None:
+        self.db = Database(connect(path), execute_plugins=False)
+        migrations.apply(self.db)
+        self.policy = policy or QueuePolicy()
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _event(
+        self,
+        ticket_id: int,
+        event: str,
+        window_no: int | None = None,
+        clerk_id: str | None = None,
+        **detail: Any,
+    ) -> None:
+        self.db.conn.execute(
+            "INSERT INTO ticket_events (ticket_id, at, event, window_no, clerk_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                ticket_id,
+                now().isoformat(),
+                event,
+                window_no,
+                clerk_id,
+                json.dumps(detail, ensure_ascii=False),
+            ],
+        )
+
+    def _ticket(self, where: str, args: list[Any]) -> Ticket | None:
+        row = self.db.conn.execute(
+            f"SELECT number, kind, state, green, issued_at, window_no FROM tickets WHERE {where}",
+            args,
+        ).fetchone()
+        if row is None:
+            return None
+        number, kind, state, green, issued_at, window_no = row
+        return Ticket(
+            number=number,
+            kind=kind,
+            state=state,
+            green_channel=bool(green),
+            issued_at=datetime.fromisoformat(issued_at),
+            window_no=window_no,
+        )
+
+    def _current(self, window_no: int) -> tuple[int, str] | None:
+        row = self.db.conn.execute(
+            "SELECT id, number FROM tickets WHERE window_no = ? AND state IN ('called', 'serving')",
+            [window_no],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # --- the kiosk ----------------------------------------------------------------------------
+
+    def issue(self, kind: str, *, green: bool = False, id_number: str | None = None) -> Ticket:
+        """A new ticket of `kind`; with the ID card read at the kiosk, one open per person."""
+        prefix = self.policy.prefixes.get(kind)
+        if prefix is None:
+            raise QueueError(f"没有这类业务：{kind}")
+        person = hashlib.sha256(id_number.encode()).hexdigest() if id_number else None
+        day, at = now().date().isoformat(), now().isoformat()
+        with self._lock, write(self.db):
+            [(seq,)] = self.db.conn.execute(
+                "INSERT INTO ticket_seq VALUES (?, ?, 1) ON CONFLICT (day, kind) DO UPDATE SET "
+                "last = last + 1 RETURNING last",
+                [day, kind],
+            ).fetchall()
+            cap = self.policy.caps.get(kind)
+            if (cap and seq > cap) or seq > 999:
+                raise QueueError("今日该业务的号已取完，请明天再来或咨询工作人员")
+            number = f"{prefix}{seq:03d}"
+            try:
+                cursor = self.db.conn.execute(
+                    "INSERT INTO tickets (day, kind, number, state, green, person, issued_at) "
+                    "VALUES (?, ?, ?, 'issued', ?, ?, ?)",
+                    [day, kind, number, int(green), person, at],
+                )
+            except sqlite3.IntegrityError:
+                raise QueueError("您已有一个该业务的号在排队，请等待叫号") from None
+            self._event(cursor.lastrowid, "issued", green=green)
+        return Ticket(
+            number=number, kind=kind, green_channel=green, issued_at=datetime.fromisoformat(at)
+        )
+
+    # --- the window ---------------------------------------------------------------------------
+
+    def call_next(self, window_no: int, kinds: list[str] | None, clerk_id: str) -> Ticket | None:
+        """Finish the window's current ticket, as pressing 呼叫 does, and call the next one."""
+        with self._lock, write(self.db):
+            self._finish_current(window_no, clerk_id)
+            row = self._next(window_no, kinds)
+            if row is None:
+                return None
+            self.db.conn.execute(
+                "UPDATE tickets SET state = 'called', window_no = ?, clerk_id = ?, called_at = ?"
+                " WHERE id = ?",
+                [window_no, clerk_id, now().isoformat(), row],
+            )
+            self._event(row, "called", window_no, clerk_id)
+            return self._ticket("id = ?", [row])
+
+    def _next(self, window_no: int, kinds: list[str] | None) -> int | None:
+        day = now().date().isoformat()
+        where = "day = ? AND state = 'issued' AND (window_no IS NULL OR window_no = ?)" + (
+            f" AND kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
+        )
+        args: list[Any] = [day, window_no, *(kinds or [])]
+        fifo = self.db.conn.execute(
+            f"SELECT id FROM tickets WHERE {where} ORDER BY id LIMIT 1", args
+        ).fetchone()
+        green = self.db.conn.execute(
+            f"SELECT id FROM tickets WHERE {where} AND green = 1 ORDER BY id LIMIT 1", args
+        ).fetchone()
+        if green and self._green_turn(day):
+            return green[0]
+        return fifo[0] if fifo else None
+
+    def _green_turn(self, day: str) -> bool:
+        if self.policy.green == "first":
+            return True
+        calls = [
+            g
+            for (g,) in self.db.conn.execute(
+                "SELECT t.green FROM ticket_events AS e JOIN tickets AS t ON t.id = e.ticket_id "
+                "WHERE t.day = ? AND e.event = 'called' ORDER BY e.id DESC LIMIT ?",
+                [day, self.policy.every - 1],
+            )
+        ]
+        return not any(calls)  # none of the last n-1 calls was green
+
+    def _finish_current(self, window_no: int, clerk_id: str) -> None:
+        current = self._current(window_no)
+        if current:
+            self.db.conn.execute(
+                "UPDATE tickets SET state = 'finished', finished_at = ? WHERE id = ?",
+                [now().isoformat(), current[0]],
+            )
+            self._event(current[0], "finished", window_no, clerk_id)
+
+    def _with_current(
+        self, window_no: int, clerk_id: str, state: str, event: str, **changes: Any
+    ) -> Ticket:
+        with self._lock, write(self.db):
+            current = self._current(window_no)
+            if current is None:
+                raise QueueError("本窗口当前没有正在办理的号")
+            sets = ", ".join(f"{k} = ?" for k in ("state", *changes))
+            self.db.conn.execute(
+                f"UPDATE tickets SET {sets} WHERE id = ?", [state, *changes.values(), current[0]]
+            )
+            self._event(current[0], event, window_no, clerk_id)
+            return self._ticket("id = ?", [current[0]])  # type: ignore[return-value]
+
+    def recall(self, window_no: int, clerk_id: str) -> Ticket:
+        """重呼: the same ticket again (the announcer throttles repeats)."""
+        with self._lock, write(self.db):
+            current = self._current(window_no)
+            if current is None:
+                raise QueueError("本窗口当前没有可重呼的号")
+            self.db.conn.execute(
+                "UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", [current[0]]
+            )
+            self._event(current[0], "recalled", window_no, clerk_id)
+            return self._ticket("id = ?", [current[0]])  # type: ignore[return-value]
+
+    def start(self, window_no: int, clerk_id: str) -> Ticket:
+        """The citizen is at the window: service starts (walking time ends)."""
+        return self._with_current(window_no, clerk_id, "serving", "serving")
+
+    def no_show(self, window_no: int, clerk_id: str) -> Ticket:
+        """过号: the citizen did not come."""
+        return self._with_current(
+            window_no, clerk_id, "no_show", "no_show", finished_at=now().isoformat()
+        )
+
+    def finish(self, window_no: int, clerk_id: str) -> Ticket:
+        return self._with_current(
+            window_no, clerk_id, "finished", "finished", finished_at=now().isoformat()
+        )
+
+    def park(self, window_no: int, clerk_id: str) -> Ticket:
+        """挂起: the citizen went to copy a document; the window may call the next one."""
+        return self._with_current(window_no, clerk_id, "parked", "parked")
+
+    def call_back(self, window_no: int, number: str, clerk_id: str) -> Ticket:
+        """回呼: a ticket this window parked, called again."""
+        with self._lock, write(self.db):
+            if self._current(window_no):
+                raise QueueError("请先结束本窗口当前的号，再回呼挂起的号")
+            row = self.db.conn.execute(
+                "SELECT id FROM tickets WHERE day = ? AND number = ? AND state = 'parked' AND "
+                "window_no = ?",
+                [now().date().isoformat(), number, window_no],
+            ).fetchone()
+            if row is None:
+                raise QueueError(f"本窗口没有挂起的 {number} 号")
+            self.db.conn.execute(
+                "UPDATE tickets SET state = 'called', called_at = ? WHERE id = ?",
+                [now().isoformat(), row[0]],
+            )
+            self._event(row[0], "called_back", window_no, clerk_id)
+            return self._ticket("id = ?", [row[0]])  # type: ignore[return-value]
+
+    def transfer(
+        self,
+        window_no: int,
+        clerk_id: str,
+        *,
+        kind: str | None = None,
+        to_window: int | None = None,
+    ) -> Ticket:
+        """转移: back in the queue, keeping its number, for another kind and/or window."""
+        if kind and kind not in self.policy.prefixes:
+            raise QueueError(f"没有这类业务：{kind}")
+        with self._lock, write(self.db):
+            current = self._current(window_no)
+            if current is None:
+                raise QueueError("本窗口当前没有可转移的号")
+            self.db.conn.execute(
+                "UPDATE tickets SET state = 'issued', kind = COALESCE(?, kind), window_no = ?, "
+                "called_at = NULL WHERE id = ?",
+                [kind, to_window, current[0]],
+            )
+            self._event(
+                current[0], "transferred", window_no, clerk_id, kind=kind, to_window=to_window
+            )
+            return self._ticket("id = ?", [current[0]])  # type: ignore[return-value]
+
+    # --- admin --------------------------------------------------------------------------------
+
+    def cancel(self, number: str, by: str) -> None:
+        self._admin(number, by, "cancelled", ("issued", "parked"), "只能取消排队中或挂起的号")
+
+    def reactivate(self, number: str, by: str) -> None:
+        """An admin puts a no-show or cancelled ticket of today back in the queue."""
+        self._admin(number, by, "issued", ("no_show", "cancelled"), "只能恢复过号或已取消的号")
+
+    def _admin(
+        self, number: str, by: str, state: str, allowed: tuple[str, ...], refusal: str
+    ) -> None:
+        with self._lock, write(self.db):
+            row = self.db.conn.execute(
+                "SELECT id, state FROM tickets WHERE day = ? AND number = ?",
+                [now().date().isoformat(), number],
+            ).fetchone()
+            if row is None or row[1] not in allowed:
+                raise QueueError(refusal)
+            self.db.conn.execute(
+                "UPDATE tickets SET state = ?, window_no = NULL, finished_at = NULL WHERE id = ?",
+                [state, row[0]],
+            )
+            self._event(row[0], state, clerk_id=by)
+
+    # --- what boards and reports show -----------------------------------------------------------
+
+    def waiting(self) -> dict[str, int]:
+        """Tickets waiting today, per kind (numbers only, never who)."""
+        rows = self.db.conn.execute(
+            "SELECT kind, COUNT(*) FROM tickets WHERE day = ? AND state = 'issued' GROUP BY kind",
+            [now().date().isoformat()],
+        ).fetchall()
+        return dict(rows)
+
+    def current(self, window_no: int) -> Ticket | None:
+        with self._lock:
+            return self._ticket("window_no = ? AND state IN ('called', 'serving')", [window_no])
+
+    def report(self, day: str) -> list[dict[str, Any]]:
+        """Per window and clerk: tickets served, no-shows, mean waiting and service minutes."""
+        rows = self.db.conn.execute(
+            """
+            SELECT window_no, clerk_id, COUNT(*) AS tickets,
+                   SUM(state = 'no_show') AS no_shows,
+                   AVG((julianday(called_at) - julianday(issued_at)) * 1440) AS wait_min,
+                   AVG(CASE WHEN state = 'finished' THEN
+                       (julianday(finished_at) - julianday(called_at)) * 1440 END) AS service_min
+            FROM tickets WHERE day = ? AND called_at IS NOT NULL
+            GROUP BY window_no, clerk_id ORDER BY window_no, clerk_id
+            """,
+            [day],
+        )
+        keys = [c[0] for c in rows.description]
+        return [dict(zip(keys, row, strict=True)) for row in rows.fetchall()]

@@ -1,0 +1,145 @@
+"""The hall queue core on a real SQLite file: numbering, the state machine, fairness rules,
+and many windows calling at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from offline import queue as hall
+from offline.clock import now
+from offline.queue import QueueError, QueuePolicy, QueueStore
+
+
+@pytest.fixture
+def q(tmp_path):
+    store = QueueStore(tmp_path / "hall.db")
+    yield store
+    store.close()
+
+
+def test_numbers_per_kind_and_a_new_day(q, monkeypatch):
+    assert [q.issue("general").number for _ in range(3)] == ["C001", "C002", "C003"]
+    assert q.issue("social_security").number == "A001"
+    tomorrow = now() + timedelta(days=1)
+    monkeypatch.setattr(hall, "now", lambda: tomorrow)
+    assert q.issue("general").number == "C001"
+    assert q.call_next(3, None, "c0107").number == "C001"  # yesterday's tickets are not called
+    with pytest.raises(QueueError, match="没有这类业务"):
+        q.issue("fishing")
+
+
+def test_a_day_at_the_window(q):
+    for _ in range(3):
+        q.issue("general")
+    first = q.call_next(3, ["general"], "c0107")
+    assert (first.number, first.state, first.window_no) == ("C001", "called", 3)
+    assert q.recall(3, "c0107").number == "C001"
+    assert q.start(3, "c0107").state == "serving"
+    second = q.call_next(3, ["general"], "c0107")  # finishes C001, calls C002
+    assert second.number == "C002"
+    assert q.no_show(3, "c0107").state == "no_show"
+    third = q.call_next(3, None, "c0107")
+    assert q.park(3, "c0107").state == "parked"
+    assert q.call_next(3, None, "c0107") is None  # nobody waits
+    assert q.call_back(3, third.number, "c0107").state == "called"
+    with pytest.raises(QueueError, match="请先结束"):
+        q.call_back(3, "C001", "c0107")
+    q.finish(3, "c0107")
+    assert q.current(3) is None
+    q.reactivate("C002", by="admin")  # the no-show came back
+    assert q.call_next(4, None, "c0108").number == "C002"
+    with pytest.raises(QueueError, match="只能恢复"):
+        q.reactivate("C003", by="admin")
+
+
+def test_transfer_keeps_the_number(q):
+    q.issue("general")
+    q.issue("social_security")
+    q.call_next(3, ["general"], "c0107")
+    moved = q.transfer(3, "c0107", kind="social_security")
+    assert (moved.number, moved.kind, moved.state) == ("C001", "social_security", "issued")
+    assert q.call_next(5, ["social_security"], "c0201").number == "C001"  # first come
+    q.transfer(5, "c0201", to_window=7)
+    assert q.call_next(6, None, "c0301").number == "A001"  # not for window 6
+    assert q.call_next(7, None, "c0401").number == "C001"
+
+
+def test_green_channel_first_or_one_in_n(tmp_path):
+    first = QueueStore(tmp_path / "a.db")
+    for _ in range(2):
+        first.issue("general")
+    first.issue("general", green=True)
+    assert first.call_next(3, None, "c").number == "C003"
+    ratio = QueueStore(tmp_path / "b.db", QueuePolicy(green="one_in_n", every=3))
+    for n in range(6):
+        ratio.issue("general", green=n >= 3)
+    called = [ratio.call_next(3, None, "c").number for _ in range(6)]
+    assert called == ["C004", "C001", "C002", "C005", "C003", "C006"]
+
+
+def test_one_open_ticket_per_person_and_caps(tmp_path):
+    q = QueueStore(tmp_path / "c.db", QueuePolicy(caps={"business": 2}))
+    q.issue("general", id_number="330212198001011238")
+    with pytest.raises(QueueError, match="已有一个该业务的号"):
+        q.issue("general", id_number="330212198001011238")
+    assert q.issue("business", id_number="330212198001011238").number == "D001"
+    q.issue("business")
+    with pytest.raises(QueueError, match="号已取完"):
+        q.issue("business")
+    assert q.waiting() == {"general": 1, "business": 2}
+    q.call_next(3, ["general"], "c")
+    q.finish(3, "c")
+    assert q.issue("general", id_number="330212198001011238").number == "C002"  # done: again
+
+
+def test_eight_windows_calling_at_once_never_share_or_double(tmp_path):
+    path = tmp_path / "hall.db"
+    QueueStore(path)  # create the schema once
+    issuer = QueueStore(path)
+    kinds = ["general", "social_security", "civil_affairs", "business"]
+    for n in range(2000):  # 500 of each kind: three-digit numbers allow 999 a day
+        issuer.issue(kinds[n % 4])
+    called: list[tuple[int, str]] = []
+    lock, errors = threading.Lock(), []
+
+    def window(no: int) -> None:
+        store = QueueStore(path)  # each window its own connection, as separate processes
+        try:
+            while (ticket := store.call_next(no, None, f"c{no}")) is not None:
+                assert store.current(no).number == ticket.number
+                with lock:
+                    called.append((no, ticket.number))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=window, args=(n,)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    numbers = [n for _, n in called]
+    assert len(numbers) == 2000 and len(set(numbers)) == 2000
+    open_now = issuer.db.conn.execute(
+        "SELECT window_no, COUNT(*) FROM tickets WHERE state IN ('called', 'serving') "
+        "GROUP BY window_no"
+    ).fetchall()
+    assert all(count == 1 for _, count in open_now) and len(open_now) <= 8
+    assert len({w for w, _ in called}) > 1  # the work was really shared
+
+
+def test_report_per_window_and_clerk(q):
+    for _ in range(3):
+        q.issue("general")
+    q.call_next(3, None, "c0107")
+    q.call_next(3, None, "c0107")
+    q.no_show(3, "c0107")
+    q.call_next(4, None, "c0108")
+    rows = {(r["window_no"], r["clerk_id"]): r for r in q.report(now().date().isoformat())}
+    assert rows[(3, "c0107")]["tickets"] == 2 and rows[(3, "c0107")]["no_shows"] == 1
+    assert rows[(4, "c0108")]["tickets"] == 1 and rows[(3, "c0107")]["wait_min"] >= 0
