@@ -81,6 +81,11 @@ class PlatformSettings(BaseModel):
     retention_days: int = Field(180, ge=1, description="已办结且平台已确认的办件，个人信息保留天数")
 
 
+class HallSettings(BaseModel):
+    url: str = Field("", description="叫号服务地址，如 http://192.168.1.10:8800；空为本机内置队列")
+    key: str = Field("", description="叫号服务密钥（clerk hall key 显示）")
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     max_bytes: int = 1_000_000
@@ -102,6 +107,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = VoiceSettings()
     scanner: ScannerSettings = ScannerSettings()
     platform: PlatformSettings = PlatformSettings()
+    hall: HallSettings = HallSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

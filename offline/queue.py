@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -57,6 +58,17 @@ def m001_queue(db: Database) -> None:
         CREATE TABLE ticket_events (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL,
                                     at TEXT NOT NULL, event TEXT NOT NULL, window_no INTEGER,
                                     clerk_id TEXT, detail TEXT NOT NULL DEFAULT '{}');
+        """
+    )
+
+
+@migrations()
+def m002_windows_and_key(db: Database) -> None:
+    """Which kinds each window serves, and the hall key that windows authenticate with."""
+    db.executescript(
+        """
+        CREATE TABLE windows (window_no INTEGER PRIMARY KEY, kinds TEXT NOT NULL);
+        CREATE TABLE hall_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
     )
 
@@ -332,6 +344,60 @@ class QueueStore:
                 [state, row[0]],
             )
             self._event(row[0], state, clerk_id=by)
+
+    # --- windows and the hall key ----------------------------------------------------------
+
+    def set_window(self, window_no: int, kinds: list[str]) -> None:
+        unknown = set(kinds) - set(self.policy.prefixes)
+        if unknown:
+            raise QueueError(f"没有这类业务：{'、'.join(sorted(unknown))}")
+        with self._lock, write(self.db):
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO windows VALUES (?, ?)", [window_no, json.dumps(kinds)]
+            )
+
+    def window_kinds(self, window_no: int) -> list[str] | None:
+        """The kinds a window serves; None (every kind) when it was never configured."""
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT kinds FROM windows WHERE window_no = ?", [window_no]
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def hall_key(self) -> str:
+        """The key windows present to the hall service; made on first use."""
+        with self._lock, write(self.db):
+            row = self.db.conn.execute(
+                "SELECT value FROM hall_meta WHERE key = 'hall_key'"
+            ).fetchone()
+            if row:
+                return row[0]
+            key = secrets.token_urlsafe(24)
+            self.db.conn.execute("INSERT INTO hall_meta VALUES ('hall_key', ?)", [key])
+            return key
+
+    def ahead_of(self, number: str) -> int:
+        """How many of today's waiting tickets of the same kind come before this one."""
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT id, kind FROM tickets WHERE day = ? AND number = ?",
+                [now().date().isoformat(), number],
+            ).fetchone()
+            if row is None:
+                return 0
+            return self.db.conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day = ? AND kind = ? AND state = 'issued' "
+                "AND id < ?",
+                [now().date().isoformat(), row[1], row[0]],
+            ).fetchone()[0]
+
+    def windows_now(self) -> dict[int, str]:
+        """Each window's current number (for the hall board)."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT window_no, number FROM tickets WHERE state IN ('called', 'serving')"
+            ).fetchall()
+        return dict(rows)
 
     # --- what boards and reports show -----------------------------------------------------------
 

@@ -27,9 +27,9 @@ def main(home: str | None) -> None:
 
 
 def _register() -> None:
-    from clerk.cli import audit, cases, catalog, db, devices, platform, setup, sync, users
+    from clerk.cli import audit, cases, catalog, db, devices, hall, platform, setup, sync, users
 
-    for module in (setup, users, catalog, cases, db, audit, devices, sync, platform):
+    for module in (setup, users, catalog, cases, db, audit, devices, sync, platform, hall):
         for command in module.COMMANDS:
             main.add_command(command)
 

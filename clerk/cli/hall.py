@@ -1,0 +1,178 @@
+"""`clerk hall`: the hall queue service, and a scriptable caller for windows and caller boxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import httpx
+
+from clerk import config
+from clerk.cli.base import ClerkGroup, echo_json, echo_table, fail, home_of
+from clerk.hall.server import make_server
+from offline.models import WINDOW_KIND_NAMES
+from offline.queue import QueueStore
+
+DB = click.option("--db", required=True, type=click.Path(dir_okay=False), help="叫号服务数据库文件")
+HALL = click.option("--hall", "url", help="叫号服务地址（默认取配置 [hall] url）")
+JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+
+
+@click.group(cls=ClerkGroup)
+def hall() -> None:
+    """大厅叫号：取号、叫号、状态和报表。"""
+
+
+@hall.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8800, show_default=True, type=int, help="监听端口")
+@DB
+def serve(host: str, port: int, db: str) -> None:
+    """启动大厅叫号服务（各窗口共用一个号序）。"""
+    server = make_server(QueueStore(db), host, port)
+    click.echo(f"http://{host}:{server.server_address[1]}")
+    click.echo("叫号服务已启动", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("已停止", err=True)
+    finally:
+        server.server_close()
+
+
+@hall.command()
+@DB
+def key(db: str) -> None:
+    """显示叫号服务密钥（写入各窗口配置 [hall] key）。"""
+    click.echo(QueueStore(db).hall_key())
+
+
+def _call(
+    ctx: click.Context, url: str | None, method: str, path: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
+    settings = config.load(home_of(ctx))
+    base = url or settings.hall.url
+    if not base:
+        fail("未配置叫号服务地址：请用 --hall 指定，或在配置文件 [hall] url 中设置")
+    try:
+        response = httpx.request(
+            method,
+            base.rstrip("/") + path,
+            json=body,
+            timeout=10,
+            headers={"X-Hall-Key": settings.hall.key},
+        )
+    except httpx.TransportError as error:
+        fail(f"叫号服务无法连接（{base}）：{type(error).__name__}")
+    try:
+        data = response.json()
+    except ValueError:
+        fail(f"叫号服务的应答无效（{response.status_code}）")
+    if response.status_code >= 400 and response.status_code != 404:
+        fail(data.get("error", f"叫号服务出错（{response.status_code}）"))
+    return response
+
+
+@hall.group(cls=ClerkGroup)
+def window() -> None:
+    """窗口设置。"""
+
+
+@window.command("set")
+@click.argument("window_no", type=click.IntRange(1, 99))
+@click.option(
+    "--kinds", required=True, help="该窗口办理的业务，逗号分隔，如 general,social_security"
+)
+@HALL
+@click.pass_context
+def window_set(ctx: click.Context, window_no: int, kinds: str, url: str | None) -> None:
+    """设置窗口办理哪些业务（未设置的窗口办理全部业务）。"""
+    names = [k.strip() for k in kinds.split(",") if k.strip()]
+    _call(ctx, url, "POST", f"/windows/{window_no}/kinds", {"kinds": names})
+    click.echo(f"{window_no}号窗口办理：" + "、".join(WINDOW_KIND_NAMES.get(k, k) for k in names))
+
+
+@hall.command()
+@click.argument("kind")
+@click.option("--green", is_flag=True, help="绿色通道")
+@HALL
+@JSON
+@click.pass_context
+def issue(ctx: click.Context, kind: str, green: bool, url: str | None, as_json: bool) -> None:
+    """取一个号，如：clerk hall issue general"""
+    ticket = _call(ctx, url, "POST", "/tickets", {"kind": kind, "green": green}).json()
+    if as_json:
+        echo_json(ticket)
+        return
+    click.echo(
+        f"{ticket['number']}（{WINDOW_KIND_NAMES.get(kind, kind)}，前面还有 "
+        f"{ticket.get('ahead', 0)} 人）"
+    )
+
+
+@hall.command()
+@click.option("--window", "window_no", required=True, type=click.IntRange(1, 99), help="窗口号")
+@click.option("--clerk", "clerk_id", default="", help="工号")
+@HALL
+@JSON
+@click.pass_context
+def call(ctx: click.Context, window_no: int, clerk_id: str, url: str | None, as_json: bool) -> None:
+    """叫下一个号（先结束本窗口当前的号）；没有人排队时退出码为1。"""
+    response = _call(ctx, url, "POST", f"/windows/{window_no}/call", {"clerk_id": clerk_id})
+    if response.status_code == 404:
+        fail("没有人在排队")
+    ticket = response.json()
+    if as_json:
+        echo_json(ticket)
+        return
+    click.echo(f"请{ticket['number']}号到{window_no}号窗口办理")
+
+
+@hall.command()
+@HALL
+@JSON
+@click.pass_context
+def status(ctx: click.Context, url: str | None, as_json: bool) -> None:
+    """各业务排队人数和各窗口当前的号（不含任何个人信息）。"""
+    data = _call(ctx, url, "GET", "/status").json()
+    if as_json:
+        echo_json(data)
+        return
+    waiting = "，".join(f"{WINDOW_KIND_NAMES.get(k, k)} {n}人" for k, n in data["waiting"].items())
+    click.echo(f"排队：{waiting or '无人'}")
+    echo_table(["窗口", "当前号"], sorted(data["windows"].items(), key=lambda r: int(r[0])))
+
+
+@hall.command()
+@click.option("--date", "day", help="日期 YYYY-MM-DD（默认今天）")
+@HALL
+@JSON
+@click.pass_context
+def report(ctx: click.Context, day: str | None, url: str | None, as_json: bool) -> None:
+    """叫号报表：各窗口、各人员的办理数、过号数、平均等候和办理时间。"""
+    data = _call(ctx, url, "GET", "/report" + (f"?date={day}" if day else "")).json()
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['date']} 叫号报表")
+    echo_table(
+        ["窗口", "工号", "叫号数", "过号", "平均等候(分)", "平均办理(分)"],
+        [
+            (
+                r["window_no"],
+                r["clerk_id"],
+                r["tickets"],
+                r["no_shows"],
+                _minutes(r["wait_min"]),
+                _minutes(r["service_min"]),
+            )
+            for r in data["rows"]
+        ],
+    )
+
+
+def _minutes(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+COMMANDS = [hall]

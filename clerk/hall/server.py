@@ -1,0 +1,131 @@
+"""`clerk hall serve`: the hall queue over HTTP on the LAN (stdlib `http.server`).
+
+Every request carries the hall key in `X-Hall-Key`. The API is documented in
+`docs/hall-api.md`. Answers are JSON; an error is `{"error": "<Chinese message>"}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from offline.clock import now
+from offline.models import Ticket
+from offline.queue import QueueError, QueueStore
+
+ACTIONS = {"recall", "start", "no-show", "park", "finish"}
+
+
+def _ticket(ticket: Ticket | None, store: QueueStore) -> dict[str, Any] | None:
+    if ticket is None:
+        return None
+    data = ticket.model_dump(mode="json")
+    if ticket.state == "issued":
+        data["ahead"] = store.ahead_of(ticket.number)
+    return data
+
+
+class HallHandler(BaseHTTPRequestHandler):
+    store: QueueStore
+    key: str
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _authorised(self) -> bool:
+        if self.headers.get("X-Hall-Key") != self.key:
+            self._send(401, {"error": "叫号服务密钥不正确"})
+            return False
+        return True
+
+    def _json(self) -> dict[str, Any]:
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        data = json.loads(raw or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("body must be an object")
+        return data
+
+    def do_GET(self) -> None:
+        if not self._authorised():
+            return
+        if self.path == "/status":
+            self._send(
+                200,
+                {
+                    "waiting": self.store.waiting(),
+                    "windows": {str(k): v for k, v in self.store.windows_now().items()},
+                },
+            )
+        elif match := re.match(r"^/report(?:\?date=(\d{4}-\d{2}-\d{2}))?$", self.path):
+            day = match.group(1) or now().date().isoformat()
+            self._send(200, {"date": day, "rows": self.store.report(day)})
+        else:
+            self._send(404, {"error": "没有这个接口"})
+
+    def do_POST(self) -> None:
+        if not self._authorised():
+            return
+        try:
+            body = self._json()
+            self._send(*self._post(body))
+        except QueueError as error:
+            self._send(409, {"error": str(error)})
+        except (ValueError, KeyError, TypeError):
+            self._send(400, {"error": "请求格式不正确"})
+
+    def _post(self, body: dict[str, Any]) -> tuple[int, Any]:
+        store = self.store
+        if self.path == "/tickets":
+            ticket = store.issue(
+                body["kind"], green=bool(body.get("green")), id_number=body.get("id_number")
+            )
+            return 201, _ticket(ticket, store)
+        match = re.match(r"^/windows/(\d+)/([a-z-]+)$", self.path)
+        if not match:
+            return 404, {"error": "没有这个接口"}
+        window, action = int(match.group(1)), match.group(2)
+        clerk = str(body.get("clerk_id", ""))
+        if action == "kinds":
+            store.set_window(window, list(body["kinds"]))
+            return 200, {"window": window, "kinds": body["kinds"]}
+        if action == "call":
+            called = store.call_next(window, store.window_kinds(window), clerk)
+            return (200, _ticket(called, store)) if called else (404, {"error": "没有人在排队"})
+        if action == "call-back":
+            return 200, _ticket(store.call_back(window, body["number"], clerk), store)
+        if action == "transfer":
+            moved = store.transfer(
+                window, clerk, kind=body.get("kind"), to_window=body.get("to_window")
+            )
+            return 200, _ticket(moved, store)
+        if action in ACTIONS:
+            step = getattr(store, action.replace("-", "_"))
+            return 200, _ticket(step(window, clerk), store)
+        return 404, {"error": "没有这个操作"}
+
+
+def serve_in_thread(
+    store: QueueStore, host: str = "127.0.0.1", port: int = 0
+) -> tuple[ThreadingHTTPServer, str]:
+    server = make_server(store, host, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://{server.server_address[0]}:{server.server_address[1]}"
+
+
+def make_server(store: QueueStore, host: str, port: int) -> ThreadingHTTPServer:
+    handler = type("BoundHall", (HallHandler,), {"store": store, "key": store.hall_key()})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
