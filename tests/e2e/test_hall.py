@@ -76,3 +76,30 @@ def test_eight_windows_through_the_service(hall):
     for thread in threads:
         thread.join()
     assert len(called) == 400 and len(set(called)) == 400
+
+
+def test_restart_mid_day_keeps_the_queue(tmp_path):
+    db = tmp_path / "hall.db"
+    first = QueueStore(db)
+    server, url = serve_in_thread(first)
+    key = {"X-Hall-Key": first.hall_key()}
+    for kind in ("general", "general", "social_security"):
+        httpx.post(f"{url}/tickets", json={"kind": kind}, headers=key)
+    httpx.post(f"{url}/windows/3/call", json={"clerk_id": "c0107"}, headers=key)
+    server.shutdown()
+    server.server_close()
+    first.close()
+    again = QueueStore(db)
+    server, url = serve_in_thread(again)
+    try:
+        state = httpx.get(f"{url}/status", headers=key).json()
+        assert state == {"waiting": {"general": 1, "social_security": 1}, "windows": {"3": "C001"}}
+        assert (
+            httpx.post(f"{url}/tickets", json={"kind": "general"}, headers=key).json()["number"]
+            == "C003"
+        )  # numbering goes on
+        called = httpx.post(f"{url}/windows/3/call", json={}, headers=key).json()
+        assert called["number"] == "C002"
+    finally:
+        server.shutdown()
+        server.server_close()
