@@ -8,8 +8,8 @@ import click
 import httpx
 
 from clerk import config
-from clerk.cli.base import ClerkGroup, echo_json, echo_table, fail, home_of
-from clerk.hall.server import make_server
+from clerk.cli.base import ClerkGroup, echo_json, echo_table, fail, home_of, services
+from clerk.hall.server import Calls, make_server
 from offline.models import WINDOW_KIND_NAMES
 from offline.queue import QueueStore
 
@@ -27,9 +27,21 @@ def hall() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8800, show_default=True, type=int, help="监听端口")
 @DB
-def serve(host: str, port: int, db: str) -> None:
-    """启动大厅叫号服务（各窗口共用一个号序）。"""
-    server = make_server(QueueStore(db), host, port)
+@click.option("--voice/--no-voice", default=True, help="叫号时语音播报（取配置 [voice]）")
+@click.option(
+    "--recall-gap",
+    type=float,
+    default=30,
+    show_default=True,
+    help="同一个号两次重呼播报的最短间隔（秒）",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, db: str, voice: bool, recall_gap: float
+) -> None:
+    """启动大厅叫号服务（各窗口共用一个号序，全大厅一个语音播报）。"""
+    announcer = services(ctx, initialised=False).announcer() if voice else None
+    server = make_server(QueueStore(db), host, port, Calls(announcer, recall_gap))
     click.echo(f"http://{host}:{server.server_address[1]}")
     click.echo("叫号服务已启动", err=True)
     try:

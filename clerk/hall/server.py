@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devices.base import Voice
 from offline.clock import now
 from offline.models import Ticket
 from offline.queue import QueueError, QueueStore
@@ -28,9 +30,31 @@ def _ticket(ticket: Ticket | None, store: QueueStore) -> dict[str, Any] | None:
     return data
 
 
+class Calls:
+    """The hall's one voice: every call is announced once; a re-call of the same ticket
+    within `gap` seconds is not, so a clerk pressing 重呼 repeatedly cannot flood the hall."""
+
+    def __init__(self, announcer: Voice | None, gap: float = 30.0) -> None:
+        self.announcer, self.gap = announcer, gap
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def announce(self, ticket: Ticket, window_no: int, *, again: bool = False) -> bool:
+        if self.announcer is None:
+            return False
+        with self._lock:
+            last = self._last.get(ticket.number)
+            if again and last is not None and time.monotonic() - last < self.gap:
+                return False
+            self._last[ticket.number] = time.monotonic()
+        self.announcer.announce(ticket.number, window_no)
+        return True
+
+
 class HallHandler(BaseHTTPRequestHandler):
     store: QueueStore
     key: str
+    calls: Calls
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -102,30 +126,45 @@ class HallHandler(BaseHTTPRequestHandler):
             return 200, {"window": window, "kinds": body["kinds"]}
         if action == "call":
             called = store.call_next(window, store.window_kinds(window), clerk)
-            return (200, _ticket(called, store)) if called else (404, {"error": "没有人在排队"})
+            if called is None:
+                return 404, {"error": "没有人在排队"}
+            return 200, self._announced(called, window)
         if action == "call-back":
-            return 200, _ticket(store.call_back(window, body["number"], clerk), store)
+            return 200, self._announced(store.call_back(window, body["number"], clerk), window)
+        if action == "recall":
+            return 200, self._announced(store.recall(window, clerk), window, again=True)
         if action == "transfer":
             moved = store.transfer(
                 window, clerk, kind=body.get("kind"), to_window=body.get("to_window")
             )
             return 200, _ticket(moved, store)
-        if action in ACTIONS:
+        if action in ACTIONS - {"recall"}:
             step = getattr(store, action.replace("-", "_"))
             return 200, _ticket(step(window, clerk), store)
         return 404, {"error": "没有这个操作"}
 
+    def _announced(self, ticket: Ticket, window: int, again: bool = False) -> dict[str, Any]:
+        data = _ticket(ticket, self.store) or {}
+        data["announced"] = self.calls.announce(ticket, window, again=again)
+        return data
+
 
 def serve_in_thread(
-    store: QueueStore, host: str = "127.0.0.1", port: int = 0
+    store: QueueStore, host: str = "127.0.0.1", port: int = 0, calls: Calls | None = None
 ) -> tuple[ThreadingHTTPServer, str]:
-    server = make_server(store, host, port)
+    server = make_server(store, host, port, calls)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{server.server_address[0]}:{server.server_address[1]}"
 
 
-def make_server(store: QueueStore, host: str, port: int) -> ThreadingHTTPServer:
-    handler = type("BoundHall", (HallHandler,), {"store": store, "key": store.hall_key()})
+def make_server(
+    store: QueueStore, host: str, port: int, calls: Calls | None = None
+) -> ThreadingHTTPServer:
+    handler = type(
+        "BoundHall",
+        (HallHandler,),
+        {"store": store, "key": store.hall_key(), "calls": calls or Calls(None)},
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

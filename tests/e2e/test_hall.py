@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 
@@ -103,3 +104,38 @@ def test_restart_mid_day_keeps_the_queue(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_calls_are_announced_once_and_recalls_throttled(tmp_path):
+    import time
+
+    from clerk.hall.server import Calls
+    from devices.voice import Announcer, VoiceSettings
+
+    store = QueueStore(tmp_path / "hall.db")
+    announcer = Announcer(VoiceSettings(output=str(tmp_path / "wav"), repeat=1))
+    server, url = serve_in_thread(store, calls=Calls(announcer, gap=0.5))
+    key = {"X-Hall-Key": store.hall_key()}
+    try:
+        for _ in range(2):
+            httpx.post(f"{url}/tickets", json={"kind": "general"}, headers=key)
+        first = httpx.post(f"{url}/windows/3/call", json={}, headers=key).json()
+        again = httpx.post(f"{url}/windows/3/recall", json={}, headers=key).json()
+        time.sleep(0.6)
+        later = httpx.post(f"{url}/windows/3/recall", json={}, headers=key).json()
+        other = httpx.post(f"{url}/windows/4/call", json={}, headers=key).json()
+        assert (first["announced"], again["announced"], later["announced"]) == (True, False, True)
+        assert other["announced"] and other["number"] == "C002"
+    finally:
+        server.shutdown()
+        server.server_close()
+        announcer.close()
+    spoken = [a.text for a in announcer.history]
+    assert spoken == [
+        "请C零零一号到3号窗口办理",
+        "请C零零一号到3号窗口办理",
+        "请C零零二号到4号窗口办理",
+    ]
+    assert len(list((tmp_path / "wav").glob("*.wav"))) == 3
+    history = announcer.history
+    assert all(b.started >= a.ended for a, b in itertools.pairwise(history))
