@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import commit, devices, search, sync
+from bench import commit, devices, hall, search, sync
 
 
 def main() -> None:
@@ -18,6 +18,7 @@ def main() -> None:
     args = parser.parse_args()
     commit.main()
     devices.main()
+    hall.main()
     search.main(args.cases)
     sync.main(args.sync_ops, args.sync_attachments)
 
