@@ -1,4 +1,5 @@
-"""`python -m bench [--cases N]`: run every benchmark and print its table."""
+"""`python -m bench [--cases N] [--sync-ops N] [--sync-attachments N]`: every benchmark, each
+printing its figures beside the references they are compared with."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="cases in the search benchmark's store (default 1 000 000)",
+    )
+    parser.add_argument(
+        "--sync-ops",
+        type=int,
+        default=10_000,
+        help="operations drained in the sync benchmark (default 10 000)",
+    )
+    parser.add_argument(
+        "--sync-attachments",
+        type=int,
+        default=2_000,
+        help="of which carry a 200 KB attachment (default 2 000)",
     )
     args = parser.parse_args()
     commit.main()
