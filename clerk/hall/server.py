@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from devices.base import Voice
 from offline.clock import now
+from offline.lan_http import QuietHandler
 from offline.models import Ticket
 from offline.queue import QueueError, QueueStore
 
@@ -52,20 +52,10 @@ class Calls:
         return True
 
 
-class HallHandler(BaseHTTPRequestHandler):
+class HallHandler(QuietHandler):
     store: QueueStore
     key: str
     calls: Calls
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out in separate writes: without this, Nagle's algorithm and the
-        # client's delayed ACK hold every keep-alive answer back by about 40 ms
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _send(self, status: int, body: Any) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()

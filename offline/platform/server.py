@@ -10,17 +10,17 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import socket
 import threading
 from datetime import date
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import chinese_calendar
 
 from offline.catalog import demo_catalog
+from offline.lan_http import QuietHandler
 from offline.platform.store import MAX_BLOB, MAX_CHUNK, PlatformStore
 
 PREFIX = "/api/v1"
@@ -55,24 +55,8 @@ def calendar_year(year: int) -> dict | None:
     return {"year": year, "version": f"{year}-v1", "days": days}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     store: PlatformStore
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out in separate writes: without this, Nagle's algorithm and the
-        # client's delayed ACK hold every keep-alive answer back by about 40 ms
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the platform's own access log is not needed for a reference server
-
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        except ConnectionError:  # the client went away mid-request: nothing to answer
-            self.close_connection = True
 
     # --- plumbing -----------------------------------------------------------------------------
 
