@@ -87,6 +87,12 @@ def entries(db: Database, *, limit: int = 100, clerk_id: str | None = None) -> l
     return [_event(row) for row in rows]
 
 
+def for_target(db: Database, target: str) -> list[AuditEvent]:
+    """Every entry about one case (or clerk, or ticket), oldest first."""
+    rows = db["audit_log"].rows_where("target = ?", [target], order_by="id")
+    return [_event(row) for row in rows]
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     """Result of `verify`: `broken_at` is the id of the first entry that does not fit."""

@@ -130,3 +130,44 @@ def m001_foundation(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
         """
     )
+
+
+@migrations()
+def m002_window_desk(db: Database) -> None:
+    """Evaluations, consultations and handover notes of the desk; the case timeline's index."""
+    db.executescript(
+        """
+        CREATE TABLE evaluations (
+            evaluation_id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (case_id),
+            attempt INTEGER NOT NULL,
+            level TEXT,
+            channel TEXT NOT NULL,
+            clerk_id TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (case_id, attempt)
+        );
+
+        CREATE TABLE consultations (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            clerk_id TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            item_code TEXT,
+            ticket TEXT
+        );
+
+        CREATE TABLE handover_notes (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            by_clerk TEXT NOT NULL,
+            for_clerk TEXT NOT NULL,
+            text TEXT NOT NULL,
+            read_at TEXT
+        );
+
+        CREATE INDEX audit_log_target ON audit_log (target);
+        """
+    )

@@ -73,6 +73,15 @@ def m002_windows_and_key(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_pauses(db: Database) -> None:
+    """Windows paused (暂停服务) with the reason the clerk gave."""
+    db.executescript(
+        "CREATE TABLE pauses (window_no INTEGER PRIMARY KEY, reason TEXT NOT NULL,"
+        " since TEXT NOT NULL, clerk_id TEXT NOT NULL);"
+    )
+
+
 class QueueError(Exception):
     """A queue step that cannot be taken; `str()` tells the clerk or the citizen why."""
 
@@ -181,6 +190,8 @@ class QueueStore:
     def call_next(self, window_no: int, kinds: list[str] | None, clerk_id: str) -> Ticket | None:
         """Finish the window's current ticket, as pressing 呼叫 does, and call the next one."""
         with self._lock, write(self.db):
+            if self._paused(window_no):
+                raise QueueError("本窗口已暂停服务，请先恢复服务再叫号")
             self._finish_current(window_no, clerk_id)
             row = self._next(window_no, kinds)
             if row is None:
@@ -344,6 +355,53 @@ class QueueStore:
                 [state, row[0]],
             )
             self._event(row[0], state, clerk_id=by)
+
+    # --- pause, and what a window sees -------------------------------------------------------
+
+    def pause(self, window_no: int, reason: str, clerk_id: str) -> None:
+        """暂停服务: the window calls nobody until resumed; its current ticket stays."""
+        if not reason.strip():
+            raise QueueError("暂停服务须说明原因")
+        with self._lock, write(self.db):
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO pauses VALUES (?, ?, ?, ?)",
+                [window_no, reason.strip(), now().isoformat(), clerk_id],
+            )
+
+    def resume(self, window_no: int, clerk_id: str) -> None:
+        with self._lock, write(self.db):
+            self.db.conn.execute("DELETE FROM pauses WHERE window_no = ?", [window_no])
+
+    def _paused(self, window_no: int) -> str | None:
+        row = self.db.conn.execute(
+            "SELECT reason FROM pauses WHERE window_no = ?", [window_no]
+        ).fetchone()
+        return row[0] if row else None
+
+    def parked(self, window_no: int) -> list[str]:
+        """Numbers this window parked today, for 回呼."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT number FROM tickets WHERE day = ? AND state = 'parked' AND window_no = ?"
+                " ORDER BY id",
+                [now().date().isoformat(), window_no],
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def window_view(self, window_no: int) -> dict[str, Any]:
+        """What the window's desk shows: its ticket, parked numbers, pause, and who waits (as
+        counts per kind that it serves, never names)."""
+        with self._lock:
+            kinds = self.window_kinds(window_no)
+            waiting = self.waiting()
+            current = self.current(window_no)
+            return {
+                "current": current.model_dump(mode="json") if current else None,
+                "parked": self.parked(window_no),
+                "paused": self._paused(window_no),
+                "kinds": kinds,
+                "waiting": {k: n for k, n in waiting.items() if kinds is None or k in kinds},
+            }
 
     # --- windows and the hall key ----------------------------------------------------------
 

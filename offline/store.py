@@ -17,7 +17,18 @@ from typing import Any
 
 from uuid6 import uuid7
 
-from offline import audit, cases, catalog, changes, clerks, intake, outbox, retention
+from offline import (
+    audit,
+    cases,
+    catalog,
+    changes,
+    clerks,
+    followup,
+    handover,
+    intake,
+    outbox,
+    retention,
+)
 from offline.audit import ChainCheck
 from offline.blobs import BlobStore
 from offline.clock import now
@@ -27,15 +38,19 @@ from offline.models import (
     AuditEvent,
     CalendarYear,
     Case,
+    CaseMaterial,
     CasePayload,
     CaseQuery,
     CaseStatus,
     Catalog,
     Clerk,
     DeadlineRule,
+    Evaluation,
+    EvaluationLevel,
     ItemRef,
     Operation,
     OpType,
+    Person,
     Refusal,
     ServiceItem,
 )
@@ -293,6 +308,115 @@ class Store:
     def _by_source(self, source_ref: str) -> Case | None:
         rows = list(self.db["cases"].rows_where("source_ref = ?", [source_ref]))
         return cases.from_row(rows[0]) if rows else None
+
+    # --- after acceptance ------------------------------------------------------------------
+
+    def _follow(self, key: str) -> Case:
+        case = cases.get(self.db, key)
+        if case is None:
+            raise followup.FollowUpError(f"找不到办件 {key}")
+        return case
+
+    def receive_correction(
+        self, key: str, materials: list[CaseMaterial], note: str = "", *, clerk_id: str
+    ) -> Case:
+        """补正: the missing materials arrived."""
+        with self._lock, write(self.db):
+            case = self._follow(key)
+            item = catalog.get(self.db, case.payload.item.code, case.payload.item.version)
+            if item is not None:
+                materials = intake.check_materials(item, materials)
+            return followup.receive_correction(
+                self.db,
+                case,
+                materials,
+                note,
+                clerk_id=clerk_id,
+                window_no=self.window_no,
+                at=now(),
+            )
+
+    def deliver(
+        self,
+        key: str,
+        receiver: Person,
+        method: str = "pickup",
+        tracking_no: str | None = None,
+        *,
+        clerk_id: str,
+    ) -> Case:
+        """出件 to `receiver` (ID checked at the window) or by post."""
+        with self._lock, write(self.db):
+            return followup.deliver(
+                self.db,
+                self._follow(key),
+                receiver,
+                method,
+                tracking_no,
+                clerk_id=clerk_id,
+                window_no=self.window_no,
+                at=now(),
+            )
+
+    def evaluate(
+        self, key: str, level: EvaluationLevel | None, channel: str, *, clerk_id: str
+    ) -> Evaluation:
+        """好差评 from the citizen's evaluator; `None` when they left without rating."""
+        with self._lock, write(self.db):
+            return followup.evaluate(
+                self.db,
+                self._follow(key),
+                level,
+                channel,
+                clerk_id=clerk_id,
+                window_no=self.window_no,
+                at=now(),
+            )
+
+    def evaluation(self, case_id: str) -> Evaluation | None:
+        with self._lock:
+            return followup.evaluation_of(self.db, case_id)
+
+    def clear_flag(self, key: str, *, by: str) -> None:
+        """The clerk has looked at a case the platform changed while it was busy here."""
+        with self._lock, write(self.db):
+            case = self._follow(key)
+            self.db.conn.execute(
+                "UPDATE cases SET flagged = NULL WHERE case_id = ?", [case.case_id]
+            )
+            audit.append(
+                self.db,
+                clerk_id=by,
+                window_no=self.window_no,
+                action="case.flag_cleared",
+                target=case.local_no,
+            )
+
+    def timeline(self, key: str) -> list[AuditEvent]:
+        """Everything the audit log knows about a case, oldest first."""
+        with self._lock:
+            case = self._follow(key)
+            return audit.for_target(self.db, case.local_no)
+
+    def consult(self, item_code: str | None, ticket: str | None, *, clerk_id: str) -> None:
+        with self._lock, write(self.db):
+            handover.consult(self.db, self.window_no, clerk_id, item_code, ticket, now())
+
+    def consultations_today(self) -> int:
+        with self._lock:
+            return handover.consultations_on(self.db, now().date().isoformat())
+
+    def leave_note(self, by_clerk: str, for_clerk: str, text: str) -> None:
+        with self._lock, write(self.db):
+            handover.leave_note(self.db, self.window_no, by_clerk, for_clerk, text, now())
+
+    def unread_notes(self, for_clerk: str) -> list[handover.Note]:
+        with self._lock:
+            return handover.unread(self.db, for_clerk)
+
+    def mark_notes_read(self, for_clerk: str) -> None:
+        with self._lock, write(self.db):
+            handover.mark_read(self.db, for_clerk, now())
 
     def case_by_source(self, source_ref: str) -> Case | None:
         """The case recorded from this paper record (补录), if it was imported."""

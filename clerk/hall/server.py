@@ -89,6 +89,8 @@ class HallHandler(QuietHandler):
                     "windows": {str(k): v for k, v in self.store.windows_now().items()},
                 },
             )
+        elif match := re.match(r"^/windows/(\d+)$", self.path):
+            self._send(200, self.store.window_view(int(match.group(1))))
         elif match := re.match(r"^/report(?:\?date=(\d{4}-\d{2}-\d{2}))?$", self.path):
             day = match.group(1) or now().date().isoformat()
             self._send(200, {"date": day, "rows": self.store.report(day)})
@@ -121,6 +123,12 @@ class HallHandler(QuietHandler):
         if action == "kinds":
             store.set_window(window, list(body["kinds"]))
             return 200, {"window": window, "kinds": body["kinds"]}
+        if action == "pause":
+            store.pause(window, str(body.get("reason", "")), clerk)
+            return 200, store.window_view(window)
+        if action == "resume":
+            store.resume(window, clerk)
+            return 200, store.window_view(window)
         if action == "call":
             called = store.call_next(window, store.window_kinds(window), clerk)
             if called is None:

@@ -24,6 +24,12 @@ from offline.db import connect, insert
 
 migrations = Migrations("platform")
 MAX_CHUNK = 1024 * 1024
+# What a window's follow-up operation does to the case on the platform.
+OP_STATUS = {
+    "case.correction_received": "in_review",
+    "case.deliver": "delivered",
+    "case.withdraw": "withdrawn",
+}
 NEXT_STATUS = {"in_review": "approved", "approved": "ready_for_pickup"}
 MAX_BLOB = 50 * 1024 * 1024
 
@@ -197,10 +203,23 @@ class PlatformStore:
                 },
             )
         elif row is not None:
+            status = OP_STATUS.get(kind, row[1])
             conn.execute(
-                "UPDATE cases SET server_version = ?, updated_at = ? WHERE case_id = ?",
-                [version, now().isoformat(), case_id],
+                "UPDATE cases SET server_version = ?, status = ?, updated_at = ? WHERE case_id = ?",
+                [version, status, now().isoformat(), case_id],
             )
+            if status != row[1]:
+                self.change(
+                    centre,
+                    {
+                        "kind": "case.status",
+                        "case_id": case_id,
+                        "server_version": version,
+                        "status": status,
+                        "at": now().isoformat(),
+                        "note": "",
+                    },
+                )
         return version
 
     def _official_no(self, centre: str) -> str:

@@ -19,7 +19,7 @@ from tests.conftest import ZHANG, pension, received
 
 def test_migrations_from_empty(tmp_path):
     db = open_db(tmp_path / "new.db")
-    assert [m.name for m in migrations.applied(db)] == ["m001_foundation"]
+    assert [m.name for m in migrations.applied(db)] == ["m001_foundation", "m002_window_desk"]
     assert migrations.pending(db) == []
     assert {
         "cases",
@@ -30,9 +30,12 @@ def test_migrations_from_empty(tmp_path):
         "clerks",
         "audit_log",
         "meta",
+        "evaluations",
+        "consultations",
+        "handover_notes",
     } <= set(db.table_names())
     open_db(tmp_path / "new.db")  # applying again is a no-op
-    assert len(migrations.applied(db)) == 1
+    assert len(migrations.applied(db)) == 2
 
 
 def test_database_is_owner_only_with_durable_pragmas(store):
