@@ -26,7 +26,7 @@ from devices.printer.document import PAPER_COLUMNS, QR, Columns, Document, Feed,
 from devices.printer.preview import to_text
 from devices.printer.printer import PrinterSettings, ReceiptPrinter
 from devices.printer.simulator import PrinterSimulator
-from devices.printer.transport import STATUS_TEXT
+from devices.printer.states import STATUS_TEXT
 from devices.scanner.folder import ScanFolder
 from devices.scanner.pdf import sha256, to_pdf
 from devices.scanner.sane import FEEDER, SaneScanner

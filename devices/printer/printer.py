@@ -16,7 +16,7 @@ from devices.errors import DeviceUnavailable
 from devices.printer.document import Document
 from devices.printer.render import Paper, to_escpos
 from devices.printer.spool import Spool
-from devices.printer.transport import READY, STATUS_TEXT, open_printer, status
+from devices.printer.states import READY, STATUS_TEXT
 
 log = logging.getLogger("devices.printer")
 
@@ -52,6 +52,8 @@ class ReceiptPrinter:
 
     def flush(self) -> PrintResult:
         """Send the waiting jobs in order while the printer says it can print."""
+        from devices.printer.transport import open_printer, status  # python-escpos: ~0.3 s
+
         jobs = self.spool.pending()
         try:
             printer = open_printer(self.settings.url, self.settings.timeout)
@@ -79,6 +81,8 @@ class ReceiptPrinter:
         return PrintResult(printed, len(jobs) - printed, state)
 
     def status(self) -> str:
+        from devices.printer.transport import open_printer, status
+
         try:
             printer = open_printer(self.settings.url, self.settings.timeout)
         except DeviceUnavailable:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from escpos.printer import Dummy
-
 from devices.printer import text
 from devices.printer.document import QR, Document, Feed, Printed, layout
 
@@ -46,6 +44,8 @@ def to_escpos(doc: Document, paper: Paper) -> bytes:
             out += b"\x1b\x64" + bytes([min(block.lines, 255)])
     out += ALIGN["left"] + BOLD[False] + SIZE[False]
     if doc.cut:
+        from escpos.printer import Dummy  # loaded on first print: ~0.3 s
+
         printer = Dummy()
         printer.cut()
         out += printer.output
@@ -53,6 +53,8 @@ def to_escpos(doc: Document, paper: Paper) -> bytes:
 
 
 def _qr(block: QR, native: bool) -> bytes:
+    from escpos.printer import Dummy  # loaded on first print: ~0.3 s
+
     printer = Dummy()
     printer.qr(block.data, native=native, size=block.size)
     return printer.output

@@ -14,17 +14,7 @@ from escpos import printer as escpos_printer
 from escpos.escpos import Escpos
 
 from devices.errors import DeviceUnavailable
-
-STATUS_TEXT = {
-    "ok": "打印机正常",
-    "near_end": "打印纸将尽，请准备换纸",
-    "paper_out": "打印机缺纸，请装纸（打印任务已保留，装纸后自动打印）",
-    "cover_open": "打印机上盖未关好（打印任务已保留）",
-    "offline": "打印机脱机（打印任务已保留）",
-    "unknown": "打印机状态未知（该连接方式不回传状态）",
-    "unreachable": "无法连接打印机（打印任务已保留，恢复后自动打印）",
-}
-READY = {"ok", "near_end", "unknown"}
+from devices.printer.states import READY, STATUS_TEXT  # noqa: F401 (re-exported)
 
 
 def open_printer(url: str, timeout: float = 5.0) -> Escpos:
