@@ -140,9 +140,11 @@ def test_card_lifted_during_the_read(sim, reader):
 def test_unplugged_mid_read_then_plugged_back(sim, reader, tmp_path):
     sim.place(0)
     sim.faults = Faults(delay=0.3)
-    threading.Timer(0.1, sim.unplug).start()
+    unplug = threading.Timer(0.1, sim.unplug)
+    unplug.start()
     with pytest.raises((DeviceUnavailable, DeviceTimeout)):
         reader.read_card()
+    unplug.join()  # the cable is out before it goes back in
     with pytest.raises(DeviceUnavailable, match="读卡器"):
         reader.read_card()
     sim.faults = Faults()
