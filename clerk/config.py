@@ -29,6 +29,20 @@ class CentreSettings(BaseModel):
 class WindowSettings(BaseModel):
     no: int = Field(1, ge=1, le=99)
     kind: str = "general"
+    clerk: str = Field("", description="本窗口A岗人员工号；其他人员登录即为AB岗顶岗")
+
+
+class DeskSettings(BaseModel):
+    idle_lock_minutes: float = Field(5.0, gt=0, description="无操作多少分钟后自动锁屏")
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='重新映射按键：绑定编号 = 按键，如 "desk.call_next" = "f1"',
+    )
+
+
+class EvaluatorSettings(BaseModel):
+    url: str = Field("", description="评价器串口；空为模拟评价器")
+    baudrate: int = 9600
 
 
 class IdCardSettings(BaseModel):
@@ -106,6 +120,8 @@ class Settings(BaseSettings):
     display: DisplaySettings = DisplaySettings()
     voice: VoiceSettings = VoiceSettings()
     scanner: ScannerSettings = ScannerSettings()
+    evaluator: EvaluatorSettings = EvaluatorSettings()
+    desk: DeskSettings = DeskSettings()
     platform: PlatformSettings = PlatformSettings()
     hall: HallSettings = HallSettings()
     log: LogSettings = LogSettings()

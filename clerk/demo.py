@@ -5,22 +5,36 @@ ID numbers below are made up but carry valid check digits, as a real card's woul
 
 from __future__ import annotations
 
+import contextlib
+import os
+import random
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
+from clerk import config
+from clerk.hall.client import Hall
 from offline.catalog import demo_catalog
 from offline.clock import now
 from offline.intake import Intake
 from offline.models import CaseMaterial, Clerk, Person, Refusal
+from offline.platform.server import serve_in_thread
+from offline.platform.store import PlatformStore
 from offline.store import Store
 
 CENTRE = {"code": "330212105", "name": "示范镇便民服务中心", "phone": "0574-88120000"}
-WINDOW = {"no": 3, "kind": "general"}
+WINDOW = {"no": 3, "kind": "general", "clerk": "c0107"}
 CLERKS = [
     ("admin", "王管理", "admin", "000000"),
     ("c0107", "李娜", "clerk", "1234"),
     ("c0108", "陈伟", "clerk", "5678"),
 ]
 PENSION = "330212105-GG-0012"
+LOGIN_HINT = (
+    "演示：李娜 c0107 / 1234（本窗口A岗），陈伟 c0108 / 5678（AB岗）\n"
+    "Ctrl+B 放一张演示身份证；评价时按 1-5 代替群众按评价器"
+)
 
 
 def _person(name: str, id_number: str, phone: str) -> Person:
@@ -92,3 +106,50 @@ def prepare(store: Store, by: str) -> None:
             store.refuse(entry, refusal, clerk_id="c0107", at=at, source_ref=ref)
         else:
             store.accept(entry, clerk_id="c0107", at=at, source_ref=ref)
+
+
+# --- the running demo: a local platform, tickets arriving, the desk ---------------------------
+
+TICKET_KINDS = ["general", "general", "social_security", "civil_affairs"]
+
+
+class DemoHall:
+    """The demo's world around the window: the reference platform on loopback, moving cases
+    on by itself, and citizens taking tickets at the kiosk now and then."""
+
+    def __init__(self, home: Path, advance_every: float = 30.0, ticket_every: float = 40.0):
+        self.home = home
+        self.platform = PlatformStore(home / "platform.db")
+        self.server, self.url = serve_in_thread(self.platform)
+        self.advance_every, self.ticket_every = advance_every, ticket_every
+        self._stop = threading.Event()
+
+    def enrol(self, settings: config.Settings, device_id: str = "demo-window-3") -> None:
+        """Register this window with the local platform, as `clerk enrol` would."""
+        token = self.platform.add_device(device_id, settings.centre.code)
+        target = self.home / config.TOKEN_FILE
+        fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token + "\n")
+        settings.platform.url, settings.platform.device_id = self.url, device_id
+
+    def start(self, hall: Hall, first: int = 4) -> None:
+        for n in range(first):
+            hall.issue(TICKET_KINDS[n % len(TICKET_KINDS)], green=(n == 2))
+        threading.Thread(target=self._run, args=(hall,), daemon=True).start()
+
+    def _run(self, hall: Hall) -> None:
+        last_ticket = last_advance = time.monotonic()
+        while not self._stop.wait(1.0):
+            if time.monotonic() - last_ticket >= self.ticket_every:
+                last_ticket = time.monotonic()
+                with contextlib.suppress(Exception):  # a closed day or a cap: try later
+                    hall.issue(random.choice(TICKET_KINDS))
+            if time.monotonic() - last_advance >= self.advance_every:
+                last_advance = time.monotonic()
+                self.platform.advance()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clerk import config, logs
+from clerk.hall.client import EmbeddedHall, Hall, RemoteHall
+from clerk.hall.server import Calls
 from devices import display, voice
+from devices.evaluator import EvaluatorSimulator, SerialEvaluator
 from devices.idcard.reader import ReaderSettings, SamReader
 from devices.idcard.simulator import SamSimulator
 from devices.printer.document import PAPER_COLUMNS
@@ -24,8 +27,11 @@ from devices.printer.simulator import PrinterSimulator
 from devices.scanner.folder import ScanFolder
 from devices.scanner.sane import SaneScanner, ScannerSettings
 from offline.blobs import BlobStore
+from offline.queue import QueueStore
 from offline.store import Store
 from offline.sync import Platform, SyncEngine, SyncError
+
+HALL_DB = "hall.db"
 
 
 @dataclass
@@ -35,9 +41,12 @@ class Services:
     store: Store
     idcard_simulator: SamSimulator | None = None
     printer_simulator: PrinterSimulator | None = None
+    evaluator_simulator: EvaluatorSimulator | None = None
     _reader: SamReader | None = None
     _printer: ReceiptPrinter | None = None
     _display: display.Display | None = None
+    _hall: Hall | None = None
+    _evaluator: SerialEvaluator | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reader(self) -> SamReader:
@@ -139,6 +148,33 @@ class Services:
         engine = SyncEngine(self.store, self.blobs(), platform)
         self._closers.append(engine.close)
         return engine
+
+    def evaluator(self) -> SerialEvaluator:
+        if self._evaluator is None:
+            cfg = self.settings.evaluator
+            url = cfg.url
+            if not url:
+                self.evaluator_simulator = EvaluatorSimulator()
+                self._closers.append(self.evaluator_simulator.close)
+                url = self.evaluator_simulator.url
+            self._evaluator = SerialEvaluator(url, cfg.baudrate)
+            self._closers.append(self._evaluator.close)
+        return self._evaluator
+
+    def hall(self) -> Hall:
+        """The hall service of `[hall] url`, or without one the queue embedded in this window
+        (a one-window hall), announcing through this machine's voice."""
+        if self._hall is None:
+            cfg = self.settings.hall
+            if cfg.url:
+                remote = RemoteHall(cfg.url, cfg.key)
+                self._closers.append(remote.client.close)
+                self._hall = remote
+            else:
+                queue = QueueStore(self.home / HALL_DB)
+                self._closers.append(queue.close)
+                self._hall = EmbeddedHall(queue, Calls(self.announcer()))
+        return self._hall
 
     def blobs(self) -> BlobStore:
         return BlobStore(self.home / "blobs")

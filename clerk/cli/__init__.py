@@ -27,9 +27,21 @@ def main(home: str | None) -> None:
 
 
 def _register() -> None:
-    from clerk.cli import audit, cases, catalog, db, devices, hall, platform, setup, sync, users
+    from clerk.cli import (
+        audit,
+        cases,
+        catalog,
+        db,
+        desk,
+        devices,
+        hall,
+        platform,
+        setup,
+        sync,
+        users,
+    )
 
-    for module in (setup, users, catalog, cases, db, audit, devices, sync, platform, hall):
+    for module in (setup, desk, users, catalog, cases, db, audit, devices, sync, platform, hall):
         for command in module.COMMANDS:
             main.add_command(command)
 

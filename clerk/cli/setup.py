@@ -12,6 +12,7 @@ import click
 from clerk import config
 from clerk import demo as demo_data
 from clerk.cli.base import actor, echo_table, fail, home_of, services
+from clerk.cli.desk import run_desk
 from offline.catalog import demo_catalog
 from offline.models import ROLE_NAMES, WINDOW_KIND_NAMES, Clerk
 
@@ -81,19 +82,23 @@ def setup_home(
     default=None,
     help="演示数据目录（默认新建临时目录）",
 )
+@click.option("--no-desk", is_flag=True, help="只准备演示数据，不启动窗口界面")
 @click.pass_context
-def demo(ctx: click.Context, keep: str | None) -> None:
-    """用内置默认配置准备一个演示窗口：演示事项目录、演示人员和几件示例办件。"""
+def demo(ctx: click.Context, keep: str | None, no_desk: bool) -> None:
+    """演示：模拟设备、本机参考平台、内置叫号队列和演示事项目录，直接进入窗口界面。"""
     home = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="clerk-demo-"))
     if not config.load(home).initialised:
         setup_home(
-            home,
-            **demo_data.CENTRE,
-            window_no=demo_data.WINDOW["no"],
-            window_kind=demo_data.WINDOW["kind"],
+            home, **demo_data.CENTRE, window_no=demo_data.WINDOW["no"], window_kind="general"
         )
+        settings = config.load(home)
+        settings.window.clerk = demo_data.WINDOW["clerk"]
+        settings.voice.output = str(home / "voice")  # each call as a WAV file, no sound card
+        settings.platform.sync_interval = 10
+        config.save(home, settings)
     ctx.find_root().params["home"] = str(home)
-    store = services(ctx).store
+    svc = services(ctx)
+    store = svc.store
     demo_data.prepare(store, by=actor())
     kind = WINDOW_KIND_NAMES[demo_data.WINDOW["kind"]]
     click.echo(f"演示窗口已就绪：{demo_data.CENTRE['name']} {store.window_no}号窗口（{kind}）")
@@ -103,13 +108,23 @@ def demo(ctx: click.Context, keep: str | None) -> None:
         ["工号", "姓名", "角色", "PIN"],
         [(i, n, ROLE_NAMES[r], p) for i, n, r, p in demo_data.CLERKS],
     )
-    click.echo(
-        f"事项目录 {len(store.items())} 项，示例办件 {len(demo_data.SAMPLES)} 件。接着可以试试："
-    )
-    command = _command()
-    click.echo(f"  export CLERK_HOME={home}")
-    click.echo(f"  {command} catalog search ylbx")
-    click.echo(f"  {command} case list")
+    click.echo(f"事项目录 {len(store.items())} 项，示例办件 {len(demo_data.SAMPLES)} 件。")
+    if no_desk:
+        command = _command()
+        click.echo("接着可以试试：")
+        click.echo(f"  export CLERK_HOME={home}")
+        click.echo(f"  {command} catalog search ylbx")
+        click.echo(f"  {command} case list")
+        return
+    world = demo_data.DemoHall(home)
+    try:
+        world.enrol(svc.settings)
+        config.save(home, svc.settings)
+        world.start(svc.hall())
+        run_desk(svc, demo=True, hint=demo_data.LOGIN_HINT)
+    finally:
+        world.close()
+    click.echo(f"演示结束。数据保留在 {home}")
 
 
 def _command() -> str:

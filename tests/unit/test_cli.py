@@ -32,7 +32,9 @@ def clerk(tmp_path):
 @pytest.fixture
 def ready(clerk):
     clerk(*INIT)
-    clerk("demo", "--keep", str(clerk.home))  # adds demo clerks, catalog and sample cases
+    clerk(
+        "demo", "--keep", str(clerk.home), "--no-desk"
+    )  # adds demo clerks, catalog and sample cases
     return clerk
 
 

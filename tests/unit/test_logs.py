@@ -13,7 +13,7 @@ def test_logs_hold_no_id_number_pin_or_token(tmp_path):
     home = tmp_path / "home"
     runner = CliRunner()
     run = lambda *a: runner.invoke(main, ["--home", str(home), *a])  # noqa: E731
-    run("demo", "--keep", str(home))
+    run("demo", "--keep", str(home), "--no-desk")
     run("user", "add", "--id", "c0300", "--name", "孙丽", "--pin", "86421357")
     run("case", "list", "--full")
     run("case", "show", "330212198001011238", "--full")

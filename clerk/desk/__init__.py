@@ -1,0 +1,1 @@
+"""The window desk: the Textual app a clerk uses all day (`clerk desk`, `clerk demo`)."""

@@ -1,0 +1,326 @@
+"""`DeskApp`: the window desk. It owns the session, the background work (card reader,
+queue, printer, sync) and the one place where errors become a Chinese notification."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
+
+from clerk.desk.desk_screen import DeskScreen
+from clerk.desk.dialogs import TextDialog
+from clerk.desk.login import LoginScreen
+from clerk.desk.messages import CardRead, DeviceState, explain
+from clerk.window import Desk, Session, SyncState, age
+from devices.errors import DeviceError
+from devices.idcard.card import IdCard
+from devices.printer.printer import PrintResult
+from devices.printer.states import STATUS_TEXT
+from offline.models import WINDOW_KIND_NAMES
+from widgets.status_bar import StatusBar
+
+PRINTER_OK = {"ok", "near_end", "unknown"}
+
+
+class DeskApp(App[None]):
+    TITLE = "便民服务中心窗口"
+    BINDINGS = [
+        Binding("f12", "lock", "锁屏", id="app.lock", priority=True),
+        Binding("ctrl+p", "command_palette", "命令", id="app.palette", priority=True, show=False),
+        Binding("ctrl+b", "demo_card", "演示：放证件", id="demo.card", show=False),
+    ]
+
+    def __init__(
+        self, desk: Desk, *, demo: bool = False, background: bool = True, login_hint: str = ""
+    ) -> None:
+        super().__init__()
+        self.desk, self.demo, self.background = desk, demo, background
+        self.login_hint = login_hint
+        self.locked = False
+        self._stop = threading.Event()
+        self._last_input = time.monotonic()
+        self.sync_label: tuple[str, bool] | None = None
+        self.device_states: dict[str, tuple[str, bool]] = {}
+
+    # --- start and stop ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        settings = self.desk.services.settings
+        self.set_keymap(settings.desk.keys)
+        self.push_screen(self._login_screen())
+        if self.background:  # after the first frame: the login screen comes first
+            self.call_after_refresh(self.start_background)
+
+    def start_background(self) -> None:
+        settings = self.desk.services.settings
+        self.run_worker(self.poll_cards, thread=True, group="cards", exit_on_error=False)
+        self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
+        self.set_interval(3, self.tick)
+        self.set_interval(settings.platform.sync_interval, self.sync)
+        self.set_interval(10, self.check_printer)
+        self.set_interval(15, self.lock_if_idle)
+        self.sync()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # --- one runner for every blocking step ----------------------------------------------------
+
+    def run_step(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        group: str = "desk",
+        quiet: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        """Run `fn` in a worker thread; `done(result)` on the UI thread, or a notification in
+        Chinese when it fails. A `quiet` error calls `done(None)` instead (a state, not an
+        error: the hall service offline)."""
+
+        def job() -> None:
+            try:
+                result = fn(*args)
+            except quiet:
+                if done:
+                    self.call_from_thread(done, None)
+                return
+            except Exception as error:  # every failure reaches the clerk as words
+                self.call_from_thread(self.tell, error)
+                return
+            if done:
+                self.call_from_thread(done, result)
+
+        self.run_worker(job, thread=True, group=group, exit_on_error=False)
+
+    def tell(self, error: BaseException) -> None:
+        self.notify(explain(error), severity="error", timeout=8)
+
+    # --- session -------------------------------------------------------------------------------
+
+    def authenticate(self, screen: LoginScreen, clerk_id: str, pin: str) -> None:
+        def job() -> Session:
+            if self.locked:
+                return self.desk.unlock(clerk_id, pin)
+            return self.desk.login(clerk_id, pin)
+
+        def ok(session: Session) -> None:
+            self._last_input = time.monotonic()
+            if self.locked:
+                self.locked = False
+                self.pop_screen()
+                if session.takeover:
+                    self.notify(f"AB岗顶岗：{session.clerk.name}，此后操作记在其工号下")
+                self._desk_screen().on_mount()
+                return
+            self.switch_screen(DeskScreen())
+            if session.takeover:
+                self.notify(f"AB岗顶岗：本窗口A岗为 {session.owner}，操作记在您的工号下")
+            for note in session.notes:
+                self.notify(
+                    f"交接留言（{note.by_clerk}，{note.at:%m-%d %H:%M}）：{note.text}", timeout=30
+                )
+            if session.notes:
+                self.run_step(self.desk.notes_read)
+
+        def failed(error: BaseException) -> None:
+            screen.failed(error)
+
+        def run() -> None:
+            try:
+                session = job()
+            except Exception as error:
+                self.call_from_thread(failed, error)
+                return
+            self.call_from_thread(ok, session)
+
+        self.run_worker(run, thread=True, group="login", exit_on_error=False)
+
+    def _desk_screen(self) -> DeskScreen:
+        return next(s for s in self.screen_stack if isinstance(s, DeskScreen))
+
+    def action_lock(self, reason: str = "key") -> None:
+        if self.locked or self.desk.session is None:
+            return
+        self.locked = True
+        self.run_step(self.desk.lock, reason)
+        self.push_screen(self._login_screen(self.desk.session.clerk.clerk_id))
+
+    def lock_if_idle(self) -> None:
+        minutes = self.desk.services.settings.desk.idle_lock_minutes
+        if time.monotonic() - self._last_input > minutes * 60:
+            self.action_lock("idle")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def logout(self) -> None:
+        session = self.desk.session
+        if session is None:
+            return
+
+        def leave(note: str | None) -> None:
+            if note is None:
+                return
+            self.run_step(self.desk.logout, note, done=lambda _: self._to_login())
+
+        if session.takeover:
+            prompt = f"给本窗口A岗（{session.owner}）的交接留言（可不填）"
+            self.push_screen(TextDialog("退出顶岗", prompt, required=False), leave)
+        else:
+            leave("")
+
+    def _to_login(self) -> None:
+        self.switch_screen(self._login_screen())
+
+    def _login_screen(self, locked_by: str | None = None) -> LoginScreen:
+        kind = WINDOW_KIND_NAMES.get(self.desk.window_kind, self.desk.window_kind)
+        where = f"{self.desk.centre.name} {self.desk.window_no}号窗口（{kind}）"
+        title = "已锁屏" if locked_by else "窗口登录"
+        return LoginScreen(title, where, hint=self.login_hint, locked_by=locked_by)
+
+    # --- devices -------------------------------------------------------------------------------
+
+    def poll_cards(self) -> None:
+        """Cards arrive by themselves: each card placed on the reader fills the intake."""
+        try:
+            reader = self.desk.services.reader()
+        except DeviceError as error:
+            self.post_message(DeviceState("读卡器", str(error), False))
+            return
+        self.post_message(DeviceState("读卡器", "就绪", True))
+        for found in reader.poll(self._stop.is_set):
+            if isinstance(found, IdCard):
+                self.post_message(CardRead(found))
+                self.post_message(DeviceState("读卡器", "就绪", True))
+            else:
+                self.post_message(DeviceState("读卡器", "故障", False))
+                self.call_from_thread(self.notify, str(found), severity="error")
+
+    def read_card_once(self) -> IdCard | None:
+        return self.desk.services.reader().read_card()
+
+    def on_card_read(self, message: CardRead) -> None:
+        if self.locked or self.desk.session is None:
+            return
+        target = self.screen if hasattr(self.screen, "card_read") else None
+        if target is None and isinstance(self.screen, DeskScreen):
+            target = self.screen
+        if target is not None:
+            target.card_read(message.card)  # type: ignore[union-attr]
+
+    def on_device_state(self, message: DeviceState) -> None:
+        self.device_states[message.device] = (message.state, message.ok)
+        for bar in self._bars():
+            bar.set_device(message.device, message.state, message.ok)
+
+    def fill_status(self, bar: StatusBar) -> None:
+        """A new desk screen's status bar starts from what is already known."""
+        for device, (state, ok) in self.device_states.items():
+            bar.set_device(device, state, ok)
+        if self.sync_label:
+            bar.sync = self.sync_label
+
+    def _bars(self) -> Iterable[StatusBar]:
+        for screen in self.screen_stack:
+            if isinstance(screen, DeskScreen):
+                yield from screen.query(StatusBar)
+
+    def show_print(self, result: PrintResult, quiet: bool = False) -> None:
+        ok = result.status in PRINTER_OK
+        label = "正常" if ok and not result.waiting else f"待打印{result.waiting}份"
+        if not ok:
+            label = STATUS_TEXT[result.status].split("（")[0].split("，")[0]
+            if not quiet:
+                self.notify(result.message, severity="error", timeout=10)
+        self.post_message(DeviceState("打印机", label, ok))
+
+    def check_printer(self) -> None:
+        def checked(result: PrintResult) -> None:
+            if result.printed:
+                self.notify(f"打印机恢复，已补打 {result.printed} 份")
+            self.show_print(result, quiet=True)
+
+        self.run_step(self.desk.flush_printer, done=checked, group="printer")
+
+    def action_demo_card(self) -> None:
+        """`clerk demo` only: put the next sample card on the simulated reader."""
+        sim = self.desk.services.idcard_simulator
+        if not self.demo or sim is None:
+            return
+        card = sim.place()
+        self.notify(f"演示：已放上证件（{card.name}）")
+
+    # --- queue and sync ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        if self.desk.session and isinstance(self.screen, DeskScreen):
+            self.screen.refresh_queue()
+
+    def sync(self) -> None:
+        def synced(result: tuple[SyncState, int, int]) -> None:
+            state, quarantined, flagged = result
+            self.show_sync(state)
+            if quarantined:
+                self.notify(
+                    f"有 {quarantined} 项操作被平台拒收，请联系管理员处理", severity="error"
+                )
+            if flagged:
+                self.notify(
+                    f"有 {flagged} 件办件平台已变更、本窗口尚有未上报操作，请在办件中核对",
+                    severity="warning",
+                )
+
+        self.run_step(self.desk.sync_once, done=synced, group="sync")
+
+    def show_sync(self, state: SyncState) -> None:
+        label = "离线" if not state.online else "在线"
+        if state.online is None:
+            label = "同步：未连接平台"
+        label += f" 待上报{state.pending}"
+        if state.last_success:
+            label += f" 上次{age(datetime.fromisoformat(state.last_success))}"
+        self.sync_label = (label, bool(state.online) and not state.quarantined)
+        for bar in self._bars():
+            bar.sync = self.sync_label
+
+    # --- the command palette -------------------------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder="搜索命令…", id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if isinstance(screen, DeskScreen):
+            for binding in screen.BINDINGS:
+                assert isinstance(binding, Binding)
+                key = binding.key.upper()
+                yield SystemCommand(
+                    f"{binding.description}（{key}）",
+                    f"按 {key}",
+                    lambda action=binding.action: self.run_action(action, screen),
+                )
+            yield SystemCommand("锁屏（F12）", "按 F12", self.action_lock)
+        yield SystemCommand("退出程序", "关闭窗口程序", self.exit)
+
+
+def warm_up() -> None:
+    """Load what the first receipt, form check and scan need while the clerk logs in."""
+    import img2pdf  # noqa: F401
+    import jsonschema  # noqa: F401
+
+    import devices.printer.transport  # noqa: F401
+    from devices.printer.document import QR, Document
+    from devices.printer.render import Paper, to_escpos
+
+    to_escpos(Document("warm", (QR("0"),)), Paper())

@@ -1,0 +1,325 @@
+"""The window's cases: search, status filters, days left, and a case's page with its
+timeline, where 补正 is received and the result handed out (出件)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+
+from clerk.desk.dialogs import Dialog
+from clerk.desk.intake import PersonFields
+from clerk.desk.messages import explain
+from devices.idcard.card import IdCard
+from offline.followup import CORRECTABLE, DELIVERABLE
+from offline.models import (
+    CASE_STATUS_NAMES,
+    EVALUATION_LEVEL_NAMES,
+    MATERIAL_STATUS_NAMES,
+    AuditEvent,
+    Case,
+    CaseMaterial,
+    Person,
+    ServiceItem,
+)
+from offline.privacy import mask_id
+from widgets.materials import MaterialsChecklist
+
+if TYPE_CHECKING:
+    from clerk.desk.app import DeskApp
+
+OPEN = ["accepted", "accepted_missing", "in_review", "correction_requested", "suspended"]
+FILTERS = [
+    ("全部", ""),
+    ("办理中", ",".join(OPEN)),
+    ("容缺/补正", "accepted_missing,correction_requested"),
+    ("待出件", "approved,denied,ready_for_pickup"),
+    ("已出件", "delivered,closed"),
+    ("不予受理", "refused"),
+]
+ACTIONS = {
+    "case.accept": "受理",
+    "case.reject": "不予受理",
+    "case.correction_received": "补正材料已收",
+    "case.deliver": "出件",
+    "evaluation.create": "好差评",
+    "evaluation.none": "群众未评价",
+    "platform.status": "平台状态",
+    "platform.snapshot": "平台同步",
+    "case.flag_cleared": "已核对平台变更",
+}
+
+
+def days_left(app: DeskApp, case: Case) -> int | None:
+    if case.payload.promised_by is None or case.status not in OPEN:
+        return None
+    return app.desk.store.calendar().workdays_between(app.desk.today(), case.payload.promised_by)
+
+
+class CasesScreen(Screen[None]):
+    DEFAULT_CSS = """
+    CasesScreen #filters { height: 3; }
+    CasesScreen #search { width: 1fr; }
+    CasesScreen #status { width: 20; }
+    """
+    BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="cases.back")]
+
+    app: DeskApp
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="filters"):
+            yield Input(placeholder="办件编号、证件号码或姓名", id="search")
+            yield Select(FILTERS, value="", allow_blank=False, id="status")
+        yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("办件编号", "事项", "申请人", "证件号码", "状态", "承诺日期", "剩余")
+        self.reload()
+        self.query_one("#search", Input).focus()
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed, "#status")
+    def reload(self) -> None:
+        text = self.query_one("#search", Input).value.strip()
+        value = str(self.query_one("#status", Select).value or "")
+        statuses = value.split(",") if value else []
+        self.app.run_step(self.app.desk.cases, text, statuses, done=self.show, group="cases")
+
+    def show(self, cases: list[Case]) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for case in cases:
+            left = days_left(self.app, case)
+            style = "red" if left is not None and left < 0 else ""
+            style = style or ("yellow" if left is not None and left <= 2 else "")
+            mark = "⚑" if case.flagged else ""
+            table.add_row(
+                Text(mark + case.local_no, style=style),
+                case.payload.item.name,
+                case.payload.applicant.name,
+                mask_id(case.payload.applicant.id_number),
+                CASE_STATUS_NAMES[case.status],
+                f"{case.payload.promised_by:%m-%d}" if case.payload.promised_by else "—",
+                Text("" if left is None else f"{left}个工作日", style=style),
+                key=case.case_id,
+            )
+
+    @on(Input.Submitted, "#search")
+    def to_table(self) -> None:
+        self.query_one(DataTable).focus()
+
+    @on(DataTable.RowSelected)
+    def open_case(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(CaseScreen(str(event.row_key.value)), lambda _: self.reload())
+
+
+class CaseScreen(Screen[None]):
+    DEFAULT_CSS = """
+    CaseScreen VerticalScroll { padding: 0 1; }
+    CaseScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    CaseScreen .flag { color: $error; text-style: bold; }
+    CaseScreen #actions { height: auto; margin-top: 1; }
+    CaseScreen #actions Button { margin-right: 1; }
+    """
+    BINDINGS = [Binding("escape", "back", "返回", id="case.back")]
+
+    app: DeskApp
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.case: Case | None = None
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(id="body")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def reload(self) -> None:
+        store = self.app.desk.store
+
+        def load() -> tuple[Case | None, list[AuditEvent]]:
+            case = store.case(self.case_id)
+            return case, store.timeline(self.case_id) if case else []
+
+        self.app.run_step(load, done=self.show)
+
+    async def show(self, loaded: tuple[Case | None, list[AuditEvent]]) -> None:
+        case, timeline = loaded
+        body = self.query_one("#body", VerticalScroll)
+        await body.remove_children()
+        if case is None:
+            await body.mount(Label("找不到该办件"))
+            return
+        self.case = case
+        p = case.payload
+        rows: list[Any] = [
+            Label(f"办件 {case.local_no}", classes="section"),
+            Label(f"统一编号：{case.official_no or '（平台尚未赋号）'}"),
+            Label(f"事项：{p.item.name}"),
+            Label(f"申请人：{p.applicant.name}  {mask_id(p.applicant.id_number)}"),
+            Label(f"状态：{CASE_STATUS_NAMES[case.status]}"),
+            Label(f"受理时间：{p.accepted_at:%Y-%m-%d %H:%M}  经办：{p.clerk_id}"),
+        ]
+        if p.promised_by:
+            left = days_left(self.app, case)
+            extra = f"（剩余{left}个工作日）" if left is not None else ""
+            rows.append(Label(f"承诺办结：{p.promised_by:%Y-%m-%d}{extra}"))
+        if case.flagged:
+            rows.append(Label(f"⚑ {case.flagged}", classes="flag"))
+        rows.append(Label("材料", classes="section"))
+        for m in p.materials:
+            scans = f"，扫描件{len(m.attachments)}份" if m.attachments else ""
+            rows.append(Label(f"  {m.name}：{MATERIAL_STATUS_NAMES[m.status]}{scans}"))
+        rows.append(Label("办理过程", classes="section"))
+        for event in timeline:
+            what = ACTIONS.get(event.action, event.action)
+            status = event.detail.get("status")
+            if status:
+                what += f"（{CASE_STATUS_NAMES.get(status, status)}）"
+            level = event.detail.get("level")
+            if level:
+                what += f"（{EVALUATION_LEVEL_NAMES.get(level, level)}）"
+            who = "平台" if event.clerk_id == "platform" else f"工号 {event.clerk_id}"
+            rows.append(Static(f"  {event.at:%m-%d %H:%M}  {what}  {who}"))
+        buttons = []
+        if case.status in CORRECTABLE:
+            buttons.append(Button("补正材料已收", id="correction", variant="primary"))
+        if case.status in DELIVERABLE:
+            buttons.append(Button("出件", id="deliver", variant="success"))
+        if case.flagged:
+            buttons.append(Button("已核对平台变更", id="unflag"))
+        rows.append(Horizontal(*buttons, id="actions"))
+        await body.mount_all(rows)
+
+    @on(Button.Pressed, "#unflag")
+    def unflag(self) -> None:
+        desk = self.app.desk
+        self.app.run_step(
+            lambda: desk.store.clear_flag(self.case_id, by=desk.clerk_id),
+            done=lambda _: self.reload(),
+        )
+
+    @on(Button.Pressed, "#correction")
+    def correction(self) -> None:
+        case = self.case
+        assert case is not None
+        item = self.app.desk.store.item(case.payload.item.code, case.payload.item.version)
+        if item is None:
+            self.notify("本机事项目录中没有该事项，请先同步", severity="error")
+            return
+        missing = [m.code for m in case.payload.materials if m.status == "missing_allowed"]
+        missing += [
+            s.code for s in item.materials if s.code not in {m.code for m in case.payload.materials}
+        ]
+        self.app.push_screen(CorrectionDialog(item, missing), self._corrected)
+
+    def _corrected(self, materials: list[CaseMaterial] | None) -> None:
+        if materials:
+            desk, case = self.app.desk, self.case
+            self.app.run_step(desk.receive_correction, case, materials, done=self._done)
+
+    @on(Button.Pressed, "#deliver")
+    def deliver(self) -> None:
+        self.app.push_screen(DeliverDialog(), self._delivered)
+
+    def _delivered(self, result: tuple[Person, str, str | None] | None) -> None:
+        if result:
+            self.app.run_step(self.app.desk.deliver, self.case, *result, done=self._done)
+
+    def _done(self, outcome: Any) -> None:
+        self.app.show_print(outcome.printed)
+        self.notify(f"{outcome.document.name}：{outcome.printed.message}")
+        self.reload()
+
+
+class CorrectionDialog(Dialog):
+    """补正: tick what the citizen brought now; F10 scans the focused material."""
+
+    BINDINGS = [Binding("f10", "scan", "扫描", id="correction.scan")]
+
+    def __init__(self, item: ServiceItem, codes: list[str]) -> None:
+        super().__init__()
+        self.item, self.codes = item, codes
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("补正材料", classes="title")
+            yield MaterialsChecklist(self.item, only=self.codes)
+            yield Label("", classes="error")
+            yield self.buttons(("确认收取", "ok", "primary"), ("取消", "cancel", "default"))
+
+    def on_mount(self) -> None:
+        for row in self.query_one(MaterialsChecklist).rows:
+            row.query_one(Select).value = "received"
+
+    def action_scan(self) -> None:
+        row = self.query_one(MaterialsChecklist).focused_row()
+        if row:
+            app: Any = self.app
+            app.run_step(app.desk.scan, done=lambda r: row.add_scan(*r))
+
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        materials = [
+            m
+            for m in self.query_one(MaterialsChecklist).materials()
+            if m.status != "missing_allowed"
+        ]
+        if not materials:
+            self.query_one(".error", Label).update("请至少收取一项材料")
+            return
+        self.dismiss(materials)
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DeliverDialog(Dialog):
+    """出件: the receiver's card on the reader fills them in; or typed, checked like any ID."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("出件：请领取人放身份证", classes="title")
+            yield PersonFields("receiver")
+            yield Select(
+                [("窗口领取", "pickup"), ("邮寄送达", "post")],
+                value="pickup",
+                allow_blank=False,
+                id="method",
+            )
+            yield Input(placeholder="快递单号（邮寄时填写）", id="tracking")
+            yield Label("", classes="error")
+            yield self.buttons(("确认出件", "ok", "success"), ("取消", "cancel", "default"))
+
+    def card_read(self, card: IdCard) -> None:
+        self.query_one(PersonFields).fill(card)
+
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        try:
+            receiver = self.query_one(PersonFields).person()
+        except ValueError as error:
+            self.query_one(".error", Label).update(explain(error))
+            return
+        method = str(self.query_one("#method", Select).value)
+        tracking = self.query_one("#tracking", Input).value.strip() or None
+        self.dismiss((receiver, method, tracking))
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)

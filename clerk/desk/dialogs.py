@@ -1,0 +1,231 @@
+"""The desk's small windows: a reason, a choice, a result with its paper, the rating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from offline.models import EVALUATION_LEVEL_NAMES, WINDOW_KIND_NAMES, Refusal
+
+DIALOG_CSS = """
+Dialog { align: center middle; }
+Dialog > Vertical { width: 70; max-width: 95%; height: auto; max-height: 95%;
+    border: thick $primary; background: $surface; padding: 1 2; }
+Dialog .title { text-style: bold; width: 100%; content-align: center middle; }
+Dialog .buttons { height: auto; margin-top: 1; align: center middle; }
+Dialog .buttons Button { margin: 0 1; }
+Dialog .error { color: $error; }
+Dialog .preview { height: auto; max-height: 18; border: round $secondary; }
+"""
+
+
+class Dialog(ModalScreen[Any]):
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "cancel", "取消", id="dialog.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def buttons(self, *pairs: tuple[str, str, str]) -> Horizontal:
+        return Horizontal(
+            *(Button(label, id=bid, variant=variant) for label, bid, variant in pairs),  # type: ignore[arg-type]
+            classes="buttons",
+        )
+
+
+class TextDialog(Dialog):
+    """One line of text: a pause reason, a handover note."""
+
+    def __init__(self, title: str, prompt: str, *, required: bool = True) -> None:
+        super().__init__()
+        self.title_text, self.prompt, self.required = title, prompt, required
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield Label(self.prompt)
+            yield Input(id="text")
+            yield Label("", classes="error")
+            yield self.buttons(("确定", "ok", "primary"), ("取消", "cancel", "default"))
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        text = self.query_one("#text", Input).value.strip()
+        if self.required and not text:
+            self.query_one(".error", Label).update("请填写")
+            return
+        self.dismiss(text)
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RefuseDialog(Dialog):
+    """不予受理: the reason, and where the citizen should go instead."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("不予受理", classes="title")
+            yield Label("不予受理理由")
+            yield Input(id="reason")
+            yield Label("建议前往（部门或窗口）")
+            yield Input(id="refer")
+            yield Label("", classes="error")
+            yield self.buttons(("确定不予受理", "ok", "error"), ("取消", "cancel", "default"))
+
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one(".error", Label).update("请填写不予受理理由")
+            return
+        refer = self.query_one("#refer", Input).value.strip() or None
+        self.dismiss(Refusal(reason=reason, refer_to=refer))
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TransferDialog(Dialog):
+    """转移: to another kind of business, another window, or both; the number stays."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("转移当前号（号码不变）", classes="title")
+            yield Label("转往业务类型")
+            options = [(name, kind) for kind, name in WINDOW_KIND_NAMES.items()]
+            yield Select(options, prompt="（不变）", id="kind")
+            yield Label("转往窗口号（可不填）")
+            yield Input(id="window", type="integer", max_length=2)
+            yield Label("", classes="error")
+            yield self.buttons(("转移", "ok", "primary"), ("取消", "cancel", "default"))
+
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        kind = self.query_one("#kind", Select).value
+        window = self.query_one("#window", Input).value.strip()
+        chosen = None if kind is Select.NULL else str(kind)
+        if not chosen and not window:
+            self.query_one(".error", Label).update("请选择业务类型或填写窗口号")
+            return
+        self.dismiss((chosen, int(window) if window else None))
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(Dialog):
+    """Pick one of a few values (回呼 a parked number)."""
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text, self.options = title, options
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            with Horizontal(classes="buttons"):
+                for label, value in self.options:
+                    yield Button(label, name=value)
+                yield Button("取消", id="cancel")
+
+    @on(Button.Pressed)
+    def chosen(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.name if event.button.id != "cancel" else None)
+
+
+class ResultDialog(Dialog):
+    """What happened, with the paper as it was printed (or waits to be)."""
+
+    BINDINGS = [Binding("escape,enter", "cancel", "关闭", id="result.close")]
+
+    def __init__(self, title: str, lines: list[str], preview: str = "") -> None:
+        super().__init__()
+        self.title_text, self.lines, self.preview = title, lines, preview
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            for line in self.lines:
+                yield Label(line)
+            if self.preview:
+                with VerticalScroll(classes="preview"):
+                    yield Static(self.preview)
+            yield self.buttons(("关闭", "close", "primary"))
+
+    @on(Button.Pressed, "#close")
+    def close(self) -> None:
+        self.dismiss(None)
+
+
+class EvaluationDialog(Dialog):
+    """好差评: the citizen presses the evaluator; the clerk can only record that they left.
+
+    `demo_press` exists in `clerk demo` only: it stands for the citizen's finger on the
+    simulated keypad (digits 1-5), going through the keypad's own serial bytes.
+    """
+
+    BINDINGS = [
+        Binding(str(n), f"press({n})", show=False, id=f"demo.press{n}") for n in range(1, 6)
+    ]
+
+    def __init__(self, ask: Any, local_no: str, demo_press: Any = None) -> None:
+        super().__init__()
+        self.ask, self.local_no, self.demo_press = ask, local_no, demo_press
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("请群众在评价器上评价", classes="title")
+            yield Label(f"办件 {self.local_no}")
+            yield Label("非常满意 · 满意 · 基本满意 · 不满意 · 非常不满意")
+            if self.demo_press:
+                yield Label("演示：按数字键 1-5 模拟群众在评价器上按键", classes="error")
+            yield Label("", id="status")
+            yield self.buttons(("群众未评价，已离开", "none", "warning"))
+
+    def on_mount(self) -> None:
+        self.wait_for_rating()
+
+    @work(thread=True, exclusive=True, group="rating", exit_on_error=False)
+    def wait_for_rating(self) -> None:
+        try:
+            level = self.ask(lambda: not self.is_attached or self._done)
+        except Exception as error:  # a keypad that fails must not lose the case's rating
+            self.app.call_from_thread(
+                self.query_one("#status", Label).update, f"评价器故障：{error}"
+            )
+            return
+        if level:
+            self.app.call_from_thread(self._rated, level)
+
+    _done = False
+
+    def _rated(self, level: str) -> None:
+        self._done = True
+        self.query_one("#status", Label).update(f"群众评价：{EVALUATION_LEVEL_NAMES[level]}")
+        self.set_timer(0.8, lambda: self._close(level))
+
+    def _close(self, level: str) -> None:
+        self.dismiss(level)
+
+    def action_press(self, n: int) -> None:
+        if self.demo_press:
+            self.demo_press(n)
+
+    @on(Button.Pressed, "#none")
+    def left(self) -> None:
+        self._done = True
+        self.dismiss("")
+
+    def action_cancel(self) -> None:
+        self.left()

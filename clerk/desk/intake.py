@@ -1,0 +1,308 @@
+"""The intake area: applicant (from the card or by hand), agent, item, form and materials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from devices.idcard.card import IdCard
+from offline.identity import IdentityError, check_id, check_phone
+from offline.intake import Intake, form_problems
+from offline.models import CASE_TYPE_NAMES, Person, ServiceItem
+from widgets.materials import MaterialsChecklist
+from widgets.schema_form import SchemaForm
+
+ID_TYPES = [
+    ("居民身份证", "resident_id"),
+    ("港澳台居民居住证", "hmt_permit"),
+    ("外国人永久居留身份证", "foreign_permanent"),
+    ("护照", "passport"),
+    ("统一社会信用代码", "uscc"),
+]
+
+
+class ItemSearchInput(Input):
+    """The item search: Enter takes the best match, Down goes into the list to pick another."""
+
+    BINDINGS = [Binding("down", "down", show=False)]
+
+    class Down(Message):
+        pass
+
+    def action_down(self) -> None:
+        self.post_message(self.Down())
+
+
+class PersonFields(Vertical):
+    """Name, ID type and number, phone, address of an applicant or agent."""
+
+    DEFAULT_CSS = """
+    PersonFields { height: auto; }
+    PersonFields Horizontal { height: 1; margin-bottom: 1; }
+    PersonFields Label { width: 10; padding: 0 1 0 0; text-align: right; }
+    PersonFields Input { width: 1fr; }
+    PersonFields .id-number { width: 21; }
+    PersonFields Select { width: 22; }
+    """
+
+    def __init__(self, prefix: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prefix = prefix
+
+    def compose(self) -> ComposeResult:
+        p = self.prefix
+        with Horizontal():
+            yield Label("姓名/名称")
+            yield Input(compact=True, id=f"{p}-name")
+            yield Select(
+                ID_TYPES, compact=True, value="resident_id", allow_blank=False, id=f"{p}-id-type"
+            )
+        with Horizontal():
+            yield Label("证件号码")
+            yield Input(compact=True, id=f"{p}-id-number", max_length=20, classes="id-number")
+            yield Label("电话", classes="short")
+            yield Input(compact=True, id=f"{p}-phone", max_length=13)
+        with Horizontal():
+            yield Label("地址")
+            yield Input(compact=True, id=f"{p}-address")
+
+    def fill(self, card: IdCard) -> None:
+        p = self.prefix
+        self.query_one(f"#{p}-name", Input).value = card.name
+        self.query_one(f"#{p}-id-type", Select).value = card.id_type
+        self.query_one(f"#{p}-id-number", Input).value = card.id_number
+        self.query_one(f"#{p}-address", Input).value = card.address
+
+    def person(self) -> Person:
+        """The person as typed; pydantic checks the ID number's check digit."""
+        p = self.prefix
+        value = lambda name: self.query_one(f"#{p}-{name}", Input).value.strip()  # noqa: E731
+        id_type = str(self.query_one(f"#{p}-id-type", Select).value)
+        return Person(
+            kind="org" if id_type == "uscc" else "person",
+            name=value("name"),
+            id_type=id_type,  # type: ignore[arg-type]
+            id_number=value("id-number").upper(),
+            phone=value("phone") or None,
+            address=value("address") or None,
+        )
+
+    def clear(self) -> None:
+        for field in self.query(Input):
+            field.value = ""
+        self.query_one(Select).value = "resident_id"
+
+
+class IntakePanel(VerticalScroll):
+    """Everything typed for one application; `intake()` turns it into an `Intake`."""
+
+    DEFAULT_CSS = """
+    IntakePanel { border: round $secondary; padding: 0 1; }
+    IntakePanel .section { text-style: bold; color: $accent; margin-top: 1; }
+    IntakePanel #item-results { height: auto; max-height: 8; display: none; }
+    IntakePanel #item-results.found { display: block; }
+    IntakePanel #item-chosen { color: $success; }
+    IntakePanel #agent { display: none; }
+    IntakePanel.with-agent #agent { display: block; }
+    IntakePanel Input.-invalid { background: $error 35%; }
+    IntakePanel { border-subtitle-color: $error; border-subtitle-style: bold; }
+    """
+
+    class ItemSearch(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.item: ServiceItem | None = None
+        self._found: dict[str, ServiceItem] = {}
+        self._shown_for = ""  # the search text the list shows matches for
+        self._pick_when_found = False
+        self.ticket: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("申请人（放身份证自动填写）", classes="section")
+        yield PersonFields("applicant", id="applicant")
+        yield Checkbox("代办（他人代为申请）", compact=True, id="has-agent")
+        with Vertical(id="agent"):
+            yield Label("代办人（代办时放代办人证件）", classes="section")
+            yield PersonFields("agent")
+        yield Label("事项（拼音首字母、拼音、汉字或编码）", classes="section")
+        yield ItemSearchInput(compact=True, id="item-search", placeholder="如 ylbx")
+        yield OptionList(id="item-results")
+        yield Static("", id="item-chosen")
+        yield Vertical(id="item-area")
+
+    # --- the applicant and agent ---------------------------------------------------------------
+
+    @on(Checkbox.Changed, "#has-agent")
+    def agent_toggled(self, event: Checkbox.Changed) -> None:
+        self.set_class(event.value, "with-agent")
+
+    def fill_from_card(self, card: IdCard) -> str:
+        """Fill the agent when 代办 is ticked and the applicant is filled, else the applicant."""
+        applicant = self.query_one("#applicant", PersonFields)
+        name = self.query_one("#applicant-name", Input).value.strip()
+        if self.query_one("#has-agent", Checkbox).value and name:
+            self.query_one("#agent", Vertical).query_one(PersonFields).fill(card)
+            return "代办人"
+        applicant.fill(card)
+        if self.item is None:  # next, the item: the clerk types its initials straight away
+            self.query_one("#item-search", Input).focus()
+        return "申请人"
+
+    # --- the item ------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#item-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.post_message(self.ItemSearch(event.value))
+
+    def show_items(self, text: str, items: list[ServiceItem]) -> None:
+        if text != self.query_one("#item-search", Input).value:
+            return  # the clerk typed on: a newer search is under way
+        results = self.query_one("#item-results", OptionList)
+        results.clear_options()
+        results.add_options(
+            [Option(f"{i.name}  {CASE_TYPE_NAMES[i.case_type]}", id=i.code) for i in items]
+        )
+        self._found = {i.code: i for i in items}
+        self._shown_for = text
+        results.set_class(bool(items), "found")
+        if items:
+            results.highlighted = 0
+        if self._pick_when_found:
+            self.call_later(self.pick_highlighted)
+
+    @on(Input.Submitted, "#item-search")
+    async def pick_highlighted(self) -> None:
+        """Enter takes the best match; typed faster than the search, it waits for it."""
+        self._pick_when_found = self._shown_for != self.query_one("#item-search", Input).value
+        results = self.query_one("#item-results", OptionList)
+        if self._pick_when_found or results.highlighted is None or not results.option_count:
+            return
+        option = results.get_option_at_index(results.highlighted)
+        await self.choose(self._found[str(option.id)])
+
+    @on(ItemSearchInput.Down)
+    def into_results(self) -> None:
+        results = self.query_one("#item-results", OptionList)
+        if results.option_count:
+            results.focus()
+
+    @on(OptionList.OptionSelected, "#item-results")
+    async def item_selected(self, event: OptionList.OptionSelected) -> None:
+        item = self._found.get(str(event.option.id))
+        if item:
+            await self.choose(item)
+
+    async def choose(self, item: ServiceItem) -> None:
+        self.item = item
+        limit = item.promised_limit
+        days = f"，承诺{limit.count}个工作日" if limit else ""
+        self.query_one("#item-chosen", Static).update(
+            f"已选：{item.name}（{CASE_TYPE_NAMES[item.case_type]}{days}）"
+        )
+        results = self.query_one("#item-results", OptionList)
+        results.clear_options()
+        results.remove_class("found")
+        area = self.query_one("#item-area", Vertical)
+        await area.remove_children()
+        widgets: list[Any] = []
+        if item.form.get("properties"):
+            widgets += [Label("表单（*为必填）", classes="section"), SchemaForm(item.form)]
+        widgets += [
+            Label("材料（*为必需；容缺仅限事项允许的材料；F10 扫描当前材料）", classes="section"),
+            MaterialsChecklist(item),
+        ]
+        await area.mount_all(widgets)
+        self._focus_first_field()
+
+    def _focus_first_field(self) -> None:
+        fields = self.query_one("#item-area").query("Input, Select")
+        if fields:
+            fields.first().focus()
+
+    @property
+    def checklist(self) -> MaterialsChecklist | None:
+        found = self.query(MaterialsChecklist)
+        return found.first() if found else None
+
+    # --- the whole -----------------------------------------------------------------------------
+
+    # --- checks as the clerk leaves each field ---------------------------------------------
+
+    @on(Input.Blurred)
+    def field_left(self, event: Input.Blurred) -> None:
+        self._mark(event.input)
+
+    @on(Input.Changed)
+    def field_changed(self, event: Input.Changed) -> None:
+        if event.input.has_class("-invalid"):  # the mark goes as soon as it is put right
+            self._mark(event.input)
+
+    def _mark(self, field: Input) -> None:
+        name = field.id or ""
+        if not (name.endswith(("-id-number", "-phone")) or name.startswith("f-")):
+            return
+        problem = self.problem(field)
+        field.set_class(bool(problem), "-invalid")
+        self.border_subtitle = problem  # on the panel's frame: seen at 80 columns too
+
+    def problem(self, field: Input) -> str:
+        """The message for a filled-in field that is wrong; empty ones wait for 受理."""
+        value, name = field.value.strip(), field.id or ""
+        if not value:
+            return ""
+        try:
+            if name.endswith("-id-number"):
+                kind = self.query_one(f"#{name.removesuffix('-number')}-type", Select).value
+                check_id(str(kind), value)
+            elif name.endswith("-phone"):
+                check_phone(value)
+        except IdentityError as error:
+            return str(error)
+        forms = self.query(SchemaForm)
+        if self.item and forms and field.name and name.startswith("f-"):
+            return form_problems(self.item, forms.first().values).get(field.name, "")
+        return ""
+
+    def applicant(self) -> Person:
+        return self.query_one("#applicant", PersonFields).person()
+
+    def intake(self) -> Intake:
+        if self.item is None:
+            raise ValueError("请先选择事项")
+        agent = None
+        if self.query_one("#has-agent", Checkbox).value:
+            agent = self.query_one("#agent", Vertical).query_one(PersonFields).person()
+        forms = self.query(SchemaForm)
+        checklist = self.checklist
+        return Intake(
+            item_code=self.item.code,
+            item_version=self.item.version,
+            applicant=self.applicant(),
+            agent=agent,
+            form=forms.first().values if forms else {},
+            materials=checklist.materials() if checklist else [],
+            ticket=self.ticket,
+        )
+
+    def clear(self) -> None:
+        for fields in self.query(PersonFields):
+            fields.clear()
+        self.query_one("#has-agent", Checkbox).value = False
+        self.query_one("#item-search", Input).value = ""
+        self.query_one("#item-chosen", Static).update("")
+        self.query_one("#item-area", Vertical).remove_children()  # its fields go with it
+        self.item = None
+        self.border_subtitle = ""
+        self.scroll_home(animate=False)
+        self.query_one("#applicant-name", Input).focus()

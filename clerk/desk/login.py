@@ -1,0 +1,70 @@
+"""Login and the lock screen: 工号 + PIN. Unlocking takes the clerk's own PIN, or a backup
+clerk's, who then takes the window over (AB岗)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label
+
+from clerk.desk.messages import explain
+
+
+class LoginScreen(Screen[None]):
+    DEFAULT_CSS = """
+    LoginScreen { align: center middle; }
+    LoginScreen Vertical { width: 60; height: auto; border: thick $primary; padding: 1 2; }
+    LoginScreen .title { text-style: bold; width: 100%; content-align: center middle; }
+    LoginScreen .sub { width: 100%; content-align: center middle; color: $text-muted; }
+    LoginScreen #error { color: $error; height: auto; }
+    LoginScreen .hint { color: $warning; margin-top: 1; width: 100%; }
+    LoginScreen Button { width: 100%; margin-top: 1; }
+    """
+
+    def __init__(
+        self, title: str, subtitle: str, *, hint: str = "", locked_by: str | None = None
+    ) -> None:
+        super().__init__()
+        self.title_text, self.subtitle, self.locked_by = title, subtitle, locked_by
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical():
+            yield Label(self.title_text, classes="title")
+            yield Label(self.subtitle, classes="sub")
+            if self.locked_by:
+                yield Label(
+                    f"已锁屏（{self.locked_by}）。本人或AB岗人员输入工号和PIN解锁", classes="sub"
+                )
+            yield Label("工号")
+            yield Input(id="clerk-id", value=self.locked_by or "")
+            yield Label("PIN")
+            yield Input(id="pin", password=True, type="integer")
+            yield Label("", id="error")
+            yield Button("解锁" if self.locked_by else "登录", id="login", variant="primary")
+            if self.hint:
+                yield Label(self.hint, classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#pin" if self.locked_by else "#clerk-id", Input).focus()
+
+    @on(Input.Submitted, "#clerk-id")
+    def next_field(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    @on(Button.Pressed, "#login")
+    def submit(self) -> None:
+        clerk_id = self.query_one("#clerk-id", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        if not clerk_id or not pin:
+            self.query_one("#error", Label).update("请输入工号和PIN")
+            return
+        self.app.authenticate(self, clerk_id, pin)  # type: ignore[attr-defined]
+
+    def failed(self, error: BaseException) -> None:
+        self.query_one("#pin", Input).value = ""
+        self.query_one("#error", Label).update(explain(error))
+        self.query_one("#pin", Input).focus()

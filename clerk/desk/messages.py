@@ -1,0 +1,68 @@
+"""App-wide events of the desk, and the one place errors become words for the clerk."""
+
+from __future__ import annotations
+
+import logging
+
+import pydantic
+from textual.message import Message
+
+from clerk.hall.client import HallError
+from devices.errors import DeviceError
+from devices.idcard.card import IdCard
+from offline.clerks import AuthError
+from offline.followup import FollowUpError
+from offline.intake import IntakeError
+from offline.queue import QueueError
+from offline.sync import SyncError
+
+log = logging.getLogger("clerk.desk")
+
+EXPECTED = (
+    AuthError,
+    DeviceError,
+    FollowUpError,
+    HallError,
+    IntakeError,
+    QueueError,
+    SyncError,
+    ValueError,
+)
+
+
+class CardRead(Message):
+    """A card was put on the reader (or F9 read it)."""
+
+    def __init__(self, card: IdCard) -> None:
+        super().__init__()
+        self.card = card
+
+
+class DeviceState(Message):
+    def __init__(self, device: str, state: str, ok: bool) -> None:
+        super().__init__()
+        self.device, self.state, self.ok = device, state, ok
+
+
+def explain(error: BaseException) -> str:
+    """The clerk's message for an error; anything unexpected is logged, never shown raw."""
+    if isinstance(error, pydantic.ValidationError):
+        first = error.errors()[0]
+        text = str(first.get("msg", "填写有误")).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        if first.get("type") in ("string_too_short", "missing"):
+            return f"{FIELD_NAMES.get(where, where)}为必填项"
+        return text if not text.isascii() else f"{FIELD_NAMES.get(where, where)}填写有误"
+    if isinstance(error, EXPECTED):
+        return str(error)
+    log.exception("unexpected error at the desk", exc_info=error)
+    return "操作未完成：系统内部错误，已记入日志，请联系管理员"
+
+
+FIELD_NAMES = {
+    "name": "姓名",
+    "id_number": "证件号码",
+    "phone": "电话",
+    "address": "地址",
+    "reason": "理由",
+}

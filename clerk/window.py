@@ -1,0 +1,287 @@
+"""The window desk's domain: one clerk's session at one window, and what its keys do.
+
+The Textual screens call these methods from worker threads and show what comes back; every
+rule of the desk lives here, so the same steps are tested without a screen. A case is
+committed before anything is printed, so the printer can never lose it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from clerk import receipts
+from clerk.hall.client import HallError, WindowView
+from clerk.services import Services
+from devices.printer.document import Document
+from devices.printer.printer import PrintResult
+from devices.scanner.pdf import to_pdf
+from offline.clock import now
+from offline.handover import Note
+from offline.intake import Intake
+from offline.models import (
+    Case,
+    CaseMaterial,
+    CaseQuery,
+    Clerk,
+    EvaluationLevel,
+    MaterialSpec,
+    Person,
+    Refusal,
+    ServiceItem,
+    Ticket,
+)
+from offline.sync import SyncEngine, SyncError
+
+
+@dataclass
+class Session:
+    """Who is at the window. A clerk other than the window's own (`owner`) is its AB岗
+    backup: everything they do is recorded under their own number."""
+
+    clerk: Clerk
+    owner: str | None
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def takeover(self) -> bool:
+        return bool(self.owner) and self.owner != self.clerk.clerk_id
+
+
+@dataclass
+class Outcome:
+    """A decision at the window: the case (none for a 一次性告知 alone) and its paper."""
+
+    case: Case | None
+    document: Document
+    printed: PrintResult
+
+
+@dataclass
+class SyncState:
+    online: bool | None  # None: not enrolled to a platform
+    pending: int
+    quarantined: int
+    last_success: str | None
+
+
+class Desk:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.store
+        settings = services.settings
+        self.window_no = settings.window.no
+        self.window_kind = settings.window.kind
+        self.centre = receipts.Centre(settings.centre.name, settings.centre.phone, self.window_no)
+        self.session: Session | None = None
+        self.last_document: Document | None = None
+        self.online: bool | None = None
+        self._print_lock = threading.Lock()
+        self._engine: SyncEngine | None = None
+
+    def today(self) -> date:
+        return now().date()
+
+    # --- the session ---------------------------------------------------------------------------
+
+    @property
+    def clerk_id(self) -> str:
+        assert self.session is not None, "nobody is logged in"
+        return self.session.clerk.clerk_id
+
+    def login(self, clerk_id: str, pin: str) -> Session:
+        """工号 + PIN (the store locks a clerk out after repeated wrong PINs)."""
+        clerk = self.store.authenticate(clerk_id.strip(), pin)
+        owner = self.services.settings.window.clerk or None
+        session = Session(clerk, owner)
+        if not session.takeover:
+            session.notes = self.store.unread_notes(clerk.clerk_id)
+        action = "desk.takeover" if session.takeover else "desk.login"
+        self.store.audit(clerk.clerk_id, action, str(self.window_no), {"owner": owner})
+        self.session = session
+        return session
+
+    def notes_read(self) -> None:
+        self.store.mark_notes_read(self.clerk_id)
+
+    def lock(self, reason: str = "key") -> None:
+        if self.session:
+            self.store.audit(self.clerk_id, "desk.lock", str(self.window_no), {"by": reason})
+
+    def unlock(self, clerk_id: str, pin: str) -> Session:
+        """The clerk comes back, or a backup clerk takes the locked window over."""
+        previous = self.session
+        if previous and clerk_id.strip() == previous.clerk.clerk_id:
+            self.store.authenticate(clerk_id.strip(), pin)
+            self.store.audit(self.clerk_id, "desk.unlock", str(self.window_no))
+            return previous
+        return self.login(clerk_id, pin)
+
+    def logout(self, note: str = "") -> None:
+        """Leave the window; a backup clerk's note waits for the window's own clerk."""
+        if self.session is None:
+            return
+        if note.strip() and self.session.owner and self.session.takeover:
+            self.store.leave_note(self.clerk_id, self.session.owner, note.strip())
+        self.store.audit(self.clerk_id, "desk.logout", str(self.window_no))
+        self.session = None
+
+    # --- the queue -----------------------------------------------------------------------------
+
+    def queue(self) -> WindowView:
+        return self.services.hall().view(self.window_no)
+
+    def call_next(self) -> Ticket | None:
+        ticket = self.services.hall().call_next(self.window_no, self.clerk_id)
+        if ticket:
+            self.services.display().show_call(ticket.number, self.window_no)
+        return ticket
+
+    def queue_step(self, action: str) -> Ticket:
+        """重呼, 过号, 挂起, 办结 of the current ticket (`recall`, `no-show`, `park`, `finish`)."""
+        ticket = self.services.hall().step(self.window_no, action, self.clerk_id)
+        display = self.services.display()
+        if action == "recall":
+            display.show_call(ticket.number, self.window_no)
+        else:
+            display.show_idle(f"{self.window_no}号窗口")
+        return ticket
+
+    def call_back(self, number: str) -> Ticket:
+        ticket = self.services.hall().call_back(self.window_no, number, self.clerk_id)
+        self.services.display().show_call(ticket.number, self.window_no)
+        return ticket
+
+    def transfer(self, kind: str | None, to_window: int | None) -> Ticket:
+        if not kind and not to_window:
+            raise HallError("请选择转往的业务类型或窗口")
+        ticket = self.services.hall().transfer(self.window_no, self.clerk_id, kind, to_window)
+        self.services.display().show_idle(f"{self.window_no}号窗口")
+        return ticket
+
+    def pause(self, reason: str) -> None:
+        self.services.hall().pause(self.window_no, reason, self.clerk_id)
+        self.services.display().show_paused(reason)
+        self.store.audit(self.clerk_id, "desk.pause", str(self.window_no), {"reason": reason})
+
+    def resume(self) -> None:
+        self.services.hall().resume(self.window_no, self.clerk_id)
+        self.services.display().show_idle(f"{self.window_no}号窗口")
+        self.store.audit(self.clerk_id, "desk.resume", str(self.window_no))
+
+    # --- intake --------------------------------------------------------------------------------
+
+    def search_items(self, text: str) -> list[ServiceItem]:
+        """Items this window handles, by pinyin initials, pinyin, Chinese or code."""
+        if not text.strip():
+            return []  # a cleared search clears the list
+        return self.store.search_items(text, self.window_kind)
+
+    def accept(self, entry: Intake) -> Outcome:
+        """受理 or 容缺受理: the case is durable before the receipt is printed."""
+        case = self.store.accept(entry, clerk_id=self.clerk_id)
+        return self._paper(case, receipts.acceptance(case, self.centre))
+
+    def refuse(self, entry: Intake, refusal: Refusal) -> Outcome:
+        case = self.store.refuse(entry, refusal, clerk_id=self.clerk_id)
+        return self._paper(case, receipts.refusal_notice(case, self.centre))
+
+    def tell_once(self, item: ServiceItem, applicant: str, missing: list[MaterialSpec]) -> Outcome:
+        """一次性告知书 without a case: everything still needed, in writing, at once."""
+        doc = receipts.one_time_notice(item, missing, self.centre, applicant, self.clerk_id, now())
+        self.store.audit(self.clerk_id, "notice.one_time", item.code, {"missing": len(missing)})
+        return self._paper(None, doc)
+
+    def consult(self, item_code: str | None, ticket: str | None) -> None:
+        self.store.consult(item_code, ticket, clerk_id=self.clerk_id)
+
+    def scan(self) -> tuple[str, int]:
+        """Scan a material into a PDF blob: its SHA-256 and page count."""
+        pages = self.services.scanner().scan()
+        return self.services.blobs().put(to_pdf(pages)), len(pages)
+
+    # --- paper ---------------------------------------------------------------------------------
+
+    def _paper(self, case: Case | None, doc: Document) -> Outcome:
+        return Outcome(case, doc, self.print(doc))
+
+    def print(self, doc: Document) -> PrintResult:
+        """Print, or keep the job in the spool while the printer cannot print."""
+        self.last_document = doc
+        with self._print_lock:
+            return self.services.printer().print(doc)
+
+    def reprint(self) -> PrintResult | None:
+        if self.last_document is None:
+            return None
+        self.store.audit(self.clerk_id, "print.again", self.last_document.name)
+        return self.print(self.last_document)
+
+    def flush_printer(self) -> PrintResult:
+        with self._print_lock:
+            return self.services.printer().flush()
+
+    # --- after acceptance ----------------------------------------------------------------------
+
+    def cases(self, text: str = "", statuses: list[str] | None = None) -> list[Case]:
+        query = CaseQuery(text=text or None, status=statuses or [], limit=200)
+        return self.store.search_cases(query)
+
+    def ask_rating(self, stop: Callable[[], bool]) -> EvaluationLevel | None:
+        """Light the citizen's evaluator and wait for their press (never the clerk's keys)."""
+        return self.services.evaluator().ask(stop)  # type: ignore[return-value]
+
+    def record_rating(self, case: Case, level: EvaluationLevel | None) -> None:
+        self.store.evaluate(case.case_id, level, "window_keypad", clerk_id=self.clerk_id)
+
+    def receive_correction(self, case: Case, materials: list[CaseMaterial]) -> Outcome:
+        """补正 received: the case's materials updated and a new receipt printed."""
+        updated = self.store.receive_correction(case.case_id, materials, clerk_id=self.clerk_id)
+        return self._paper(updated, receipts.acceptance(updated, self.centre))
+
+    def deliver(
+        self, case: Case, receiver: Person, method: str, tracking_no: str | None
+    ) -> Outcome:
+        """出件: recorded, then the delivery receipt printed."""
+        updated = self.store.deliver(
+            case.case_id, receiver, method, tracking_no, clerk_id=self.clerk_id
+        )
+        doc = receipts.delivery_receipt(
+            updated, self.centre, receiver.name, receiver.id_number, method, self.clerk_id, now()
+        )
+        return self._paper(updated, doc)
+
+    # --- sync ----------------------------------------------------------------------------------
+
+    def sync_once(self) -> tuple[SyncState, int, int]:
+        """One background run when enrolled: the state, and how many operations were
+        quarantined and cases flagged by it (the clerk is told)."""
+        if self._engine is None:
+            try:
+                self._engine = self.services.sync_engine()
+            except SyncError:  # not enrolled: the desk works offline, nothing to sync with
+                return self.sync_state(), 0, 0
+        summary = self._engine.run()
+        self.online = summary.online and not summary.refused
+        return self.sync_state(), summary.quarantined, summary.flagged
+
+    def sync_state(self) -> SyncState:
+        counts = self.store.outbox_counts()
+        return SyncState(
+            self.online,
+            counts["pending"] + counts["in_flight"],
+            counts["quarantined"],
+            self.store.meta("last_success"),
+        )
+
+
+def age(at: datetime) -> str:
+    """ "3分钟前" for the status bar."""
+    minutes = int((now() - at).total_seconds() // 60)
+    if minutes < 1:
+        return "刚刚"
+    if minutes < 60:
+        return f"{minutes}分钟前"
+    return f"{at:%m-%d %H:%M}"

@@ -1,0 +1,79 @@
+"""The desk under Pilot: a real home directory, store, embedded hall, and the simulators
+speaking their real protocols (card reader and evaluator on ptys, printer on TCP, SANE's
+test backend)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from clerk import config
+from clerk import demo as demo_data
+from clerk.cli.setup import setup_home
+from clerk.desk.app import DeskApp
+from clerk.services import Services, build
+from clerk.window import Desk
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    home = tmp_path / "home"
+    setup_home(home, **demo_data.CENTRE, window_no=3, window_kind="general")
+    settings = config.load(home)
+    settings.window.clerk = "c0107"
+    settings.voice.output = str(tmp_path / "voice")
+    settings.platform.sync_interval = 3600
+    config.save(home, settings)
+    svc = build(home)
+    demo_data.prepare(svc.store, by="test")
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def make_app(services: Services) -> Callable[..., DeskApp]:
+    def make(**kwargs: Any) -> DeskApp:
+        return DeskApp(Desk(services), demo=True, **kwargs)
+
+    return make
+
+
+async def settle(pilot: Pilot, timeout: float = 15.0) -> None:
+    """Wait until the desk's steps (worker threads) are done and the screen is updated."""
+    app = pilot.app
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause()
+        busy = [w for w in app.workers if w.group not in ("cards", "rating") and w.is_running]
+        if not busy:
+            break
+        await asyncio.sleep(0.02)
+    await pilot.pause()
+
+
+async def until(pilot: Pilot, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Wait for something a background thread brings (a card, a rating)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause()
+        result = check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+async def login(pilot: Pilot, clerk_id: str = "c0107", pin: str = "1234") -> None:
+    await pilot.press(*clerk_id, "enter", *pin, "enter")
+    await settle(pilot)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -1,0 +1,230 @@
+"""A day at the window, driven with keys as the clerk would."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Select
+
+from clerk import demo as demo_data
+from clerk.desk.cases import CaseScreen
+from clerk.desk.desk_screen import DeskScreen
+from clerk.desk.dialogs import EvaluationDialog, ResultDialog
+from clerk.desk.intake import IntakePanel
+from clerk.services import Services
+from devices.printer.decode import decode
+from offline.models import CaseQuery
+from tests.ui.conftest import login, settle, until
+
+pytestmark = pytest.mark.anyio
+SIZE = (120, 40)
+
+
+async def test_call_card_item_accept_receipt_and_rating(make_app, services: Services) -> None:
+    hall = services.hall()
+    hall.issue("general")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert isinstance(app.screen, DeskScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert hall.view(3).current.number == "C001"
+        assert services.display().current == "C001 请到3号窗口"
+
+        services.idcard_simulator.place(0)  # the citizen's card on the reader
+        panel = app.screen.query_one(IntakePanel)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        assert app.focused.id == "item-search"
+
+        await pilot.press(*"GG-0012", "enter")
+        await settle(pilot)
+        assert panel.item and panel.item.code == "330212105-GG-0012"
+        panel.query_one("#f-contribution_grade", Select).value = "500元"
+        panel.query_one("#f-bank_account", Input).value = "6228480012345678901"
+
+        panel.query_one("#m-M01 Select").focus()
+        await pilot.press("f10")  # scan the ID card copy with SANE's test backend
+        await until(pilot, lambda: panel.query_one("#m-M01").attachments, timeout=60)
+
+        await pilot.click("#accept")
+        await settle(pilot)
+        assert isinstance(app.screen, ResultDialog)
+        case = services.store.search_cases(CaseQuery(text="张三"))[0]  # newest first
+        assert case.status == "accepted"
+        assert case.payload.ticket == "C001"
+        assert case.payload.materials[0].attachments
+        receipt = decode(services.printer_simulator.wait_jobs(1)[-1]).text
+        assert "受理回执" in receipt and case.local_no in receipt
+        assert "3302**********1238" in receipt
+
+        await pilot.press("enter")  # close the result: the evaluator lights up
+        await settle(pilot)
+        assert isinstance(app.screen, EvaluationDialog)
+        assert services.evaluator_simulator is not None
+        assert services.evaluator_simulator.asked()
+        services.evaluator_simulator.press(1)
+        await until(pilot, lambda: isinstance(app.screen, DeskScreen), timeout=5)
+        await settle(pilot)
+        evaluation = services.store.evaluation(case.case_id)
+        assert evaluation and evaluation.level == "very_satisfied"
+        assert evaluation.clerk_id == "c0107"
+
+
+async def fill_pension(pilot, panel: IntakePanel, *, missing: bool = False) -> None:
+    """The clerk picks the pension item by its code and fills its form."""
+    panel.query_one("#item-search", Input).focus()
+    await pilot.press(*"GG-0012", "enter")
+    await settle(pilot)
+    panel.query_one("#f-contribution_grade", Select).value = "300元"
+    panel.query_one("#f-bank_account", Input).value = "6228480098765432109"
+    if missing:
+        panel.query_one("#m-M02 Select", Select).value = "missing_allowed"
+    await pilot.pause()
+
+
+async def test_missing_material_then_correction_then_delivery(make_app, services: Services) -> None:
+    world = demo_data.DemoHall(services.home, advance_every=3600, ticket_every=3600)
+    world.enrol(services.settings)
+    app = make_app()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await login(pilot)
+            panel = app.screen.query_one(IntakePanel)
+            services.idcard_simulator.place(1)  # a walk-in, no ticket
+            await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+            await fill_pension(pilot, panel, missing=True)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            case = services.store.search_cases(CaseQuery(status=["accepted_missing"]))[0]
+            assert case.payload.ticket is None
+            receipt = decode(services.printer_simulator.wait_jobs(1)[-1]).text
+            assert "容缺" in receipt and "户口簿" in receipt
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.click("#none")  # the citizen left without rating
+            await settle(pilot)
+            assert services.store.evaluation(case.case_id).level is None
+
+            # days later the citizen brings the 户口簿 (补正)
+            await pilot.press("ctrl+f")
+            await settle(pilot)
+            await pilot.press(*case.local_no, "enter")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CaseScreen)
+            await pilot.click("#correction")
+            await settle(pilot)
+            await pilot.click("#ok")
+            await settle(pilot)
+            assert services.store.case(case.case_id).status == "accepted"
+            assert len(services.printer_simulator.wait_jobs(2)) == 2
+
+            # the back office decides; the result is handed out at the window (出件)
+            app.desk.sync_once()
+            world.platform.advance()
+            world.platform.advance()
+            app.desk.sync_once()
+            assert services.store.case(case.case_id).status == "ready_for_pickup"
+            app.screen.reload()
+            await settle(pilot)
+            await pilot.click("#deliver")
+            await settle(pilot)
+            services.idcard_simulator.lift()
+            services.idcard_simulator.place(1)  # the receiver's card
+            dialog = app.screen
+            await until(pilot, lambda: dialog.query_one("#receiver-name", Input).value)
+            await pilot.click("#ok")
+            await settle(pilot)
+            assert services.store.case(case.case_id).status == "delivered"
+            slip = decode(services.printer_simulator.wait_jobs(3)[-1]).text
+            assert "出件回执" in slip
+            actions = [e.action for e in services.store.timeline(case.case_id)]
+            assert actions[:1] == ["case.accept"]
+            assert {"evaluation.none", "case.correction_received", "case.deliver"} <= set(actions)
+            assert "platform.status" in actions
+    finally:
+        world.close()
+
+
+async def test_refusal_prints_its_notice(make_app, services: Services) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await fill_pension(pilot, panel)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press(*"不在本辖区", "tab", *"户籍地便民服务中心")
+        await pilot.click("#ok")
+        await settle(pilot)
+        case = services.store.search_cases(CaseQuery(status=["refused"]))[0]
+        assert case.refusal and case.refusal.refer_to == "户籍地便民服务中心"
+        notice = decode(services.printer_simulator.wait_jobs(1)[-1]).text
+        assert "不予受理通知书" in notice and "不在本辖区" in notice
+
+
+async def test_bad_check_digit_is_refused_in_chinese_and_nothing_is_saved(
+    make_app, services: Services
+) -> None:
+    before = len(services.store.search_cases_all())
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        panel.query_one("#applicant-name", Input).value = "王五"
+        panel.query_one("#applicant-id-number", Input).value = "330212198001011239"
+        await fill_pension(pilot, panel)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        shown = [n.message for n in app._notifications]
+        assert any("校验位" in m for m in shown), shown
+        assert panel.query_one("#applicant-name", Input).value == "王五"  # nothing lost
+    assert len(services.store.search_cases_all()) == before
+
+
+async def test_item_search_enter_takes_the_best_match_down_picks_another(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        results = panel.query_one("#item-results")
+        panel.query_one("#item-search", Input).focus()
+        await pilot.press(*"ylbx")
+        await settle(pilot)
+        names = [results.get_option_at_index(i).prompt for i in range(results.option_count)]
+        assert len(names) >= 2 and all("保险" in n for n in names)
+        await pilot.press("down", "down", "enter")  # into the list, one down, take it
+        await settle(pilot)
+        assert panel.item and panel.item.name == names[1].split()[0]
+        await pilot.press("ctrl+n")  # a new applicant: a cleared search lists nothing
+        await settle(pilot)
+        assert panel.item is None and results.option_count == 0
+
+
+async def test_fields_are_checked_as_the_clerk_leaves_them(make_app, services: Services) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        number = panel.query_one("#applicant-id-number", Input)
+        number.focus()
+        await pilot.press(*"330212198001011239", "tab")  # a wrong check digit
+        await pilot.pause()
+        assert number.has_class("-invalid") and "校验位" in panel.border_subtitle
+        number.focus()
+        await pilot.press("backspace", "8")  # put right: the mark goes at once
+        await pilot.pause()
+        assert not number.has_class("-invalid") and panel.border_subtitle == ""
+
+        await fill_pension(pilot, panel)
+        account = panel.query_one("#f-bank_account", Input)
+        account.value = "12ab"
+        account.focus()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert account.has_class("-invalid") and "银行账号" in panel.border_subtitle

@@ -1,0 +1,162 @@
+"""The window's session and queue keys: takeover by a backup clerk, lock, the printer
+running out of paper, the hall service going away."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Static
+
+from clerk.desk.desk_screen import DeskScreen
+from clerk.desk.dialogs import ChoiceDialog, TextDialog, TransferDialog
+from clerk.desk.login import LoginScreen
+from clerk.hall.client import RemoteHall
+from clerk.services import Services
+from offline.models import CaseQuery
+from tests.ui.conftest import login, settle, until
+from tests.ui.test_day import SIZE, fill_pension
+
+pytestmark = pytest.mark.anyio
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_lock_then_backup_clerk_takes_over_and_leaves_a_note(
+    make_app, services: Services
+) -> None:
+    store = services.store
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f12")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen) and app.locked
+        app.screen.query_one("#clerk-id", Input).value = "c0108"  # the backup clerk
+        await pilot.press(*"0000", "enter")
+        await settle(pilot)
+        assert "PIN" in str(app.screen.query_one("#error").render())
+        await pilot.press(*"5678", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen) and not app.locked
+        assert "AB岗顶岗" in str(app.screen.query_one("#top", Static).render())
+        await pilot.press("ctrl+t")  # a consultation, recorded under the backup clerk
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press(*"C003 挂起待复印", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await login(pilot)  # the window's own clerk is back and reads the note
+        assert any("C003 挂起待复印" in n for n in notes(app))
+        assert store.unread_notes("c0107") == []
+    actions = {(e.clerk_id, e.action) for e in store.audit_entries(limit=50)}
+    assert {
+        ("c0107", "desk.lock"),
+        ("c0108", "desk.takeover"),
+        ("c0108", "consultation"),
+        ("c0108", "handover.note"),
+        ("c0107", "desk.login"),
+    } <= actions
+
+
+async def test_queue_keys_recall_park_call_back_transfer_pause(
+    make_app, services: Services
+) -> None:
+    hall = services.hall()
+    for _ in range(3):
+        hall.issue("general")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert hall.view(3).current.number == "C001"
+        await pilot.press("f7")  # C001 goes to copy a document
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert hall.view(3).current.number == "C002"
+        await pilot.press("f4")  # C002 did not come
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.click("Button")
+        await settle(pilot)
+        assert hall.view(3).current.number == "C001"
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, TransferDialog)
+        app.screen.query_one("#window", Input).value = "5"
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert hall.view(3).current is None
+        assert hall.call_next(5, "c0200").number == "C001"  # the number did not change
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press(*"系统维护", "enter")
+        await settle(pilot)
+        assert services.display().current == "暂停服务"
+        await pilot.press("f1")
+        await settle(pilot)
+        assert any("暂停服务" in n for n in notes(app))
+        assert "暂停服务" in str(app.screen.query_one("#q-paused").render())
+        await pilot.press("f5")  # resume
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert hall.view(3).current.number == "C003"
+
+
+async def test_printer_out_of_paper_keeps_the_case_and_prints_later(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        services.printer()
+        services.printer_simulator.paper_out = True
+        panel = app.screen.query_one("IntakePanel")
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await fill_pension(pilot, panel)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        case = services.store.search_cases(CaseQuery(text="张三"))[0]
+        assert case.status == "accepted"  # saved whatever the printer does
+        assert any("缺纸" in line for line in map(str, app.screen.lines))
+        assert services.printer_simulator.jobs == []
+        await pilot.press("enter", "escape")
+        await settle(pilot)
+        assert "缺纸" in str(app.screen.query_one("StatusBar").render())
+        services.printer_simulator.paper_out = False
+        app.check_printer()
+        await settle(pilot)
+        printed = services.printer_simulator.wait_jobs(1)
+        assert len(printed) == 1
+        assert any("补打 1 份" in n for n in notes(app))
+
+
+async def test_hall_service_unreachable_is_a_state_and_walk_ins_still_work(
+    make_app, services: Services
+) -> None:
+    services._hall = RemoteHall("http://127.0.0.1:9", "key", timeout=0.5)  # nothing listens
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert "叫号服务离线" in str(app.screen.query_one("#q-paused").render())
+        await pilot.press("f1")
+        await settle(pilot)
+        assert any("叫号服务连接不上" in n for n in notes(app))
+        panel = app.screen.query_one("IntakePanel")
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await fill_pension(pilot, panel)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        case = services.store.search_cases(CaseQuery(text="张三"))[0]
+        assert case.status == "accepted" and case.payload.ticket is None
