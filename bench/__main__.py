@@ -1,11 +1,11 @@
-"""`python -m bench [--cases N] [--sync-ops N] [--sync-attachments N]`: every benchmark, each
-printing its figures beside the references they are compared with."""
+"""`python -m bench [--cases N] [--sync-ops N] [--sync-attachments N] [--desk-cases N]`:
+every benchmark, each printing its figures beside the references they are compared with."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import commit, devices, hall, search, sync
+from bench import commit, desk, devices, hall, search, sync
 
 
 def main() -> None:
@@ -28,12 +28,19 @@ def main() -> None:
         default=2_000,
         help="of which carry a 200 KB attachment (default 2 000)",
     )
+    parser.add_argument(
+        "--desk-cases",
+        type=int,
+        default=100_000,
+        help="cases in the store when the desk's memory is measured (default 100 000)",
+    )
     args = parser.parse_args()
     commit.main()
     devices.main()
     hall.main()
     search.main(args.cases)
     sync.main(args.sync_ops, args.sync_attachments)
+    desk.main(args.desk_cases)
 
 
 if __name__ == "__main__":

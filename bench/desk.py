@@ -1,0 +1,240 @@
+"""Desk figures: start-up to the first frame against a bare Textual app, keystroke to updated
+screen for F1 and for the item search, and memory with 100 000 cases in the store.
+
+Each app runs in a fresh process, headless, so imports count as they do for the clerk.
+`python -m bench.desk child KIND HOME` is the child: it prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.report import Row, percentile, show
+
+RUNS = 7
+
+
+def _prepare(home: Path, cases: int = 0) -> None:
+    from bench.search import fill
+    from clerk import config
+    from clerk import demo as demo_data
+    from clerk.cli.setup import setup_home
+    from clerk.services import build
+
+    setup_home(home, **demo_data.CENTRE, window_no=3, window_kind="general")
+    settings = config.load(home)
+    settings.window.clerk = "c0107"
+    settings.voice.engine = "none"
+    config.save(home, settings)
+    if cases:
+        fill(home / config.DB_FILE, cases)
+    svc = build(home)
+    demo_data.prepare(svc.store, by="bench")
+    svc.close()
+
+
+def _desk(home: Path):
+    from clerk.desk.app import DeskApp
+    from clerk.services import build
+    from clerk.window import Desk
+
+    return DeskApp(Desk(build(home)))
+
+
+def _bare():
+    from textual.app import App
+    from textual.widgets import Label
+
+    class Bare(App[None]):
+        def compose(self):
+            yield Label("便民服务中心窗口")
+
+    return Bare()
+
+
+def child(kind: str, home: Path, started: float) -> None:
+    """Run one app headless; report when its first frame is up (and its memory)."""
+    app = _bare() if kind == "bare" else _desk(home)
+
+    def ready() -> None:
+        print(json.dumps({"first_frame": time.time() - started}), flush=True)
+        app.exit()
+
+    app.call_later(lambda: app.call_after_refresh(ready))
+    app.run(headless=True)
+
+
+def child_memory(kind: str, home: Path) -> None:
+    """RSS after logging in and listing the window's cases (the desk), or after start (bare)."""
+    app = _bare() if kind == "bare" else _desk(home)
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            if kind != "bare":
+                await pilot.press(*"c0107", "enter", *"1234", "enter")
+                await _idle(pilot)
+                await pilot.press("ctrl+f")
+                await _idle(pilot)
+                await asyncio.sleep(1)
+                await _idle(pilot)
+            print(json.dumps({"rss_mb": _peak_rss_mb()}), flush=True)
+
+    asyncio.run(run())
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM; `ru_maxrss` would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+async def _idle(pilot) -> None:
+    await pilot.pause()
+    while any(w.is_running and w.group not in ("cards",) for w in pilot.app.workers):
+        await asyncio.sleep(0.005)
+    await pilot.pause()
+
+
+def _spawn(*args: str) -> dict:
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.desk", *args, str(started)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def startup(home: Path) -> list[Row]:
+    desk = [_spawn("child", "desk", str(home))["first_frame"] * 1000 for _ in range(RUNS)]
+    bare = [_spawn("child", "bare", str(home))["first_frame"] * 1000 for _ in range(RUNS)]
+    return [
+        Row(
+            "start-up to first frame (median)",
+            statistics.median(desk),
+            "ms",
+            statistics.median(bare),
+            "bare Textual app, same run",
+            "aim 1.5x",
+        )
+    ]
+
+
+async def keystrokes(home: Path, n: int = 40) -> list[Row]:
+    """Key posted to the widget showing its result, in process, against a key typed into a
+    bare app's input. The terminal repaint follows within one frame (Textual: 60 per s)."""
+    from textual.widgets import Input, OptionList
+
+    from clerk.desk.intake import IntakePanel
+    from widgets.queue_panel import QueuePanel
+
+    app = _desk(home)
+    hall = app.desk.services.hall()
+    for _ in range(n + 1):
+        hall.issue("general")
+    calls, searches = [], []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"c0107", "enter", *"1234", "enter")
+        await _idle(pilot)
+        number = pilot.app.screen.query_one(QueuePanel).query_one("#q-number")
+        for _ in range(n):
+            calls.append(await _until_changed(app, "f1", lambda: str(number.render())))
+            await _idle(pilot)
+        panel = pilot.app.screen.query_one(IntakePanel)
+        search, results = panel.query_one("#item-search", Input), panel.query_one(OptionList)
+        for word in ["y", "s", "h", "j", "m"] * (n // 5):
+            search.value = ""
+            search.focus()
+            await _idle(pilot)
+            results.clear_options()
+            searches.append(await _until_changed(app, word, lambda: results.option_count))
+    bare, keys = _bare_input(), []
+    async with bare.run_test() as pilot:
+        field = bare.query_one(Input)
+        field.focus()
+        await pilot.pause()
+        for _ in range(n):
+            keys.append(await _until_changed(bare, "x", lambda: field.value))
+    reference = percentile(keys, 50)
+    same = "bare app: key into an input, p50"
+    return [
+        Row("F1 call: key to new number, p50", percentile(calls, 50), "ms", reference),
+        Row(
+            "F1 call: key to new number, p95",
+            percentile(calls, 95),
+            "ms",
+            reference,
+            same,
+            "aim < 50 ms",
+        ),
+        Row("item search: key to results, p50", percentile(searches, 50), "ms", reference),
+        Row(
+            "item search: key to results, p95",
+            percentile(searches, 95),
+            "ms",
+            reference,
+            same,
+            "aim < 50 ms",
+        ),
+    ]
+
+
+async def _until_changed(app, key: str, watch) -> float:
+    before = watch()
+    began = time.perf_counter()
+    app.simulate_key(key)
+    while watch() == before:
+        await asyncio.sleep(0.0002)
+    return (time.perf_counter() - began) * 1000
+
+
+def _bare_input():
+    from textual.app import App
+    from textual.widgets import Input
+
+    class BareInput(App[None]):
+        def compose(self):
+            yield Input()
+
+    return BareInput()
+
+
+def memory(big: Path, small: Path) -> list[Row]:
+    desk = _spawn("memory", "desk", str(big))["rss_mb"]
+    bare = _spawn("memory", "bare", str(small))["rss_mb"]
+    return [
+        Row(
+            "RSS, 100 000 cases, cases listed", desk, "MB", bare, "bare Textual app", "aim < 150 MB"
+        )
+    ]
+
+
+def main(cases: int = 100_000) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        small, big = Path(tmp) / "small", Path(tmp) / "big"
+        _prepare(small)
+        _prepare(big, cases)
+        rows = startup(small)
+        rows += asyncio.run(keystrokes(small))
+        rows += memory(big, small)
+    show("Desk", rows)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["child"]:
+        child(sys.argv[2], Path(sys.argv[3]), float(sys.argv[4]))
+    elif sys.argv[1:2] == ["memory"]:
+        child_memory(sys.argv[2], Path(sys.argv[3]))
+    else:
+        main()
