@@ -92,6 +92,26 @@ class QueuePolicy:
     every: int = 3  # n for "one_in_n"
     caps: dict[str, int] = field(default_factory=dict)  # most tickets a day, per kind
     prefixes: dict[str, str] = field(default_factory=lambda: dict(PREFIXES))
+    # when tickets are issued, per kind or "*" for every kind: "08:30-12:00,13:30-17:00"
+    hours: dict[str, str] = field(default_factory=dict)
+
+    def open_at(self, kind: str, at: datetime) -> bool:
+        spans = self.hours.get(kind) or self.hours.get("*")
+        if not spans:
+            return True
+        clock = f"{at:%H:%M}"
+        return any(a <= clock < b for a, b in (span.split("-") for span in spans.split(",")))
+
+
+def parse_hours(text: str) -> str:
+    """Check "08:30-12:00,13:30-17:00" (raises ValueError naming what is wrong)."""
+    for span in text.split(","):
+        begin, _, end = span.partition("-")
+        for clock in (begin, end):
+            datetime.strptime(clock, "%H:%M")
+        if not begin < end:
+            raise ValueError(f"时段不正确：{span}")
+    return text
 
 
 class QueueStore:
@@ -161,6 +181,9 @@ class QueueStore:
         if prefix is None:
             raise QueueError(f"没有这类业务：{kind}")
         person = hashlib.sha256(id_number.encode()).hexdigest() if id_number else None
+        if not self.policy.open_at(kind, now()):
+            spans = self.policy.hours.get(kind) or self.policy.hours["*"]
+            raise QueueError(f"现在不是取号时间（取号时间 {spans.replace(',', '、')}）")
         day, at = now().date().isoformat(), now().isoformat()
         with self._lock, write(self.db):
             [(seq,)] = self.db.conn.execute(
@@ -458,6 +481,57 @@ class QueueStore:
         return dict(rows)
 
     # --- what boards and reports show -----------------------------------------------------------
+
+    def served_kinds(self) -> list[str]:
+        """The kinds some window serves, for the kiosk: all of them while a window serves all."""
+        with self._lock:
+            rows = [r[0] for r in self.db.conn.execute("SELECT kinds FROM windows").fetchall()]
+        served = {k for row in rows for k in json.loads(row)}
+        if not rows or not served:
+            return list(self.policy.prefixes)
+        return [k for k in self.policy.prefixes if k in served]
+
+    def board(self, calls: int = 8) -> dict[str, Any]:
+        """The hall board: the latest calls, each window's number or pause, who waits per kind
+        (numbers only, never a name)."""
+        with self._lock:
+            recent = self.db.conn.execute(
+                "SELECT t.number, e.window_no, e.at FROM ticket_events e "
+                "JOIN tickets t ON t.id = e.ticket_id "
+                "WHERE t.day = ? AND e.event IN ('called', 'recalled', 'called_back') "
+                "ORDER BY e.id DESC LIMIT ?",
+                [now().date().isoformat(), calls],
+            ).fetchall()
+            paused = [r[0] for r in self.db.conn.execute("SELECT window_no FROM pauses")]
+            windows = {
+                n: {"number": number, "paused": False} for n, number in self.windows_now().items()
+            }
+            for n in paused:  # the reason is the clerk's, not the hall's
+                windows.setdefault(n, {"number": None, "paused": False})["paused"] = True
+            return {
+                "calls": [{"number": n, "window_no": w, "at": at} for n, w, at in recent],
+                "windows": {str(n): windows[n] for n in sorted(windows)},
+                "waiting": self.waiting(),
+                "last_event": self.last_event_id(),  # where a live stream takes over
+            }
+
+    def events_after(self, last_id: int, limit: int = 100) -> list[dict[str, Any]]:
+        """Ticket events after `last_id`, for the live stream: what happened to which number
+        at which window, never who the citizen or the clerk is."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT e.id, e.at, e.event, t.number, t.kind, e.window_no FROM ticket_events e "
+                "JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
+                [last_id, limit],
+            ).fetchall()
+        keys = ("id", "at", "event", "number", "kind", "window_no")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def last_event_id(self) -> int:
+        with self._lock:
+            return self.db.conn.execute(
+                "SELECT COALESCE(MAX(id), 0) FROM ticket_events"
+            ).fetchone()[0]
 
     def waiting(self) -> dict[str, int]:
         """Tickets waiting today, per kind (numbers only, never who)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -10,8 +11,9 @@ import httpx
 from clerk import config
 from clerk.cli.base import ClerkGroup, echo_json, echo_table, fail, home_of, services
 from clerk.hall.server import Calls, make_server
+from clerk.services import Services
 from offline.models import WINDOW_KIND_NAMES
-from offline.queue import QueueStore
+from offline.queue import PREFIXES, QueuePolicy, QueueStore, parse_hours
 
 DB = click.option("--db", required=True, type=click.Path(dir_okay=False), help="叫号服务数据库文件")
 HALL = click.option("--hall", "url", help="叫号服务地址（默认取配置 [hall] url）")
@@ -35,13 +37,42 @@ def hall() -> None:
     show_default=True,
     help="同一个号两次重呼播报的最短间隔（秒）",
 )
+@click.option(
+    "--green",
+    type=click.Choice(["first", "one_in_n"]),
+    default="first",
+    show_default=True,
+    help="绿色通道规则：first 总是优先；one_in_n 每 N 次叫号至少一个绿色通道",
+)
+@click.option("--green-every", type=click.IntRange(2, 20), default=3, show_default=True, help="N")
+@click.option("--cap", "caps", multiple=True, help="每日取号上限，如 general=200（可多次）")
+@click.option(
+    "--hours",
+    multiple=True,
+    help="取号时间，如 *=08:30-12:00,13:30-17:00 或 business=09:00-11:00（可多次）",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, db: str, voice: bool, recall_gap: float
+    ctx: click.Context,
+    host: str,
+    port: int,
+    db: str,
+    voice: bool,
+    recall_gap: float,
+    green: str,
+    green_every: int,
+    caps: tuple[str, ...],
+    hours: tuple[str, ...],
 ) -> None:
     """启动大厅叫号服务（各窗口共用一个号序，全大厅一个语音播报）。"""
+    policy = QueuePolicy(
+        green=green,
+        every=green_every,
+        caps={k: int(v) for k, v in _pairs(caps, "--cap", str.isdigit)},
+        hours=dict(_pairs(hours, "--hours", _hours_ok)),
+    )
     announcer = services(ctx, initialised=False).announcer() if voice else None
-    server = make_server(QueueStore(db), host, port, Calls(announcer, recall_gap))
+    server = make_server(QueueStore(db, policy), host, port, Calls(announcer, recall_gap))
     click.echo(f"http://{host}:{server.server_address[1]}")
     click.echo("叫号服务已启动", err=True)
     try:
@@ -50,6 +81,55 @@ def serve(
         click.echo("已停止", err=True)
     finally:
         server.server_close()
+
+
+def _pairs(values: tuple[str, ...], option: str, valid: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        kind, _, setting = value.partition("=")
+        if (kind != "*" and kind not in PREFIXES) or not valid(setting):
+            raise click.BadParameter(f"“{value}”不正确", param_hint=option)
+        pairs.append((kind, setting))
+    return pairs
+
+
+def _hours_ok(text: str) -> bool:
+    try:
+        parse_hours(text)
+    except ValueError:
+        return False
+    return True
+
+
+@hall.command()
+@HALL
+@click.pass_context
+def kiosk(ctx: click.Context, url: str | None) -> None:
+    """启动自助取号机界面（选择业务、可读身份证、打印号票）。"""
+    svc = _hall_services(ctx, url)
+    from clerk.hall.kiosk import KioskApp  # Textual only for the commands that show it
+
+    KioskApp(svc).run()
+
+
+@hall.command()
+@HALL
+@click.pass_context
+def board(ctx: click.Context, url: str | None) -> None:
+    """启动大厅叫号显示屏（最新叫号、各窗口当前号、各业务等候人数）。"""
+    svc = _hall_services(ctx, url)
+    from clerk.hall.board import BoardApp
+
+    BoardApp(svc.hall(), svc.settings.centre.name or "便民服务中心").run()
+
+
+def _hall_services(ctx: click.Context, url: str | None) -> Services:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail("该界面需要在终端中运行")
+    svc = services(ctx, initialised=False)
+    if url:
+        svc.settings.hall.url = url
+    return svc
 
 
 @hall.command()

@@ -8,6 +8,9 @@ reached, which the desk shows as a state and not as an error.
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +52,14 @@ class WindowView:
         )
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A ticket as the kiosk prints it: with how many of its kind wait before it."""
+
+    ticket: Ticket
+    ahead: int
+
+
 class Hall(Protocol):
     def view(self, window: int) -> WindowView: ...
     def call_next(self, window: int, clerk: str) -> Ticket | None: ...
@@ -59,7 +70,10 @@ class Hall(Protocol):
     ) -> Ticket: ...
     def pause(self, window: int, reason: str, clerk: str) -> None: ...
     def resume(self, window: int, clerk: str) -> None: ...
-    def issue(self, kind: str, green: bool = False) -> Ticket: ...
+    def issue(self, kind: str, green: bool = False, id_number: str | None = None) -> Issued: ...
+    def kinds(self) -> list[str]: ...
+    def board(self) -> dict[str, Any]: ...
+    def events(self, stop: threading.Event, after: int | None = None) -> Iterator[dict]: ...
 
 
 STEPS = {"recall", "start", "no-show", "park", "finish"}
@@ -108,8 +122,23 @@ class EmbeddedHall:
     def resume(self, window: int, clerk: str) -> None:
         self.store.resume(window, clerk)
 
-    def issue(self, kind: str, green: bool = False) -> Ticket:
-        return self._do(self.store.issue, kind, green=green)
+    def issue(self, kind: str, green: bool = False, id_number: str | None = None) -> Issued:
+        ticket = self._do(self.store.issue, kind, green=green, id_number=id_number)
+        return Issued(ticket, self.store.ahead_of(ticket.number))
+
+    def kinds(self) -> list[str]:
+        return self.store.served_kinds()
+
+    def board(self) -> dict[str, Any]:
+        return self.store.board()
+
+    def events(self, stop: threading.Event, after: int | None = None) -> Iterator[dict]:
+        last = self.store.last_event_id() if after is None else after
+        while not stop.is_set():
+            for event in self.store.events_after(last):
+                last = event["id"]
+                yield event
+            stop.wait(0.2)
 
 
 class RemoteHall:
@@ -164,5 +193,62 @@ class RemoteHall:
     def resume(self, window: int, clerk: str) -> None:
         self._ask("POST", f"/windows/{window}/resume", {"clerk_id": clerk})
 
-    def issue(self, kind: str, green: bool = False) -> Ticket:
-        return self._ticket("/tickets", {"kind": kind, "green": green})
+    def issue(self, kind: str, green: bool = False, id_number: str | None = None) -> Issued:
+        body = {"kind": kind, "green": green, "id_number": id_number}
+        data = self._ask("POST", "/tickets", body)
+        return Issued(as_ticket(data), int(data.get("ahead", 0)))
+
+    def kinds(self) -> list[str]:
+        return list(self._ask("GET", "/kinds")["kinds"])
+
+    def board(self) -> dict[str, Any]:
+        return dict(self._ask("GET", "/board"))
+
+    def events(self, stop: threading.Event, after: int | None = None) -> Iterator[dict]:
+        """The hall's event stream (server-sent events); `HallOffline` when it breaks, and
+        the caller reconnects with the last id it saw."""
+        path = "/events" + (f"?after={after}" if after is not None else "")
+        timeout = httpx.Timeout(5.0, read=40.0)  # the service sends a heartbeat every 15 s
+        try:
+            with self.client.stream("GET", self.url + path, timeout=timeout) as response:
+                if response.status_code != 200:
+                    raise HallError(f"叫号服务拒绝了事件订阅（{response.status_code}）")
+                data = ""
+                for line in response.iter_lines():
+                    if stop.is_set():
+                        return
+                    if line.startswith("data:"):
+                        data += line[5:].strip()
+                    elif not line and data:
+                        yield json.loads(data)
+                        data = ""
+        except (httpx.TransportError, ValueError) as error:
+            if stop.is_set():
+                return  # closed on purpose
+            raise HallOffline("与叫号服务的连接中断") from error
+
+
+def follow(
+    hall: Hall,
+    stop: threading.Event,
+    on_event: Callable[[dict], None],
+    on_board: Callable[[dict | None], None],
+    retry: float = 2.0,
+) -> None:
+    """Follow the hall until `stop`: the board as it is on (re)connecting, then each event.
+    After a break it reconnects from the last event seen, so nothing in between is missed;
+    `on_board(None)` while the service is away."""
+    last: int | None = None
+    while not stop.is_set():
+        try:
+            board = hall.board()
+            on_board(board)
+            last = board.get("last_event") if last is None else last
+            for event in hall.events(stop, after=last):
+                last = event["id"]
+                on_event(event)
+        except HallError:
+            if stop.is_set():
+                return
+            on_board(None)
+            stop.wait(retry)

@@ -20,6 +20,8 @@ from offline.models import Ticket
 from offline.queue import QueueError, QueueStore
 
 ACTIONS = {"recall", "start", "no-show", "park", "finish"}
+POLL = 0.1  # seconds between looks for new events in a stream
+HEARTBEAT = 15.0
 
 
 def _ticket(ticket: Ticket | None, store: QueueStore) -> dict[str, Any] | None:
@@ -89,6 +91,12 @@ class HallHandler(QuietHandler):
                     "windows": {str(k): v for k, v in self.store.windows_now().items()},
                 },
             )
+        elif self.path == "/board":
+            self._send(200, self.store.board())
+        elif self.path == "/kinds":
+            self._send(200, {"kinds": self.store.served_kinds()})
+        elif match := re.match(r"^/events(?:\?after=(\d+))?$", self.path):
+            self._stream(match.group(1))
         elif match := re.match(r"^/windows/(\d+)$", self.path):
             self._send(200, self.store.window_view(int(match.group(1))))
         elif match := re.match(r"^/report(?:\?date=(\d{4}-\d{2}-\d{2}))?$", self.path):
@@ -96,6 +104,35 @@ class HallHandler(QuietHandler):
             self._send(200, {"date": day, "rows": self.store.report(day)})
         else:
             self._send(404, {"error": "没有这个接口"})
+
+    def _stream(self, after: str | None) -> None:
+        """Server-sent events: every ticket event as it happens, from `after` (or the
+        `Last-Event-ID` a reconnecting client sends), else from now. A comment every
+        `HEARTBEAT` seconds keeps proxies from closing an idle stream."""
+        resume = after or self.headers.get("Last-Event-ID")
+        last = int(resume) if resume and resume.isdigit() else self.store.last_event_id()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.close_connection = True
+        quiet_since = time.monotonic()
+        stopping: threading.Event = self.server.stopping  # type: ignore[attr-defined]
+        try:
+            while not stopping.is_set():
+                events = self.store.events_after(last)
+                for event in events:
+                    last = event["id"]
+                    data = json.dumps(event, ensure_ascii=False)
+                    self.wfile.write(f"id: {last}\nevent: ticket\ndata: {data}\n\n".encode())
+                if events or time.monotonic() - quiet_since > HEARTBEAT:
+                    if not events:
+                        self.wfile.write(b": \n\n")
+                    self.wfile.flush()
+                    quiet_since = time.monotonic()
+                stopping.wait(POLL)
+        except (ConnectionError, OSError):
+            pass  # the board went away
 
     def do_POST(self) -> None:
         if not self._authorised():
@@ -154,22 +191,32 @@ class HallHandler(QuietHandler):
         return data
 
 
+class HallServer(ThreadingHTTPServer):
+    """Ends its event streams when it is closed."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.stopping = threading.Event()
+        super().__init__(*args, **kwargs)
+
+    def server_close(self) -> None:
+        self.stopping.set()
+        super().server_close()
+
+
 def serve_in_thread(
     store: QueueStore, host: str = "127.0.0.1", port: int = 0, calls: Calls | None = None
-) -> tuple[ThreadingHTTPServer, str]:
+) -> tuple[HallServer, str]:
     server = make_server(store, host, port, calls)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{server.server_address[0]}:{server.server_address[1]}"
 
 
-def make_server(
-    store: QueueStore, host: str, port: int, calls: Calls | None = None
-) -> ThreadingHTTPServer:
+def make_server(store: QueueStore, host: str, port: int, calls: Calls | None = None) -> HallServer:
     handler = type(
         "BoundHall",
         (HallHandler,),
         {"store": store, "key": store.hall_key(), "calls": calls or Calls(None)},
     )
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return HallServer((host, port), handler)

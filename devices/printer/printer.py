@@ -50,6 +50,15 @@ class ReceiptPrinter:
         self.spool.add(doc.name, to_escpos(doc, self.settings.paper))
         return self.flush()
 
+    def print_now(self, doc: Document) -> PrintResult:
+        """Print at once or not at all: a queue ticket is worthless once the citizen has gone,
+        so it must not come out later in front of the next one."""
+        job = self.spool.add(doc.name, to_escpos(doc, self.settings.paper))
+        result = self.flush()
+        if job.path.exists():
+            self.spool.done(job)
+        return result
+
     def flush(self) -> PrintResult:
         """Send the waiting jobs in order while the printer says it can print."""
         from devices.printer.transport import open_printer, status  # python-escpos: ~0.3 s

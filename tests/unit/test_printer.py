@@ -138,6 +138,18 @@ def test_paper_out_keeps_jobs_in_order_until_paper_is_back(printer_sim, tmp_path
     assert printer.spool.pending() == []
 
 
+def test_a_queue_ticket_prints_now_or_never(printer_sim, tmp_path):
+    printer = ReceiptPrinter(PrinterSettings(printer_sim.url), tmp_path)
+    printer_sim.paper_out = True
+    missed = printer.print_now(Document("排队号", (Line("C007"),)))
+    assert (missed.printed, missed.status) == (0, "paper_out")
+    printer_sim.paper_out = False
+    assert printer.print_now(Document("排队号", (Line("C008"),))).printed == 1
+    printed = decode(b"".join(printer_sim.wait_jobs(1)))
+    assert [line for line in printed.lines if line] == ["C008"]  # not C007 in front of it
+    assert printer.spool.pending() == []
+
+
 def test_cover_open_and_unreachable_keep_the_job(printer_sim, tmp_path):
     printer_sim.cover_open = True
     printer = ReceiptPrinter(PrinterSettings(printer_sim.url), tmp_path)

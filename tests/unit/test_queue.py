@@ -3,6 +3,7 @@ and many windows calling at once."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ import pytest
 
 from offline import queue as hall
 from offline.clock import now
-from offline.queue import QueueError, QueuePolicy, QueueStore
+from offline.queue import PREFIXES, QueueError, QueuePolicy, QueueStore, parse_hours
 
 
 @pytest.fixture
@@ -143,3 +144,47 @@ def test_report_per_window_and_clerk(q):
     rows = {(r["window_no"], r["clerk_id"]): r for r in q.report(now().date().isoformat())}
     assert rows[(3, "c0107")]["tickets"] == 2 and rows[(3, "c0107")]["no_shows"] == 1
     assert rows[(4, "c0108")]["tickets"] == 1 and rows[(3, "c0107")]["wait_min"] >= 0
+
+
+def test_opening_hours_per_kind(tmp_path, monkeypatch):
+    hours = {"*": parse_hours("08:30-12:00,13:30-17:00"), "business": "09:00-11:00"}
+    q = QueueStore(tmp_path / "hall.db", QueuePolicy(hours=hours))
+    day = now().replace(hour=12, minute=30)
+    monkeypatch.setattr(hall, "now", lambda: day)
+    with pytest.raises(QueueError, match="现在不是取号时间（取号时间 08:30-12:00、13:30-17:00）"):
+        q.issue("general")
+    day = day.replace(hour=13, minute=30)
+    assert q.issue("general").number == "C001"
+    with pytest.raises(QueueError, match="09:00-11:00"):
+        q.issue("business")
+    with pytest.raises(ValueError, match="时段不正确"):
+        parse_hours("17:00-08:30")
+    with pytest.raises(ValueError):
+        parse_hours("8点-9点")
+
+
+def test_board_and_events_show_numbers_never_people(q):
+    q.issue("general", id_number="330212198001011238")
+    q.issue("social_security")
+    assert q.served_kinds() == list(PREFIXES)  # no window configured: every kind
+    q.set_window(3, ["general"])
+    q.set_window(5, ["social_security", "general"])
+    assert q.served_kinds() == ["social_security", "general"]
+    start = q.last_event_id()
+    q.call_next(3, ["general"], "c0107")
+    q.call_next(5, ["social_security"], "c0108")
+    q.pause(5, "系统维护", "c0108")
+    board = q.board()
+    assert board["calls"][0]["number"] == "A001" and board["calls"][0]["window_no"] == 5
+    assert board["windows"] == {
+        "3": {"number": "C001", "paused": False},
+        "5": {"number": "A001", "paused": True},
+    }
+    assert board["waiting"] == {} and board["last_event"] == q.last_event_id()
+    events = q.events_after(start)
+    assert [(e["event"], e["number"], e["window_no"]) for e in events] == [
+        ("called", "C001", 3),
+        ("called", "A001", 5),
+    ]
+    text = json.dumps([board, q.events_after(0)], ensure_ascii=False)
+    assert "330212" not in text and "c0107" not in text and "系统维护" not in text

@@ -1,0 +1,236 @@
+"""`clerk hall kiosk`: the ticket kiosk. Big targets for touch or the number keys; an ID
+card on the reader is optional (then one open ticket per person per kind); the ticket prints
+at once with its number, kind, 前面还有 N 人, time and 过号请重新取号.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Digits, Static
+
+from clerk import receipts
+from clerk.hall.client import HallError, HallOffline, Issued
+from devices.errors import DeviceError
+from devices.idcard.card import IdCard
+from offline.models import WINDOW_KIND_NAMES
+from offline.privacy import mask_id
+
+if TYPE_CHECKING:
+    from clerk.services import Services
+
+CARD_KEPT = 60.0  # seconds a card read stays with the next ticket
+SHOWN = 10.0  # seconds the ticket stays on screen
+
+
+class TicketScreen(ModalScreen[None]):
+    """The ticket just taken, large, until the citizen touches the screen or time is up."""
+
+    DEFAULT_CSS = """
+    TicketScreen { align: center middle; }
+    TicketScreen > Vertical { width: 60; height: auto; border: thick $success; padding: 1 2;
+        background: $surface; }
+    TicketScreen Static { width: 100%; content-align: center middle; }
+    TicketScreen Digits { width: 100%; text-align: center; margin: 1 0; }
+    TicketScreen .big { text-style: bold; }
+    TicketScreen .warn { color: $error; text-style: bold; }
+    """
+    BINDINGS = [Binding("escape,enter,space", "close", "返回", id="kiosk.ticket.close")]
+
+    def __init__(self, issued: Issued, printed: str, ok: bool) -> None:
+        super().__init__()
+        self.issued, self.printed, self.ok = issued, printed, ok
+
+    def compose(self) -> ComposeResult:
+        ticket = self.issued.ticket
+        with Vertical():
+            yield Static("您的号码", classes="big")
+            yield Digits(ticket.number)
+            yield Static(WINDOW_KIND_NAMES.get(ticket.kind, ticket.kind) + "业务", classes="big")
+            yield Static(f"前面还有 {self.issued.ahead} 人")
+            yield Static(f"{ticket.issued_at:%Y-%m-%d %H:%M}  过号请重新取号")
+            yield Static(self.printed, classes="" if self.ok else "warn")
+
+    def on_mount(self) -> None:
+        self.set_timer(SHOWN, self.action_close)
+
+    def on_click(self) -> None:
+        self.action_close()
+
+    def action_close(self) -> None:
+        if self.is_current:
+            self.dismiss(None)
+
+
+class KioskApp(App[None]):
+    TITLE = "自助取号"
+    CSS = """
+    #title { height: 3; padding: 1 2; background: $primary; color: $text; text-style: bold;
+        content-align: center middle; }
+    #hint { height: auto; padding: 1 2 0 2; content-align: center middle; width: 100%; }
+    #kinds { grid-size: 2; grid-gutter: 1 2; padding: 1 4; height: 1fr; }
+    #kinds Button { width: 100%; height: 100%; min-height: 3; text-style: bold; }
+    #green { width: 100%; margin: 0 4; }
+    #green.on { background: $success; }
+    #card { height: auto; padding: 0 2; color: $accent; content-align: center middle; width: 100%; }
+    #message { height: auto; padding: 0 2; color: $error; text-style: bold; width: 100%;
+        content-align: center middle; }
+    """
+    BINDINGS = [
+        *(
+            Binding(str(n), f"take_index({n})", show=False, id=f"kiosk.kind{n}")
+            for n in range(1, 7)
+        ),
+        Binding("0,g", "toggle_green", "绿色通道", id="kiosk.green"),
+        Binding("ctrl+b", "demo_card", "演示：放证件", id="demo.card", show=False),
+    ]
+
+    def __init__(self, services: Services, *, live: bool = True) -> None:
+        super().__init__()
+        self.services, self.live = services, live
+        self.hall = services.hall()
+        self.centre = receipts.Centre(
+            services.settings.centre.name, services.settings.centre.phone, 0
+        )
+        self.kinds: list[str] = []
+        self.green = False
+        self.card: IdCard | None = None
+        self._card_timer: object | None = None
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.centre.name}  自助取号", id="title")
+        yield Static("请选择要办理的业务（触摸或按数字键）", id="hint")
+        yield Grid(id="kinds")
+        yield Button("绿色通道（老年人、残疾人、孕妇、军人等）  按 0", id="green")
+        yield Static("可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号", id="card")
+        yield Static("", id="message")
+
+    def on_mount(self) -> None:
+        self.load_kinds()
+        if self.live:
+            threading.Thread(target=self._poll_cards, daemon=True).start()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # --- the kinds on offer -------------------------------------------------------------------
+
+    def load_kinds(self) -> None:
+        def job() -> None:
+            try:
+                kinds = self.hall.kinds()
+            except HallError as error:
+                self.call_from_thread(self.tell, _offline(error))
+                self.call_from_thread(self.set_timer, 5, self.load_kinds)
+                return
+            self.call_from_thread(self.show_kinds, kinds)
+
+        self.run_worker(job, thread=True, group="kinds", exit_on_error=False)
+
+    async def show_kinds(self, kinds: list[str]) -> None:
+        self.kinds = kinds
+        grid = self.query_one("#kinds", Grid)
+        await grid.remove_children()
+        await grid.mount_all(
+            Button(f"{n}  {WINDOW_KIND_NAMES.get(kind, kind)}", id=f"kind-{kind}")
+            for n, kind in enumerate(kinds, 1)
+        )
+        self.tell("")
+
+    def action_take_index(self, n: int) -> None:
+        """The number keys: a kiosk keypad, or a clerk testing it."""
+        if n <= len(self.kinds) and not isinstance(self.screen, TicketScreen):
+            self.take(self.kinds[n - 1])
+
+    @on(Button.Pressed, "#kinds Button")
+    def kind_pressed(self, event: Button.Pressed) -> None:
+        self.take(str(event.button.id).removeprefix("kind-"))
+
+    @on(Button.Pressed, "#green")
+    def action_toggle_green(self) -> None:
+        self.green = not self.green
+        self.query_one("#green", Button).set_class(self.green, "on")
+        self.tell("已选择绿色通道，请选择业务" if self.green else "")
+
+    # --- a ticket -----------------------------------------------------------------------------
+
+    def take(self, kind: str) -> None:
+        green, card = self.green, self.card
+
+        def job() -> None:
+            try:
+                issued = self.hall.issue(kind, green, card.id_number if card else None)
+            except HallError as error:
+                self.call_from_thread(self.tell, _offline(error))
+                return
+            printed, ok = self._print(issued)
+            self.call_from_thread(self.show_ticket, issued, printed, ok)
+
+        self.tell("正在取号……")
+        self.run_worker(job, thread=True, group="take", exclusive=True, exit_on_error=False)
+
+    def _print(self, issued: Issued) -> tuple[str, bool]:
+        doc = receipts.queue_ticket(issued.ticket, self.centre, issued.ahead)
+        try:
+            result = self.services.printer().print_now(doc)
+        except DeviceError as error:
+            return f"号票未能打印（{error}），请记下您的号码", False
+        if result.printed:
+            return "请取走号票", True
+        return f"号票未能打印（{result.message.split('；')[0]}），请记下您的号码", False
+
+    def show_ticket(self, issued: Issued, printed: str, ok: bool) -> None:
+        self.tell("")
+        self.forget_card()
+        if self.green:
+            self.action_toggle_green()
+        self.push_screen(TicketScreen(issued, printed, ok))
+
+    def tell(self, text: str) -> None:
+        self.query_one("#message", Static).update(text)
+
+    # --- the optional ID card -----------------------------------------------------------------
+
+    def _poll_cards(self) -> None:
+        try:
+            reader = self.services.reader()
+        except DeviceError:
+            return  # the kiosk works without its reader
+        for found in reader.poll(self._stop.is_set):
+            if isinstance(found, IdCard):
+                self.call_from_thread(self.card_read, found)
+
+    def card_read(self, card: IdCard) -> None:
+        self.card = card
+        name = card.name[:1] + "*" * (len(card.name) - 1)
+        self.query_one("#card", Static).update(
+            f"已读取身份证：{name}  {mask_id(card.id_number)}，请选择业务；取号后请取回身份证"
+        )
+        if self._card_timer is not None:
+            self._card_timer.stop()  # type: ignore[attr-defined]
+        self._card_timer = self.set_timer(CARD_KEPT, self.forget_card)
+
+    def forget_card(self) -> None:
+        self.card = None
+        self.query_one("#card", Static).update(
+            "可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号"
+        )
+
+    def action_demo_card(self) -> None:
+        """With the simulated reader only (no [idcard] url): a sample card on it."""
+        if self.services.idcard_simulator:
+            self.services.idcard_simulator.lift()
+            self.services.idcard_simulator.place(0)
+
+
+def _offline(error: HallError) -> str:
+    if isinstance(error, HallOffline):
+        return "叫号服务暂时连接不上，请稍候或咨询工作人员"
+    return str(error)

@@ -1,0 +1,181 @@
+"""The hall's kiosk and board under Pilot, on a real hall queue (SQLite), the simulated card
+reader on a pty and the printer simulator on TCP; the board also against `clerk hall serve`'s
+HTTP and event stream on loopback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from textual.widgets import Button, Digits, Static
+
+from clerk.hall.board import BoardApp
+from clerk.hall.client import Issued, RemoteHall
+from clerk.hall.kiosk import KioskApp, TicketScreen
+from clerk.hall.server import serve_in_thread
+from clerk.services import Services
+from devices.printer.decode import decode
+from offline.clock import CN_TZ
+from offline.models import Ticket
+from offline.queue import QueueStore
+from tests.ui.conftest import settle, until
+
+pytestmark = pytest.mark.anyio
+SIZES = [(80, 24), (120, 40)]
+NOON = datetime(2026, 11, 23, 10, 30, tzinfo=CN_TZ)
+
+
+def text(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def test_kiosk_card_kind_ticket_and_printout(services: Services) -> None:
+    services.hall().store.set_window(3, ["general", "social_security"])
+    app = KioskApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        kinds = [str(b.label) for b in app.query("#kinds Button").results(Button)]
+        assert kinds == ["1  社会保障", "2  综合服务"]  # what the windows serve
+
+        services.reader()
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: "已读取身份证" in text(app, "#card"))
+        assert "3302**********1238" in text(app, "#card")  # masked where the hall can see
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.query_one(Digits).value == "C001"
+        printed = decode(services.printer_simulator.wait_jobs(1)[-1]).text
+        assert "C001" in printed and "前面还有 0 人" in printed and "过号请重新取号" in printed
+        await pilot.press("enter")
+        assert not isinstance(app.screen, TicketScreen)
+        assert "可将身份证" in text(app, "#card")  # the card went with the ticket
+
+        services.idcard_simulator.lift()
+        await pilot.pause(1.2)  # the reader polls twice a second
+        services.idcard_simulator.place(0)  # the same person again, same kind
+        await until(pilot, lambda: "已读取身份证" in text(app, "#card"))
+        await pilot.press("2")
+        await settle(pilot)
+        assert "已有一个该业务的号" in text(app, "#message")
+
+        await pilot.press("0", "1")  # green channel, 社会保障
+        await settle(pilot)
+        assert app.screen.issued.ticket.green_channel
+        await pilot.press("escape")
+        assert not app.green  # one ticket only
+
+        services.printer_simulator.paper_out = True
+        await pilot.click("#kind-general")
+        await settle(pilot)
+        assert app.screen.query_one(Digits).value == "C002"
+        assert "请记下您的号码" in str(app.screen.query(Static).last().render())
+        await pilot.press("escape")
+        services.printer_simulator.paper_out = False
+        await pilot.press("2")
+        await settle(pilot)
+        last = decode(services.printer_simulator.wait_jobs(3)[-1]).text
+        assert "C003" in last and "C002" not in last  # no stale ticket in front of it
+
+
+async def test_kiosk_says_when_the_hall_is_away(services: Services) -> None:
+    services.settings.hall.url = "http://127.0.0.1:9"  # nothing listens
+    app = KioskApp(services, live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "叫号服务暂时连接不上" in text(app, "#message")
+        assert not app.query("#kinds Button")
+
+
+async def test_board_follows_calls_and_never_shows_people(services: Services) -> None:
+    hall = services.hall()
+    hall.issue("general", id_number="330212198001011238")
+    hall.issue("general")
+    app = BoardApp(hall, "示范镇便民服务中心")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "等待叫号" in text(app, "#to")
+        hall.call_next(3, "c0107")
+        await until(pilot, lambda: app.query_one("#number", Digits).value == "C001")
+        assert text(app, "#to") == "到 3 号窗口办理"
+        hall.call_next(5, "c0108")
+        await until(pilot, lambda: app.query_one("#number", Digits).value == "C002")
+        assert "C001→3号窗口" in text(app, "#recent")
+        hall.pause(5, "系统维护", "c0108")
+        app.refresh_board()
+        await settle(pilot)
+        shown = [str(s.render()) for s in app.query("#windows Static").results(Static)]
+        assert shown[1:] == [" 3号    C001", " 5号    暂停服务"]
+        screen = " ".join(str(s.render()) for s in app.query(Static).results(Static))
+        assert "3302" not in screen and "系统维护" not in screen and "c0107" not in screen
+
+
+async def test_board_shows_a_lost_hall_and_catches_up(tmp_path) -> None:
+    store = QueueStore(tmp_path / "hall.db")
+    server, url = serve_in_thread(store)
+    port = int(url.rsplit(":", 1)[1])
+    remote = RemoteHall(url, store.hall_key(), timeout=1)
+    for _ in range(3):
+        store.issue("general")
+    app = BoardApp(remote, "示范镇便民服务中心")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: "等候" in text(app, "#waiting"))
+            server.shutdown()
+            server.server_close()
+            await until(pilot, lambda: app.query_one("#link").has_class("broken"))
+            store.call_next(3, None, "c0107")  # called while the board was cut off
+            server, _ = serve_in_thread(store, port=port)
+            await until(pilot, lambda: not app.query_one("#link").has_class("broken"), 15)
+            await until(pilot, lambda: app.query_one("#number", Digits).value == "C001")
+    finally:
+        server.shutdown()
+        server.server_close()
+        remote.close()
+        store.close()
+
+
+# --- snapshots ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_kiosk_snapshot(snap_compare, services, size) -> None:
+    assert snap_compare(KioskApp(services, live=False), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_kiosk_ticket_snapshot(snap_compare, services, size) -> None:
+    ticket = Ticket(number="C007", kind="general", issued_at=NOON)
+
+    async def taken(pilot) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(TicketScreen(Issued(ticket, 3), "请取走号票", True))
+        await pilot.pause()
+
+    app = KioskApp(services, live=False)
+    assert snap_compare(app, terminal_size=size, run_before=taken)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_board_snapshot(snap_compare, services, size) -> None:
+    board = {
+        "calls": [
+            {"number": "C007", "window_no": 3, "at": "2026-11-23T10:29:00+08:00"},
+            {"number": "A012", "window_no": 1, "at": "2026-11-23T10:27:00+08:00"},
+            {"number": "B004", "window_no": 2, "at": "2026-11-23T10:21:00+08:00"},
+        ],
+        "windows": {
+            "1": {"number": "A012", "paused": False},
+            "2": {"number": "B004", "paused": False},
+            "3": {"number": "C007", "paused": False},
+            "4": {"number": None, "paused": True},
+        },
+        "waiting": {"social_security": 4, "general": 2},
+    }
+
+    async def painted(pilot) -> None:
+        pilot.app.show_board(board)
+        await pilot.pause()
+
+    app = BoardApp(services.hall(), "示范镇便民服务中心", clock=lambda: NOON, live=False)
+    assert snap_compare(app, terminal_size=size, run_before=painted)
