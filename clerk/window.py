@@ -67,6 +67,17 @@ class SyncState:
     last_success: str | None
 
 
+@dataclass(frozen=True)
+class SyncNews:
+    """A background run: the state, and how many operations were quarantined, cases
+    flagged and 差评 followed up by the platform in it."""
+
+    state: SyncState
+    quarantined: int = 0
+    flagged: int = 0
+    followups: int = 0
+
+
 class Desk:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -255,17 +266,16 @@ class Desk:
 
     # --- sync ----------------------------------------------------------------------------------
 
-    def sync_once(self) -> tuple[SyncState, int, int]:
-        """One background run when enrolled: the state, and how many operations were
-        quarantined and cases flagged by it (the clerk is told)."""
+    def sync_once(self) -> SyncNews:
+        """One background run when enrolled: the state, and what the clerk is told of."""
         if self._engine is None:
             try:
                 self._engine = self.services.sync_engine()
             except SyncError:  # not enrolled: the desk works offline, nothing to sync with
-                return self.sync_state(), 0, 0
+                return SyncNews(self.sync_state())
         summary = self._engine.run()
         self.online = summary.online and not summary.refused
-        return self.sync_state(), summary.quarantined, summary.flagged
+        return SyncNews(self.sync_state(), summary.quarantined, summary.flagged, summary.followups)
 
     def sync_state(self) -> SyncState:
         counts = self.store.outbox_counts()

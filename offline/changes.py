@@ -15,7 +15,7 @@ from typing import Any
 import pydantic
 from sqlite_utils import Database
 
-from offline import audit, cases, catalog, outbox
+from offline import audit, cases, catalog, followup, outbox
 from offline.clock import now
 from offline.models import (
     CASE_STATUS_NAMES,
@@ -34,6 +34,7 @@ class Applied:
     applied: int = 0
     skipped: int = 0
     flagged: int = 0
+    followups: int = 0
 
 
 def apply(db: Database, changes: list[dict[str, Any]], window_no: int) -> Applied:
@@ -64,8 +65,11 @@ def apply(db: Database, changes: list[dict[str, Any]], window_no: int) -> Applie
                 [year.year, year.version, days, now().isoformat()],
             )
             out.applied += 1
+        elif kind == "evaluation.followup" and followup.record_followup(db, change, window_no):
+            out.applied += 1
+            out.followups += 1
         else:
-            out.skipped += 1  # evaluation follow-ups: shown by the desk, later
+            out.skipped += 1
     return out
 
 

@@ -26,6 +26,7 @@ from offline.privacy import mask_id
 
 DELIVERABLE: tuple[CaseStatus, ...] = ("approved", "denied", "ready_for_pickup")
 CORRECTABLE: tuple[CaseStatus, ...] = ("accepted_missing", "correction_requested")
+BAD: tuple[EvaluationLevel, ...] = ("dissatisfied", "very_dissatisfied")  # 差评
 
 
 class FollowUpError(ValueError):
@@ -151,11 +152,9 @@ def evaluate(
     """好差评, one per case (a second attempt only after a 差评 was followed up). `None` records
     that the citizen left without rating: kept and audited here, but not sent, since the
     contract's levels have no "not rated" (docs/design-notes.md)."""
-    [(done,)] = db.conn.execute(
-        "SELECT COUNT(*) FROM evaluations WHERE case_id = ?", [case.case_id]
-    ).fetchall()
-    if done:
-        raise FollowUpError("该办件已评价，一件一评")
+    attempt = 2 if may_rate_again(db, case.case_id) else 1
+    if attempt == 1 and evaluation_of(db, case.case_id):
+        raise FollowUpError("该办件已评价，一件一评（差评经回访整改后可再评一次）")
     evaluation = Evaluation(
         evaluation_id=str(uuid7()),
         case_id=case.case_id,
@@ -164,6 +163,7 @@ def evaluate(
         clerk_id=clerk_id,
         window_no=window_no,
         at=at,
+        attempt=attempt,
     )
     row = evaluation.model_dump(mode="json", exclude={"comment"})
     db.conn.execute(
@@ -193,8 +193,45 @@ def evaluate(
     return evaluation
 
 
+def record_followup(db: Database, change: dict[str, Any], window_no: int) -> bool:
+    """The platform followed up a 差评 (回访整改): kept with the evaluation and in the case's
+    history, where the clerk sees it. False for an evaluation this window does not have."""
+    row = db.conn.execute(
+        "SELECT c.local_no FROM evaluations e JOIN cases c ON c.case_id = e.case_id "
+        "WHERE e.evaluation_id = ?",
+        [change["evaluation_id"]],
+    ).fetchone()
+    if row is None:
+        return False
+    text = str(change.get("text", ""))
+    db.conn.execute(
+        "UPDATE evaluations SET followup = ?, followup_at = ? WHERE evaluation_id = ?",
+        [text, change.get("at"), change["evaluation_id"]],
+    )
+    audit.append(
+        db,
+        clerk_id="platform",
+        window_no=window_no,
+        action="evaluation.followup",
+        target=row[0],
+        detail={"text": text},
+    )
+    return True
+
+
+def may_rate_again(db: Database, case_id: str) -> bool:
+    """A first 差评 that the platform has followed up: the citizen may rate once more."""
+    row = db.conn.execute(
+        "SELECT attempt, level, followup FROM evaluations WHERE case_id = ? "
+        "ORDER BY attempt DESC LIMIT 1",
+        [case_id],
+    ).fetchone()
+    return bool(row) and row[0] == 1 and row[1] in BAD and row[2] is not None
+
+
 def evaluation_of(db: Database, case_id: str) -> Evaluation | None:
     rows = list(db["evaluations"].rows_where("case_id = ?", [case_id], order_by="attempt DESC"))
     if not rows:
         return None
-    return Evaluation.model_validate({**rows[0], "comment": ""})
+    row = {k: v for k, v in rows[0].items() if k in Evaluation.model_fields}
+    return Evaluation.model_validate({**row, "comment": ""})

@@ -171,3 +171,14 @@ def m002_window_desk(db: Database) -> None:
         CREATE INDEX audit_log_target ON audit_log (target);
         """
     )
+
+
+@migrations()
+def m003_evaluation_followups(db: Database) -> None:
+    """The platform's 回访 of a 差评 (`evaluation.followup`), shown with the case."""
+    db.executescript(
+        """
+        ALTER TABLE evaluations ADD COLUMN followup TEXT;
+        ALTER TABLE evaluations ADD COLUMN followup_at TEXT;
+        """
+    )

@@ -377,6 +377,10 @@ class Store:
         with self._lock:
             return followup.evaluation_of(self.db, case_id)
 
+    def may_rate_again(self, case_id: str) -> bool:
+        with self._lock:
+            return followup.may_rate_again(self.db, case_id)
+
     def clear_flag(self, key: str, *, by: str) -> None:
         """The clerk has looked at a case the platform changed while it was busy here."""
         with self._lock, write(self.db):

@@ -78,6 +78,7 @@ class Summary:
     pending: int = 0
     pulled: int = 0
     flagged: int = 0
+    followups: int = 0
     blobs: int = 0
     bytes: int = 0
     purged: int = 0
@@ -299,6 +300,7 @@ class SyncEngine:
                 raise NotPlatform(f"平台的变更数据无效：{type(error).__name__}") from None
             summary.pulled += len(page["changes"])
             summary.flagged += applied.flagged
+            summary.followups += applied.followups
             if not page.get("more"):
                 return
 

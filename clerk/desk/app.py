@@ -16,15 +16,15 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 
 from clerk.desk.desk_screen import DeskScreen
-from clerk.desk.dialogs import TextDialog
+from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
 from clerk.desk.messages import CardRead, DeviceState, explain
-from clerk.window import Desk, Session, SyncState, age
+from clerk.window import Desk, Session, SyncNews, SyncState, age
 from devices.errors import DeviceError
 from devices.idcard.card import IdCard
 from devices.printer.printer import PrintResult
 from devices.printer.states import STATUS_TEXT
-from offline.models import WINDOW_KIND_NAMES
+from offline.models import WINDOW_KIND_NAMES, Case
 from widgets.status_bar import StatusBar
 
 PRINTER_OK = {"ok", "near_end", "unknown"}
@@ -268,20 +268,41 @@ class DeskApp(App[None]):
             self.screen.refresh_queue()
 
     def sync(self) -> None:
-        def synced(result: tuple[SyncState, int, int]) -> None:
-            state, quarantined, flagged = result
-            self.show_sync(state)
-            if quarantined:
+        def synced(news: SyncNews) -> None:
+            self.show_sync(news.state)
+            if news.quarantined:
                 self.notify(
-                    f"有 {quarantined} 项操作被平台拒收，请联系管理员处理", severity="error"
+                    f"有 {news.quarantined} 项操作被平台拒收，请联系管理员处理", severity="error"
                 )
-            if flagged:
+            if news.flagged:
                 self.notify(
-                    f"有 {flagged} 件办件平台已变更、本窗口尚有未上报操作，请在办件中核对",
+                    f"有 {news.flagged} 件办件平台已变更、本窗口尚有未上报操作，请在办件中核对",
                     severity="warning",
                 )
+            if news.followups:
+                self.notify(f"平台对 {news.followups} 条差评作了回访整改，详见办件的办理过程")
 
         self.run_step(self.desk.sync_once, done=synced, group="sync")
+
+    def rate(self, case: Case, done: Callable[[], None] | None = None) -> None:
+        """The citizen rates the case on the evaluator; the clerk can only record that they
+        left without rating."""
+        desk = self.desk
+
+        def press(n: int) -> None:  # `clerk demo` only: the citizen's finger on the keypad
+            if desk.services.evaluator_simulator:
+                desk.services.evaluator_simulator.press(n)
+
+        def rated(level: str | None) -> None:
+            def recorded(_: Any) -> None:
+                self.notify("已记录评价" if level else "群众未评价")
+                if done:
+                    done()
+
+            self.run_step(desk.record_rating, case, level or None, done=recorded)
+
+        dialog = EvaluationDialog(desk.ask_rating, case.local_no, press if self.demo else None)
+        self.push_screen(dialog, rated)
 
     def show_sync(self, state: SyncState) -> None:
         label = "离线" if not state.online else "在线"

@@ -50,6 +50,7 @@ ACTIONS = {
     "case.deliver": "出件",
     "evaluation.create": "好差评",
     "evaluation.none": "群众未评价",
+    "evaluation.followup": "差评回访",
     "platform.status": "平台状态",
     "platform.snapshot": "平台同步",
     "case.flag_cleared": "已核对平台变更",
@@ -151,14 +152,16 @@ class CaseScreen(Screen[None]):
     def reload(self) -> None:
         store = self.app.desk.store
 
-        def load() -> tuple[Case | None, list[AuditEvent]]:
+        def load() -> tuple[Case | None, list[AuditEvent], bool]:
             case = store.case(self.case_id)
-            return case, store.timeline(self.case_id) if case else []
+            if case is None:
+                return None, [], False
+            return case, store.timeline(self.case_id), store.may_rate_again(self.case_id)
 
         self.app.run_step(load, done=self.show)
 
-    async def show(self, loaded: tuple[Case | None, list[AuditEvent]]) -> None:
-        case, timeline = loaded
+    async def show(self, loaded: tuple[Case | None, list[AuditEvent], bool]) -> None:
+        case, timeline, again = loaded
         body = self.query_one("#body", VerticalScroll)
         await body.remove_children()
         if case is None:
@@ -193,6 +196,8 @@ class CaseScreen(Screen[None]):
             level = event.detail.get("level")
             if level:
                 what += f"（{EVALUATION_LEVEL_NAMES.get(level, level)}）"
+            if event.action == "evaluation.followup":
+                what += f"：{event.detail.get('text', '')}"
             who = "平台" if event.clerk_id == "platform" else f"工号 {event.clerk_id}"
             rows.append(Static(f"  {event.at:%m-%d %H:%M}  {what}  {who}"))
         buttons = []
@@ -202,8 +207,15 @@ class CaseScreen(Screen[None]):
             buttons.append(Button("出件", id="deliver", variant="success"))
         if case.flagged:
             buttons.append(Button("已核对平台变更", id="unflag"))
+        if again:
+            buttons.append(Button("再次评价（差评已回访）", id="rate-again"))
         rows.append(Horizontal(*buttons, id="actions"))
         await body.mount_all(rows)
+
+    @on(Button.Pressed, "#rate-again")
+    def rate_again(self) -> None:
+        if self.case:
+            self.app.rate(self.case, self.reload)
 
     @on(Button.Pressed, "#unflag")
     def unflag(self) -> None:

@@ -17,7 +17,6 @@ from textual.widgets import Button, Footer, Static
 
 from clerk.desk.dialogs import (
     ChoiceDialog,
-    EvaluationDialog,
     RefuseDialog,
     ResultDialog,
     TextDialog,
@@ -309,24 +308,8 @@ class DeskScreen(Screen[None]):
         if case is None or case.case_id in self.rated:
             self.notify("没有待评价的办件")
             return
-        desk = self.app.desk
-        services = desk.services
-
-        def press(n: int) -> None:  # `clerk demo` only: the citizen's finger on the keypad
-            if services.evaluator_simulator:
-                services.evaluator_simulator.press(n)
-
-        def rated(level: str | None) -> None:
-            self.rated.add(case.case_id)
-            label = "群众未评价" if not level else "已记录评价"
-            self.app.run_step(
-                desk.record_rating, case, level or None, done=lambda _: self.notify(label)
-            )
-
-        self.app.push_screen(
-            EvaluationDialog(desk.ask_rating, case.local_no, press if self.app.demo else None),
-            rated,
-        )
+        self.rated.add(case.case_id)
+        self.app.rate(case)
 
     # --- elsewhere -----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ OP_STATUS = {
     "case.withdraw": "withdrawn",
 }
 NEXT_STATUS = {"in_review": "approved", "approved": "ready_for_pickup"}
+FOLLOWUP_TEXT = "已电话回访申请人，情况属实，已督促窗口整改"
 MAX_BLOB = 50 * 1024 * 1024
 
 
@@ -54,6 +55,17 @@ def m001_platform(db: Database) -> None:
         CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, total INTEGER NOT NULL,
                             data BLOB NOT NULL, complete INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """
+    )
+
+
+@migrations()
+def m002_evaluations(db: Database) -> None:
+    """好差评 received, so that the back office can follow up each 差评."""
+    db.executescript(
+        """
+        CREATE TABLE evaluations (evaluation_id TEXT PRIMARY KEY, centre_code TEXT NOT NULL,
+                                  level TEXT NOT NULL, followed_up INTEGER NOT NULL DEFAULT 0);
         """
     )
 
@@ -146,6 +158,12 @@ class PlatformStore:
         if missing:
             return _result(op_id, "retry", "missing_blob", "附件尚未上传") | {"missing": missing}
         version = self._case_change(case_id, centre, kind, payload)
+        if kind == "evaluation.create":
+            conn.execute(
+                "INSERT OR IGNORE INTO evaluations (evaluation_id, centre_code, level) "
+                "VALUES (?, ?, ?)",
+                [payload["evaluation_id"], centre, payload["level"]],
+            )
         insert(
             self.db,
             "ops",
@@ -240,8 +258,28 @@ class PlatformStore:
     # --- the back office ----------------------------------------------------------------------
 
     def advance(self, limit: int = 100) -> int:
-        """Move cases on one step (审查中 → 办结 → 待出件), as the back office would."""
+        """Move cases on one step (审查中 → 办结 → 待出件) and follow up each 差评 (回访整改),
+        as the back office would."""
         with self._write() as db:
+            bad = db.conn.execute(
+                "SELECT evaluation_id, centre_code FROM evaluations WHERE followed_up = 0 "
+                "AND level IN ('dissatisfied', 'very_dissatisfied') LIMIT ?",
+                [limit],
+            ).fetchall()
+            for evaluation_id, centre in bad:
+                db.conn.execute(
+                    "UPDATE evaluations SET followed_up = 1 WHERE evaluation_id = ?",
+                    [evaluation_id],
+                )
+                self.change(
+                    centre,
+                    {
+                        "kind": "evaluation.followup",
+                        "evaluation_id": evaluation_id,
+                        "text": FOLLOWUP_TEXT,
+                        "at": now().isoformat(),
+                    },
+                )
             rows = db.conn.execute(
                 "SELECT case_id, centre_code, server_version, status, official_no FROM cases "
                 "WHERE status IN ('in_review', 'approved') ORDER BY updated_at LIMIT ?",
@@ -266,7 +304,7 @@ class PlatformStore:
                         "note": "",
                     },
                 )
-        return len(rows)
+        return len(rows) + len(bad)
 
     # --- changes, state, stats ------------------------------------------------------------------
 

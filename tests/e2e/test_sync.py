@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from offline.blobs import BlobStore
+from offline.followup import FollowUpError
 from offline.models import CaseMaterial, CaseQuery
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
@@ -324,3 +325,26 @@ def test_a_case_from_another_window_arrives_for_pickup_anywhere(tmp_path, platfo
     assert "platform.snapshot" in [e.action for e in here.audit_entries(5)]
     other.close()
     here.close()
+
+
+def test_a_bad_rating_is_followed_up_and_may_be_rated_again(window, platform):
+    store, _ = window
+    rated, fine = (store.accept(pension(), clerk_id="c0107") for _ in range(2))
+    store.evaluate(rated.case_id, "dissatisfied", "window_keypad", clerk_id="c0107")
+    store.evaluate(fine.case_id, "very_satisfied", "window_keypad", clerk_id="c0107")
+    with pytest.raises(FollowUpError, match="一件一评"):
+        store.evaluate(rated.case_id, "satisfied", "window_keypad", clerk_id="c0107")
+    assert engine(window, platform).run().exit_code == 0
+    platform[0].advance()
+    summary = engine(window, platform).run()
+    assert summary.followups == 1
+    [note] = [e for e in store.timeline(rated.case_id) if e.action == "evaluation.followup"]
+    assert note.clerk_id == "platform" and "回访" in note.detail["text"]
+    assert store.may_rate_again(rated.case_id) and not store.may_rate_again(fine.case_id)
+    second = store.evaluate(rated.case_id, "satisfied", "window_keypad", clerk_id="c0107")
+    assert second.attempt == 2 and not store.may_rate_again(rated.case_id)
+    engine(window, platform).run()
+    [op] = [o for o in store.operations(rated.case_id) if o.payload.get("attempt") == 2]
+    assert op.state == "acked" and op.payload["level"] == "satisfied"
+    platform[0].advance()  # nothing more to follow up
+    assert engine(window, platform).run().followups == 0

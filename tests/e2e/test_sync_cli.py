@@ -82,7 +82,7 @@ def test_enrol_sync_status_verify(home, platform):
     status = json.loads(run(home, "sync", "status", "--json"))
     assert (status["acked"], status["pending"]) == (4, 0) and status["last_success"]
     db = str(platform[2].parent / "platform.db")
-    assert "已推进 4 件" in run(home, "platform", "advance", "--db", db)
+    assert "已推进 4 项" in run(home, "platform", "advance", "--db", db)
     assert "取回变更 4 条" in run(home, "sync")
     stats = json.loads(run(home, "platform", "stats", "--db", db, "--json"))
     assert stats == {"cases": 4, "ops": 4, "blobs": 0, "duplicates": 0}

@@ -228,3 +228,34 @@ async def test_fields_are_checked_as_the_clerk_leaves_them(make_app, services: S
         await pilot.press("tab")
         await pilot.pause()
         assert account.has_class("-invalid") and "银行账号" in panel.border_subtitle
+
+
+async def test_a_followed_up_bad_rating_is_shown_and_may_be_rated_again(
+    make_app, services: Services
+) -> None:
+    store = services.store
+    case = store.search_cases(CaseQuery(limit=1))[0]
+    first = store.evaluate(case.case_id, "very_dissatisfied", "window_keypad", clerk_id="c0107")
+    text = "已电话回访申请人，已督促整改"
+    change = {"kind": "evaluation.followup", "evaluation_id": first.evaluation_id, "text": text}
+    assert store.apply_changes([change], "1").followups == 1
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        await pilot.press(*case.local_no, "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert f"差评回访：{text}" in shown
+        await pilot.click("#rate-again")
+        await settle(pilot)
+        assert isinstance(app.screen, EvaluationDialog)
+        services.evaluator_simulator.press(2)  # the citizen, on the evaluator
+        await until(pilot, lambda: store.evaluation(case.case_id).attempt == 2)
+        assert store.evaluation(case.case_id).level == "satisfied"
+        await settle(pilot)
+        assert not app.screen.query("#rate-again")

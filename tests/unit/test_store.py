@@ -19,7 +19,11 @@ from tests.conftest import ZHANG, pension, received
 
 def test_migrations_from_empty(tmp_path):
     db = open_db(tmp_path / "new.db")
-    assert [m.name for m in migrations.applied(db)] == ["m001_foundation", "m002_window_desk"]
+    assert [m.name for m in migrations.applied(db)] == [
+        "m001_foundation",
+        "m002_window_desk",
+        "m003_evaluation_followups",
+    ]
     assert migrations.pending(db) == []
     assert {
         "cases",
@@ -35,7 +39,7 @@ def test_migrations_from_empty(tmp_path):
         "handover_notes",
     } <= set(db.table_names())
     open_db(tmp_path / "new.db")  # applying again is a no-op
-    assert len(migrations.applied(db)) == 2
+    assert len(migrations.applied(db)) == 3
 
 
 def test_database_is_owner_only_with_durable_pragmas(store):
