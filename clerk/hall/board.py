@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Digits, Static
 
-from clerk.hall.client import Hall, follow
+from clerk.hall.client import Hall, HallError, follow
 from offline.clock import now
 from offline.models import WINDOW_KIND_NAMES
 
@@ -59,7 +59,7 @@ class BoardApp(App[None]):
         yield Static("与叫号服务的连接中断，正在重连……", id="link")
         with Horizontal(id="main"):
             with Vertical(id="now"):
-                yield Static("请", id="please")
+                yield Static("", id="please")
                 yield Digits("", id="number")
                 yield Static("等待叫号", id="to")
             yield Vertical(id="windows")
@@ -96,7 +96,7 @@ class BoardApp(App[None]):
         def job() -> None:
             try:
                 board = self.hall.board()
-            except Exception:  # the stream's own reconnecting says the link is down
+            except HallError:  # the stream's own reconnecting says the link is down
                 return
             self.call_from_thread(self.show_board, board)
 

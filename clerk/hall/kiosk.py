@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Digits, Static
 
 from clerk import receipts
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from clerk.services import Services
 
 CARD_KEPT = 60.0  # seconds a card read stays with the next ticket
+MESSAGE_KEPT = 8.0  # seconds a message stays for the next citizen to not see it
+CARD_HINT = "可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号"
 SHOWN = 10.0  # seconds the ticket stays on screen
 
 
@@ -101,7 +104,8 @@ class KioskApp(App[None]):
         self.kinds: list[str] = []
         self.green = False
         self.card: IdCard | None = None
-        self._card_timer: object | None = None
+        self._card_timer: Timer | None = None
+        self._message_timer: Timer | None = None
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -109,7 +113,7 @@ class KioskApp(App[None]):
         yield Static("请选择要办理的业务（触摸或按数字键）", id="hint")
         yield Grid(id="kinds")
         yield Button("绿色通道（老年人、残疾人、孕妇、军人等）  按 0", id="green")
-        yield Static("可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号", id="card")
+        yield Static(CARD_HINT, id="card")
         yield Static("", id="message")
 
     def on_mount(self) -> None:
@@ -195,6 +199,10 @@ class KioskApp(App[None]):
 
     def tell(self, text: str) -> None:
         self.query_one("#message", Static).update(text)
+        if self._message_timer is not None:
+            self._message_timer.stop()
+        if text:
+            self._message_timer = self.set_timer(MESSAGE_KEPT, lambda: self.tell(""))
 
     # --- the optional ID card -----------------------------------------------------------------
 
@@ -214,14 +222,12 @@ class KioskApp(App[None]):
             f"已读取身份证：{name}  {mask_id(card.id_number)}，请选择业务；取号后请取回身份证"
         )
         if self._card_timer is not None:
-            self._card_timer.stop()  # type: ignore[attr-defined]
+            self._card_timer.stop()
         self._card_timer = self.set_timer(CARD_KEPT, self.forget_card)
 
     def forget_card(self) -> None:
         self.card = None
-        self.query_one("#card", Static).update(
-            "可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号"
-        )
+        self.query_one("#card", Static).update(CARD_HINT)
 
     def action_demo_card(self) -> None:
         """With the simulated reader only (no [idcard] url): a sample card on it."""

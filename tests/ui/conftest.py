@@ -74,6 +74,16 @@ async def login(pilot: Pilot, clerk_id: str = "c0107", pin: str = "1234") -> Non
     await settle(pilot)
 
 
+async def open_case(pilot: Pilot, local_no: str) -> None:
+    """Ctrl+F, the case number, Enter to search and Enter on the one row: its page."""
+    await pilot.press("ctrl+f")
+    await settle(pilot)
+    await pilot.press(*local_no, "enter")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

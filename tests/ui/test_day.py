@@ -13,7 +13,7 @@ from clerk.desk.intake import IntakePanel
 from clerk.services import Services
 from devices.printer.decode import decode
 from offline.models import CaseQuery
-from tests.ui.conftest import login, settle, until
+from tests.ui.conftest import login, open_case, settle, until
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
@@ -106,12 +106,7 @@ async def test_missing_material_then_correction_then_delivery(make_app, services
             assert services.store.evaluation(case.case_id).level is None
 
             # days later the citizen brings the 户口簿 (补正)
-            await pilot.press("ctrl+f")
-            await settle(pilot)
-            await pilot.press(*case.local_no, "enter")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
+            await open_case(pilot, case.local_no)
             assert isinstance(app.screen, CaseScreen)
             await pilot.click("#correction")
             await settle(pilot)
@@ -242,12 +237,7 @@ async def test_a_followed_up_bad_rating_is_shown_and_may_be_rated_again(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
-        await pilot.press("ctrl+f")
-        await settle(pilot)
-        await pilot.press(*case.local_no, "enter")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_case(pilot, case.local_no)
         assert isinstance(app.screen, CaseScreen)
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert f"差评回访：{text}" in shown

@@ -11,11 +11,22 @@ from clerk.desk.dialogs import ChoiceDialog, TextDialog, TransferDialog
 from clerk.desk.login import LoginScreen
 from clerk.hall.client import RemoteHall
 from clerk.services import Services
-from offline.models import CaseQuery
+from offline.models import Case, CaseQuery
 from tests.ui.conftest import login, settle, until
 from tests.ui.test_day import SIZE, fill_pension
 
 pytestmark = pytest.mark.anyio
+
+
+async def accept_from_card(pilot, services: Services) -> Case:
+    """The sample card on the reader, the pension item, 受理: the case as stored."""
+    panel = pilot.app.screen.query_one("IntakePanel")
+    services.idcard_simulator.place(0)
+    await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+    await fill_pension(pilot, panel)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    return services.store.search_cases(CaseQuery(text="张三"))[0]
 
 
 def notes(app) -> list[str]:
@@ -120,13 +131,7 @@ async def test_printer_out_of_paper_keeps_the_case_and_prints_later(
         await login(pilot)
         services.printer()
         services.printer_simulator.paper_out = True
-        panel = app.screen.query_one("IntakePanel")
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
-        await fill_pension(pilot, panel)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        case = services.store.search_cases(CaseQuery(text="张三"))[0]
+        case = await accept_from_card(pilot, services)
         assert case.status == "accepted"  # saved whatever the printer does
         assert any("缺纸" in line for line in map(str, app.screen.lines))
         assert services.printer_simulator.jobs == []
@@ -152,11 +157,5 @@ async def test_hall_service_unreachable_is_a_state_and_walk_ins_still_work(
         await pilot.press("f1")
         await settle(pilot)
         assert any("叫号服务连接不上" in n for n in notes(app))
-        panel = app.screen.query_one("IntakePanel")
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
-        await fill_pension(pilot, panel)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        case = services.store.search_cases(CaseQuery(text="张三"))[0]
+        case = await accept_from_card(pilot, services)
         assert case.status == "accepted" and case.payload.ticket is None
