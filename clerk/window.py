@@ -253,11 +253,21 @@ class Desk:
         return self._paper(updated, receipts.acceptance(updated, self.centre))
 
     def deliver(
-        self, case: Case, receiver: Person, method: str, tracking_no: str | None
+        self,
+        case: Case,
+        receiver: Person,
+        method: str,
+        tracking_no: str | None,
+        proxy_checked: bool = False,
     ) -> Outcome:
         """出件: recorded, then the delivery receipt printed."""
         updated = self.store.deliver(
-            case.case_id, receiver, method, tracking_no, clerk_id=self.clerk_id
+            case.case_id,
+            receiver,
+            method,
+            tracking_no,
+            clerk_id=self.clerk_id,
+            proxy_checked=proxy_checked,
         )
         doc = receipts.delivery_receipt(
             updated, self.centre, receiver.name, receiver.id_number, method, self.clerk_id, now()

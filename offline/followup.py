@@ -33,6 +33,12 @@ class FollowUpError(ValueError):
     """The step is not possible for this case now; `str()` tells the clerk why."""
 
 
+def is_party(case: Case, person: Person) -> bool:
+    """The applicant or the agent of the case: who may collect its result without a proxy."""
+    parties = [case.payload.applicant, case.payload.agent]
+    return any(p is not None and p.id_number == person.id_number for p in parties)
+
+
 def _record(
     db: Database,
     case: Case,
@@ -113,12 +119,17 @@ def deliver(
     clerk_id: str,
     window_no: int,
     at: datetime,
+    proxy_checked: bool = False,
 ) -> Case:
-    """出件: the result handed over (the receiver's ID checked) or posted."""
+    """出件: the result handed over or posted. Handed over to the applicant or the agent, or to
+    someone else once the clerk has checked their 授权委托书 (`proxy_checked`)."""
     if case.status not in DELIVERABLE:
         raise FollowUpError(f"办件状态为“{case.status_name}”，尚不能出件")
     if method == "post" and not tracking_no:
         raise FollowUpError("邮寄出件须填写快递单号")
+    proxy = method == "pickup" and not is_party(case, receiver)
+    if proxy and not proxy_checked:
+        raise FollowUpError("领取人不是申请人或代办人，须核验其授权委托书")
     payload = {
         "method": method,
         "receiver_name": receiver.name,
@@ -134,7 +145,7 @@ def deliver(
         clerk_id=clerk_id,
         window_no=window_no,
         at=at,
-        detail={"method": method, "receiver": mask_id(receiver.id_number)},
+        detail={"method": method, "receiver": mask_id(receiver.id_number), "proxy": proxy},
     )
     return case.model_copy(update={"status": "delivered", "updated_at": at})
 

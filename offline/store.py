@@ -344,6 +344,7 @@ class Store:
         tracking_no: str | None = None,
         *,
         clerk_id: str,
+        proxy_checked: bool = False,
     ) -> Case:
         """出件 to `receiver` (ID checked at the window) or by post."""
         with self._lock, write(self.db):
@@ -356,6 +357,7 @@ class Store:
                 clerk_id=clerk_id,
                 window_no=self.window_no,
                 at=now(),
+                proxy_checked=proxy_checked,
             )
 
     def evaluate(

@@ -121,7 +121,7 @@ def demo(ctx: click.Context, keep: str | None, no_desk: bool) -> None:
         world.enrol(svc.settings)
         config.save(home, svc.settings)
         world.start(svc.hall())
-        also = f"\n取号机和叫号屏：另开终端 CLERK_HOME={home} clerk hall kiosk（或 board）"
+        also = f"\n取号机和叫号屏：另开终端 CLERK_HOME={home} {_command()} hall kiosk（或 board）"
         run_desk(svc, demo=True, hint=demo_data.LOGIN_HINT + also)
     finally:
         world.close()

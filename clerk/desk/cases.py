@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
 
 from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
 from clerk.desk.messages import explain
 from devices.idcard.card import IdCard
-from offline.followup import CORRECTABLE, DELIVERABLE
+from offline.followup import CORRECTABLE, DELIVERABLE, is_party
 from offline.models import (
     CASE_STATUS_NAMES,
     EVALUATION_LEVEL_NAMES,
@@ -246,9 +246,10 @@ class CaseScreen(Screen[None]):
 
     @on(Button.Pressed, "#deliver")
     def deliver(self) -> None:
-        self.app.push_screen(DeliverDialog(), self._delivered)
+        assert self.case is not None
+        self.app.push_screen(DeliverDialog(self.case), self._delivered)
 
-    def _delivered(self, result: tuple[Person, str, str | None] | None) -> None:
+    def _delivered(self, result: tuple[Person, str, str | None, bool] | None) -> None:
         if result:
             self.app.run_step(self.app.desk.deliver, self.case, *result, done=self._done)
 
@@ -302,7 +303,12 @@ class CorrectionDialog(Dialog):
 
 
 class DeliverDialog(Dialog):
-    """出件: the receiver's card on the reader fills them in; or typed, checked like any ID."""
+    """出件: the receiver's card on the reader fills them in; or typed, checked like any ID.
+    Someone other than the applicant or agent collects only with a checked 授权委托书."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__()
+        self.case = case
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -315,6 +321,7 @@ class DeliverDialog(Dialog):
                 id="method",
             )
             yield Input(placeholder="快递单号（邮寄时填写）", id="tracking")
+            yield Checkbox("已核验授权委托书（领取人不是申请人或代办人时）", id="proxy")
             yield Label("", classes="error")
             yield self.buttons(("确认出件", "ok", "success"), ("取消", "cancel", "default"))
 
@@ -330,7 +337,13 @@ class DeliverDialog(Dialog):
             return
         method = str(self.query_one("#method", Select).value)
         tracking = self.query_one("#tracking", Input).value.strip() or None
-        self.dismiss((receiver, method, tracking))
+        proxy = self.query_one("#proxy", Checkbox).value
+        if method == "pickup" and not proxy and not is_party(self.case, receiver):
+            self.query_one(".error", Label).update(
+                "领取人不是申请人或代办人：请核验其授权委托书，勾选后再确认"
+            )
+            return
+        self.dismiss((receiver, method, tracking, proxy))
 
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:

@@ -117,3 +117,55 @@ def test_the_centres_rules_from_the_command_line(tmp_path: Path) -> None:
         env=env,
     )
     assert bad.returncode == 2 and "“*=17-8”不正确" in bad.stderr
+
+
+WINDOW = """
+import sys, httpx
+url, key, no = sys.argv[1], sys.argv[2], sys.argv[3]
+with httpx.Client(base_url=url, headers={"X-Hall-Key": key}, timeout=30) as client:
+    while (r := client.post(f"/windows/{no}/call", json={"clerk_id": "c" + no})).status_code == 200:
+        print(r.json()["number"], flush=True)
+"""
+
+
+def test_eight_window_processes_drain_a_full_day(tmp_path: Path) -> None:
+    """A day's worth of numbers (six kinds of 833: three digits allow 999 a kind a day, so
+    5 994 is the most a hall can issue in a day), called by eight processes at once."""
+    db = tmp_path / "hall.db"
+    issuer = QueueStore(db)
+    kinds = ["general", "social_security", "civil_affairs", "business", "construction_land"]
+    kinds.append("agriculture")
+    for n in range(6 * 833):
+        issuer.issue(kinds[n % 6])
+    key = issuer.hall_key()
+    process, url = serve(db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        windows = [
+            subprocess.Popen(
+                [sys.executable, "-c", WINDOW, url, key, str(no)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for no in range(1, 9)
+        ]
+        called = {no: w.communicate(timeout=300)[0].split() for no, w in enumerate(windows, 1)}
+    finally:
+        kill(process)
+    numbers = [n for per_window in called.values() for n in per_window]
+    assert len(numbers) == 6 * 833 and len(set(numbers)) == len(numbers)  # none twice
+    assert sum(1 for per_window in called.values() if per_window) > 1  # really shared
+    held = issuer.db.conn.execute(
+        "SELECT window_no, COUNT(*) FROM tickets WHERE state IN ('called', 'serving') "
+        "GROUP BY window_no"
+    ).fetchall()
+    assert held == []  # the last call, to an empty queue, finished each window's ticket
+    for no, per_window in called.items():  # never two at a window: each call finished the last
+        events = issuer.db.conn.execute(
+            "SELECT e.event, t.number FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+            "WHERE e.window_no = ? AND e.event IN ('called', 'finished') ORDER BY e.id",
+            [no],
+        ).fetchall()
+        assert events == [(e, n) for n in per_window for e in ("called", "finished")]
+    issuer.close()

@@ -9,7 +9,7 @@ import pytest
 
 from offline.blobs import BlobStore
 from offline.followup import FollowUpError
-from offline.models import CaseMaterial, CaseQuery
+from offline.models import CaseMaterial, CaseQuery, Person
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.sync import Platform, SyncEngine
@@ -348,3 +348,32 @@ def test_a_bad_rating_is_followed_up_and_may_be_rated_again(window, platform):
     assert op.state == "acked" and op.payload["level"] == "satisfied"
     platform[0].advance()  # nothing more to follow up
     assert engine(window, platform).run().followups == 0
+
+
+def test_the_result_goes_to_the_applicant_or_a_checked_proxy(window, platform):
+    store, _ = window
+    case = store.accept(pension(), clerk_id="c0107")
+    engine(window, platform).run()
+    platform[0].advance()
+    platform[0].advance()
+    engine(window, platform).run()
+    assert store.case(case.case_id).status == "ready_for_pickup"
+    stranger = Person(name="王五", id_type="resident_id", id_number="11010519491231002X")
+    with pytest.raises(FollowUpError, match="授权委托书"):
+        store.deliver(case.case_id, stranger, clerk_id="c0107")
+    assert store.case(case.case_id).status == "ready_for_pickup"
+    store.deliver(case.case_id, stranger, clerk_id="c0107", proxy_checked=True)
+    [handed] = [e for e in store.timeline(case.case_id) if e.action == "case.deliver"]
+    assert handed.detail == {"method": "pickup", "receiver": "1101**********002X", "proxy": True}
+    engine(window, platform).run()
+    assert platform[0].stats()["ops"] == 2
+
+
+def test_the_applicant_collects_without_a_proxy(window, platform):
+    store, _ = window
+    case = store.accept(pension(), clerk_id="c0107")
+    engine(window, platform).run()
+    platform[0].advance()
+    engine(window, platform).run()  # approved: the result may be handed out
+    store.deliver(case.case_id, case.payload.applicant, clerk_id="c0107")
+    assert store.case(case.case_id).status == "delivered"

@@ -126,12 +126,21 @@ async def test_missing_material_then_correction_then_delivery(make_app, services
             await pilot.click("#deliver")
             await settle(pilot)
             services.idcard_simulator.lift()
-            services.idcard_simulator.place(1)  # the receiver's card
+            services.idcard_simulator.place(0)  # the receiver's card: her neighbour
             dialog = app.screen
             await until(pilot, lambda: dialog.query_one("#receiver-name", Input).value)
+            await pilot.click("#ok")  # not the applicant: a proxy needs its 委托书 checked
+            await settle(pilot)
+            assert "授权委托书" in str(dialog.query_one(".error").render())
+            assert services.store.case(case.case_id).status == "ready_for_pickup"
+            await pilot.click("#proxy")
             await pilot.click("#ok")
             await settle(pilot)
             assert services.store.case(case.case_id).status == "delivered"
+            [handed] = [
+                e for e in services.store.timeline(case.case_id) if e.action == "case.deliver"
+            ]
+            assert handed.detail["proxy"] is True
             slip = decode(services.printer_simulator.wait_jobs(3)[-1]).text
             assert "出件回执" in slip
             actions = [e.action for e in services.store.timeline(case.case_id)]

@@ -3,6 +3,8 @@ running out of paper, the hall service going away."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from textual.widgets import Input, Static
 
@@ -10,8 +12,10 @@ from clerk.desk.desk_screen import DeskScreen
 from clerk.desk.dialogs import ChoiceDialog, TextDialog, TransferDialog
 from clerk.desk.login import LoginScreen
 from clerk.hall.client import RemoteHall
+from clerk.hall.server import serve_in_thread
 from clerk.services import Services
 from offline.models import Case, CaseQuery
+from offline.queue import QueueStore
 from tests.ui.conftest import login, settle, until
 from tests.ui.test_day import SIZE, fill_pension
 
@@ -146,10 +150,14 @@ async def test_printer_out_of_paper_keeps_the_case_and_prints_later(
         assert any("补打 1 份" in n for n in notes(app))
 
 
-async def test_hall_service_unreachable_is_a_state_and_walk_ins_still_work(
-    make_app, services: Services
+async def test_hall_service_unreachable_is_a_state_walk_ins_work_and_it_comes_back(
+    make_app, services: Services, tmp_path
 ) -> None:
-    services._hall = RemoteHall("http://127.0.0.1:9", "key", timeout=0.5)  # nothing listens
+    store = QueueStore(tmp_path / "hall.db")
+    with socket.socket() as probe:  # a port where the hall service will be, once it is up
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    services._hall = RemoteHall(f"http://127.0.0.1:{port}", store.hall_key(), timeout=0.5)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -159,3 +167,20 @@ async def test_hall_service_unreachable_is_a_state_and_walk_ins_still_work(
         assert any("叫号服务连接不上" in n for n in notes(app))
         case = await accept_from_card(pilot, services)
         assert case.status == "accepted" and case.payload.ticket is None
+
+        await pilot.press("enter")  # the receipt's preview closed
+        await settle(pilot)
+        await pilot.click("#none")  # the citizen left without rating
+        await settle(pilot)
+
+        store.issue("general")  # the hall PC is back
+        server, _ = serve_in_thread(store, port=port)
+        try:
+            await pilot.press("f1")
+            await settle(pilot)
+            assert store.current(3).number == "C001"
+            assert "叫号服务离线" not in str(app.screen.query_one("#q-paused").render())
+        finally:
+            server.shutdown()
+            server.server_close()
+    store.close()
