@@ -57,6 +57,8 @@ _USAGE = [
     (r"^Option '(.+)' requires an argument.*", r"选项 \1 需要一个值"),
 ]
 _HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+_EXTRA_NAMES = {"[default: ": "[默认：", "[required]": "[必填]", "; ": "；"}
+_EXTRAS = re.compile(r"\[default: |\[required\]|; (?=[^\[]*\]$)")
 
 
 class ClerkError(click.ClickException):
@@ -84,6 +86,11 @@ class ChineseHelpFormatter(click.HelpFormatter):
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
+        """click's own notes after an option's help, in Chinese: [默认：3] [必填]."""
+        rows = [(term, _EXTRAS.sub(lambda m: _EXTRA_NAMES[m[0]], text)) for term, text in rows]
+        super().write_dl(rows, *args, **kwargs)
 
 
 class ClerkContext(click.Context):

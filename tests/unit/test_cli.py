@@ -130,6 +130,9 @@ def test_usage_errors_are_chinese_one_liners(ready):
     assert "用法错误：没有此命令" in ready("frobnicate", code=2)
     help_text = ready("user", "add", "--help")
     assert "用法：" in help_text and "选项：" in help_text and "显示此帮助并退出" in help_text
+    assert "[必填]" in help_text and "required" not in help_text
+    listing = ready("case", "list", "--help")
+    assert "[默认：50；1<=x<=1000]" in listing and "default" not in listing
 
 
 def test_real_process_exit_codes_and_no_traceback(tmp_path):
