@@ -3,6 +3,7 @@ queue, printer, sync) and the one place where errors become a Chinese notificati
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from clerk.desk.desk_screen import DeskScreen
 from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
 from clerk.desk.messages import CardRead, DeviceState, explain
+from clerk.hall.client import follow
 from clerk.window import Desk, Session, SyncNews, SyncState, age
 from devices.errors import DeviceError
 from devices.idcard.card import IdCard
@@ -63,7 +65,9 @@ class DeskApp(App[None]):
         settings = self.desk.services.settings
         self.run_worker(self.poll_cards, thread=True, group="cards", exit_on_error=False)
         self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
-        self.set_interval(3, self.tick)
+        # a plain daemon thread: a stream waiting for its next event never holds up quitting
+        threading.Thread(target=self.follow_hall, daemon=True).start()
+        self.set_interval(15, self.tick)  # besides the events: the hall going away unnoticed
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
         self.set_interval(15, self.lock_if_idle)
@@ -262,6 +266,17 @@ class DeskApp(App[None]):
         self.notify(f"演示：已放上证件（{card.name}）")
 
     # --- queue and sync ------------------------------------------------------------------------
+
+    def follow_hall(self) -> None:
+        """The hall's events keep the queue panel current: a ticket issued at the kiosk or
+        called at another window shows here at once."""
+
+        def changed(_: object) -> None:
+            if not self._stop.is_set():
+                with contextlib.suppress(RuntimeError):  # the app is closing
+                    self.call_from_thread(self.tick)
+
+        follow(self.desk.services.hall(), self._stop, changed, changed)
 
     def tick(self) -> None:
         if self.desk.session and isinstance(self.screen, DeskScreen):

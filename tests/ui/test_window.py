@@ -184,3 +184,18 @@ async def test_hall_service_unreachable_is_a_state_walk_ins_work_and_it_comes_ba
             server.shutdown()
             server.server_close()
     store.close()
+
+
+async def test_a_ticket_from_the_kiosk_shows_at_the_window_by_itself(
+    make_app, services: Services
+) -> None:
+    hall = services.hall()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one("QueuePanel")
+        assert "等候 0 人" in " ".join(str(s.render()) for s in panel.query(Static))
+        hall.issue("general")  # at the kiosk: no key pressed here, the hall's events tell
+        await until(
+            pilot, lambda: "等候 1 人" in " ".join(str(s.render()) for s in panel.query(Static))
+        )
