@@ -41,6 +41,7 @@ def _prepare(home: Path, cases: int = 0) -> None:
 
 
 def _desk(home: Path):
+    import clerk.cli  # noqa: F401 - `clerk desk` loads the whole CLI first
     from clerk.desk.app import DeskApp
     from clerk.services import build
     from clerk.window import Desk
