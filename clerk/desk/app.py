@@ -271,14 +271,23 @@ class DeskApp(App[None]):
         """The hall's events keep the queue panel current: a ticket issued at the kiosk or
         called at another window shows here at once."""
 
-        def changed(_: object) -> None:
+        link: list[bool] = []  # whether the hall was there, on the last (re)connect
+
+        def changed(_: object = None) -> None:
             if not self._stop.is_set():
                 with contextlib.suppress(RuntimeError):  # the app is closing
                     self.call_from_thread(self.tick)
 
-        follow(self.desk.services.hall(), self._stop, changed, changed)
+        def board(state: dict | None) -> None:
+            if link[-1:] != [state is not None]:  # only when it comes or goes, not each retry
+                link[:] = [state is not None]
+                changed()
+
+        follow(self.desk.services.hall(), self._stop, changed, board)
 
     def tick(self) -> None:
+        if self._stop.is_set() or not self.screen_stack:  # closing
+            return
         if self.desk.session and isinstance(self.screen, DeskScreen):
             self.screen.refresh_queue()
 

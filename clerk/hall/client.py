@@ -252,3 +252,7 @@ def follow(
                 return
             on_board(None)
             stop.wait(retry)
+        except Exception:
+            if stop.is_set():  # the program is closing its hall under us: that is the end
+                return
+            raise
