@@ -163,3 +163,14 @@ def save(home: Path, settings: Settings) -> Path:
     with os.fdopen(fd, "wb") as handle:
         tomli_w.dump(settings.model_dump(mode="json"), handle)
     return path
+
+
+def enrol(home: Path, settings: Settings, url: str, device_id: str, token: str) -> Path:
+    """Keep the platform's token for this window (owner-only, never printed) and note where
+    the platform is; the caller saves `settings`."""
+    target = home / TOKEN_FILE
+    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    settings.platform.url, settings.platform.device_id = url, device_id
+    return target

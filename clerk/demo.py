@@ -6,7 +6,6 @@ ID numbers below are made up but carry valid check digits, as a real card's woul
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import threading
 import time
@@ -127,11 +126,7 @@ class DemoHall:
     def enrol(self, settings: config.Settings, device_id: str = "demo-window-3") -> None:
         """Register this window with the local platform, as `clerk enrol` would."""
         token = self.platform.add_device(device_id, settings.centre.code)
-        target = self.home / config.TOKEN_FILE
-        fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(token + "\n")
-        settings.platform.url, settings.platform.device_id = self.url, device_id
+        config.enrol(self.home, settings, self.url, device_id, token)
 
     def start(self, hall: Hall, first: int = 4) -> None:
         for n in range(first):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -41,11 +40,7 @@ def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None
     settings = config.load(home)
     if not settings.initialised:
         fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
-    target = home / config.TOKEN_FILE
-    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token + "\n")
-    settings.platform.url, settings.platform.device_id = url, device_id
+    target = config.enrol(home, settings, url, device_id, token)
     config.save(home, settings)
     services(ctx).store.audit(actor(), "platform.enrol", device_id, {"url": url})
     click.echo(f"已登记：设备 {device_id} → {url}（令牌已保存到 {target}）")
