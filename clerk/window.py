@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from clerk import receipts
 from clerk.hall.client import HallError, WindowView
@@ -34,6 +34,8 @@ from offline.models import (
     Ticket,
 )
 from offline.sync import SyncEngine, SyncError
+
+IN_PROGRESS = ("accepted", "accepted_missing", "in_review", "correction_requested", "suspended")
 
 
 @dataclass
@@ -91,9 +93,6 @@ class Desk:
         self.online: bool | None = None
         self._print_lock = threading.Lock()
         self._engine: SyncEngine | None = None
-
-    def today(self) -> date:
-        return now().date()
 
     # --- the session ---------------------------------------------------------------------------
 
@@ -205,8 +204,10 @@ class Desk:
         self.store.audit(self.clerk_id, "notice.one_time", item.code, {"missing": len(missing)})
         return self._paper(None, doc)
 
-    def consult(self, item_code: str | None, ticket: str | None) -> None:
+    def consult(self, item_code: str | None, ticket: str | None) -> int:
+        """咨询 counted (no case): how many this window has had today."""
         self.store.consult(item_code, ticket, clerk_id=self.clerk_id)
+        return self.store.consultations_today()
 
     def scan(self) -> tuple[str, int]:
         """Scan a material into a PDF blob: its SHA-256 and page count."""
@@ -236,16 +237,25 @@ class Desk:
 
     # --- after acceptance ----------------------------------------------------------------------
 
-    def cases(self, text: str = "", statuses: list[str] | None = None) -> list[Case]:
+    def cases(
+        self, text: str = "", statuses: list[str] | None = None
+    ) -> list[tuple[Case, int | None]]:
+        """The window's cases, newest first, each with its working days left."""
         query = CaseQuery(text=text or None, status=statuses or [], limit=200)
-        return self.store.search_cases(query)
+        return [(case, self.days_left(case)) for case in self.store.search_cases(query)]
+
+    def days_left(self, case: Case) -> int | None:
+        """Working days to the promised date of a case still in progress (negative: overdue)."""
+        if case.payload.promised_by is None or case.status not in IN_PROGRESS:
+            return None
+        return self.store.calendar().workdays_between(now().date(), case.payload.promised_by)
 
     def ask_rating(self, stop: Callable[[], bool]) -> EvaluationLevel | None:
         """Light the citizen's evaluator and wait for their press (never the clerk's keys)."""
         return self.services.evaluator().ask(stop)  # type: ignore[return-value]
 
     def record_rating(self, case: Case, level: EvaluationLevel | None) -> None:
-        self.store.evaluate(case.case_id, level, "window_keypad", clerk_id=self.clerk_id)
+        self.store.evaluate(case.case_id, level, "window_device", clerk_id=self.clerk_id)
 
     def receive_correction(self, case: Case, materials: list[CaseMaterial]) -> Outcome:
         """补正 received: the case's materials updated and a new receipt printed."""

@@ -217,11 +217,9 @@ class DeskApp(App[None]):
     def on_card_read(self, message: CardRead) -> None:
         if self.locked or self.desk.session is None:
             return
-        target = self.screen if hasattr(self.screen, "card_read") else None
-        if target is None and isinstance(self.screen, DeskScreen):
-            target = self.screen
-        if target is not None:
-            target.card_read(message.card)  # type: ignore[union-attr]
+        card_read = getattr(self.screen, "card_read", None)  # the desk or 出件's dialog
+        if card_read is not None:
+            card_read(message.card)
 
     def on_device_state(self, message: DeviceState) -> None:
         self.device_states[message.device] = (message.state, message.ok)

@@ -16,6 +16,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
 from clerk.desk.messages import explain
+from clerk.window import IN_PROGRESS
 from devices.idcard.card import IdCard
 from offline.followup import CORRECTABLE, DELIVERABLE, is_party
 from offline.models import (
@@ -34,10 +35,9 @@ from widgets.materials import MaterialsChecklist
 if TYPE_CHECKING:
     from clerk.desk.app import DeskApp
 
-OPEN = ["accepted", "accepted_missing", "in_review", "correction_requested", "suspended"]
 FILTERS = [
     ("全部", ""),
-    ("办理中", ",".join(OPEN)),
+    ("办理中", ",".join(IN_PROGRESS)),
     ("容缺/补正", "accepted_missing,correction_requested"),
     ("待出件", "approved,denied,ready_for_pickup"),
     ("已出件", "delivered,closed"),
@@ -55,12 +55,6 @@ ACTIONS = {
     "platform.snapshot": "平台同步",
     "case.flag_cleared": "已核对平台变更",
 }
-
-
-def days_left(app: DeskApp, case: Case) -> int | None:
-    if case.payload.promised_by is None or case.status not in OPEN:
-        return None
-    return app.desk.store.calendar().workdays_between(app.desk.today(), case.payload.promised_by)
 
 
 class CasesScreen(Screen[None]):
@@ -94,11 +88,10 @@ class CasesScreen(Screen[None]):
         statuses = value.split(",") if value else []
         self.app.run_step(self.app.desk.cases, text, statuses, done=self.show, group="cases")
 
-    def show(self, cases: list[Case]) -> None:
+    def show(self, cases: list[tuple[Case, int | None]]) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for case in cases:
-            left = days_left(self.app, case)
+        for case, left in cases:
             style = "red" if left is not None and left < 0 else ""
             style = style or ("yellow" if left is not None and left <= 2 else "")
             mark = "⚑" if case.flagged else ""
@@ -152,16 +145,17 @@ class CaseScreen(Screen[None]):
     def reload(self) -> None:
         store = self.app.desk.store
 
-        def load() -> tuple[Case | None, list[AuditEvent], bool]:
+        def load() -> tuple[Case | None, list[AuditEvent], bool, int | None]:
             case = store.case(self.case_id)
             if case is None:
-                return None, [], False
-            return case, store.timeline(self.case_id), store.may_rate_again(self.case_id)
+                return None, [], False, None
+            again = store.may_rate_again(self.case_id)
+            return case, store.timeline(self.case_id), again, self.app.desk.days_left(case)
 
         self.app.run_step(load, done=self.show)
 
-    async def show(self, loaded: tuple[Case | None, list[AuditEvent], bool]) -> None:
-        case, timeline, again = loaded
+    async def show(self, loaded: tuple[Case | None, list[AuditEvent], bool, int | None]) -> None:
+        case, timeline, again, left = loaded
         body = self.query_one("#body", VerticalScroll)
         await body.remove_children()
         if case is None:
@@ -178,7 +172,6 @@ class CaseScreen(Screen[None]):
             Label(f"受理时间：{p.accepted_at:%Y-%m-%d %H:%M}  经办：{p.clerk_id}"),
         ]
         if p.promised_by:
-            left = days_left(self.app, case)
             extra = f"（剩余{left}个工作日）" if left is not None else ""
             rows.append(Label(f"承诺办结：{p.promised_by:%Y-%m-%d}{extra}"))
         if case.flagged:
@@ -297,10 +290,6 @@ class CorrectionDialog(Dialog):
             return
         self.dismiss(materials)
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
 
 class DeliverDialog(Dialog):
     """出件: the receiver's card on the reader fills them in; or typed, checked like any ID.
@@ -344,7 +333,3 @@ class DeliverDialog(Dialog):
             )
             return
         self.dismiss((receiver, method, tracking, proxy))
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)

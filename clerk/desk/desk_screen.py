@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from clerk.desk.dialogs import (
     ChoiceDialog,
@@ -27,6 +27,7 @@ from clerk.hall.client import HallOffline, WindowView
 from clerk.window import Outcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
+from offline.intake import Intake
 from offline.models import CASE_STATUS_NAMES, WINDOW_KIND_NAMES, Case, ServiceItem, Ticket
 from offline.privacy import mask_id
 from widgets.queue_panel import QueuePanel
@@ -132,27 +133,28 @@ class DeskScreen(Screen[None]):
 
     def action_step(self, action: str) -> None:
         def done(ticket: Ticket) -> None:
-            self.notify(f"{ticket.number} {STEP_DONE.get(action, '')}")
-            self.refresh_queue()
+            self._queue_changed(f"{ticket.number} {STEP_DONE.get(action, '')}")
 
         self.app.run_step(self.app.desk.queue_step, action, done=done)
 
     def action_pause(self) -> None:
         if self.view.paused:
-            self.app.run_step(self.app.desk.resume, done=lambda _: self._paused("已恢复服务"))
+            self.app.run_step(
+                self.app.desk.resume, done=lambda _: self._queue_changed("已恢复服务")
+            )
             return
 
         def reason_given(reason: str | None) -> None:
             if reason:
                 self.app.run_step(
-                    self.app.desk.pause, reason, done=lambda _: self._paused("已暂停服务")
+                    self.app.desk.pause, reason, done=lambda _: self._queue_changed("已暂停服务")
                 )
 
         self.app.push_screen(
             TextDialog("暂停服务", "暂停原因（如：临时离开、系统维护）"), reason_given
         )
 
-    def _paused(self, message: str) -> None:
+    def _queue_changed(self, message: str) -> None:
         self.notify(message)
         self.refresh_queue()
 
@@ -162,7 +164,7 @@ class DeskScreen(Screen[None]):
                 self.app.run_step(
                     self.app.desk.transfer,
                     *target,
-                    done=lambda t: self._paused(f"{t.number} 已转移，号码不变"),
+                    done=lambda t: self._queue_changed(f"{t.number} 已转移，号码不变"),
                 )
 
         self.app.push_screen(TransferDialog(), chosen)
@@ -177,7 +179,7 @@ class DeskScreen(Screen[None]):
                 self.app.run_step(
                     self.app.desk.call_back,
                     number,
-                    done=lambda t: self._paused(f"已回呼 {t.number}"),
+                    done=lambda t: self._queue_changed(f"已回呼 {t.number}"),
                 )
 
         options = [(n, n) for n in self.view.parked]
@@ -233,18 +235,23 @@ class DeskScreen(Screen[None]):
     def action_decide(self, which: str) -> None:
         getattr(self, which)()
 
+    def _intake(self) -> Intake | None:
+        """What was typed, read here on the UI thread; None after telling what is wrong."""
+        try:
+            return self.query_one(IntakePanel).intake()
+        except ValueError as error:  # pydantic's ValidationError is one too
+            self.app.tell(error)
+            return None
+
     @on(Button.Pressed, "#accept")
     def accept(self) -> None:
-        panel = self.query_one(IntakePanel)
-        self.app.run_step(lambda: self.app.desk.accept(panel.intake()), done=self.decided)
+        if entry := self._intake():
+            self.app.run_step(self.app.desk.accept, entry, done=self.decided)
 
     @on(Button.Pressed, "#refuse")
     def refuse(self) -> None:
-        panel = self.query_one(IntakePanel)
-        try:
-            entry = panel.intake()
-        except Exception as error:
-            self.app.tell(error)
+        entry = self._intake()
+        if entry is None:
             return
 
         def given(refusal: Any) -> None:
@@ -260,7 +267,7 @@ class DeskScreen(Screen[None]):
             self.notify("请先选择事项", severity="warning")
             return
         item, missing = panel.item, panel.checklist.missing() or panel.item.materials
-        name = panel.query_one("#applicant-name").value.strip() or "申请人"  # type: ignore[attr-defined]
+        name = panel.query_one("#applicant-name", Input).value.strip() or "申请人"
         self.app.run_step(self.app.desk.tell_once, item, name, missing, done=self.decided)
 
     @on(Button.Pressed, "#consult")
@@ -268,8 +275,8 @@ class DeskScreen(Screen[None]):
         panel = self.query_one(IntakePanel)
         code = panel.item.code if panel.item else None
 
-        def counted(_: Any) -> None:
-            self.notify("已记录一次咨询（不生成办件）")
+        def counted(today: int) -> None:
+            self.notify(f"已记录咨询（今日第 {today} 次，不生成办件）")
             panel.clear()
 
         self.app.run_step(self.app.desk.consult, code, panel.ticket, done=counted)

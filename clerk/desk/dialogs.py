@@ -32,6 +32,10 @@ class Dialog(ModalScreen[Any]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
     def buttons(self, *pairs: tuple[str, str, str]) -> Horizontal:
         return Horizontal(
             *(Button(label, id=bid, variant=variant) for label, bid, variant in pairs),  # type: ignore[arg-type]
@@ -63,10 +67,6 @@ class TextDialog(Dialog):
             return
         self.dismiss(text)
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
 
 class RefuseDialog(Dialog):
     """不予受理: the reason, and where the citizen should go instead."""
@@ -89,10 +89,6 @@ class RefuseDialog(Dialog):
             return
         refer = self.query_one("#refer", Input).value.strip() or None
         self.dismiss(Refusal(reason=reason, refer_to=refer))
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
 
 
 class TransferDialog(Dialog):
@@ -119,10 +115,6 @@ class TransferDialog(Dialog):
             return
         self.dismiss((chosen, int(window) if window else None))
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
 
 class ChoiceDialog(Dialog):
     """Pick one of a few values (回呼 a parked number)."""
@@ -141,7 +133,8 @@ class ChoiceDialog(Dialog):
 
     @on(Button.Pressed)
     def chosen(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.name if event.button.id != "cancel" else None)
+        if event.button.id != "cancel":  # the base class handles 取消
+            self.dismiss(event.button.name)
 
 
 class ResultDialog(Dialog):
@@ -182,6 +175,7 @@ class EvaluationDialog(Dialog):
     def __init__(self, ask: Any, local_no: str, demo_press: Any = None) -> None:
         super().__init__()
         self.ask, self.local_no, self.demo_press = ask, local_no, demo_press
+        self._done = False  # rated or left: the evaluator stops waiting
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -208,14 +202,14 @@ class EvaluationDialog(Dialog):
         if level:
             self.app.call_from_thread(self._rated, level)
 
-    _done = False
-
     def _rated(self, level: str) -> None:
         self._done = True
         self.query_one("#status", Label).update(f"群众评价：{EVALUATION_LEVEL_NAMES[level]}")
         self.set_timer(0.8, lambda: self._close(level))
 
     def _close(self, level: str) -> None:
+        """Not `dismiss` itself: a timer awaits what its callback returns, and a screen must
+        not await its own dismissal."""
         self.dismiss(level)
 
     def action_press(self, n: int) -> None:

@@ -34,7 +34,7 @@ class ItemSearchInput(Input):
     BINDINGS = [Binding("down", "down", show=False)]
 
     class Down(Message):
-        pass
+        """Down pressed in the search."""
 
     def action_down(self) -> None:
         self.post_message(self.Down())
@@ -235,8 +235,6 @@ class IntakePanel(VerticalScroll):
         found = self.query(MaterialsChecklist)
         return found.first() if found else None
 
-    # --- the whole -----------------------------------------------------------------------------
-
     # --- checks as the clerk leaves each field ---------------------------------------------
 
     @on(Input.Blurred)
@@ -274,8 +272,7 @@ class IntakePanel(VerticalScroll):
             return form_problems(self.item, forms.first().values).get(field.name, "")
         return ""
 
-    def applicant(self) -> Person:
-        return self.query_one("#applicant", PersonFields).person()
+    # --- the whole -----------------------------------------------------------------------------
 
     def intake(self) -> Intake:
         if self.item is None:
@@ -288,7 +285,7 @@ class IntakePanel(VerticalScroll):
         return Intake(
             item_code=self.item.code,
             item_version=self.item.version,
-            applicant=self.applicant(),
+            applicant=self.query_one("#applicant", PersonFields).person(),
             agent=agent,
             form=forms.first().values if forms else {},
             materials=checklist.materials() if checklist else [],

@@ -57,6 +57,7 @@ async def test_lock_then_backup_clerk_takes_over_and_leaves_a_note(
         assert "AB岗顶岗" in str(app.screen.query_one("#top", Static).render())
         await pilot.press("ctrl+t")  # a consultation, recorded under the backup clerk
         await settle(pilot)
+        assert any("今日第 1 次" in n for n in notes(app))
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(app.screen, TextDialog)
