@@ -3,7 +3,8 @@
 Nothing else decides which store file, which devices or which platform to use. A device whose
 URL is empty in the config is simulated: the simulator speaks the real protocol, and the real
 driver talks to it, so the same code runs with and without hardware. Devices are built on
-first use, so commands that need none start none.
+first use, so commands that need none start none, and their modules are imported on first
+use too: `clerk sync status` or the desk's login screen load no driver, hall or sync code.
 """
 
 from __future__ import annotations
@@ -12,24 +13,24 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clerk import config, logs
-from clerk.hall.client import EmbeddedHall, Hall, RemoteHall
-from clerk.hall.server import Calls
-from devices import display, voice
-from devices.evaluator import EvaluatorSimulator, SerialEvaluator
-from devices.idcard.reader import ReaderSettings, SamReader
-from devices.idcard.simulator import SamSimulator
-from devices.printer.document import PAPER_COLUMNS
-from devices.printer.printer import PrinterSettings, ReceiptPrinter
-from devices.printer.render import Paper
-from devices.printer.simulator import PrinterSimulator
-from devices.scanner.folder import ScanFolder
-from devices.scanner.sane import SaneScanner, ScannerSettings
 from offline.blobs import BlobStore
-from offline.queue import QueueStore
 from offline.store import Store
-from offline.sync import Platform, SyncEngine, SyncError
+
+if TYPE_CHECKING:
+    from clerk.hall.client import Hall
+    from devices import display, voice
+    from devices.evaluator import EvaluatorSimulator, SerialEvaluator
+    from devices.idcard.reader import SamReader
+    from devices.idcard.simulator import SamSimulator
+    from devices.printer.printer import ReceiptPrinter
+    from devices.printer.render import Paper
+    from devices.printer.simulator import PrinterSimulator
+    from devices.scanner.folder import ScanFolder
+    from devices.scanner.sane import SaneScanner
+    from offline.sync import SyncEngine
 
 HALL_DB = "hall.db"
 
@@ -50,6 +51,9 @@ class Services:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reader(self) -> SamReader:
+        from devices.idcard.reader import ReaderSettings, SamReader
+        from devices.idcard.simulator import SamSimulator
+
         if self._reader is None:
             cfg = self.settings.idcard
             url = cfg.url
@@ -62,6 +66,9 @@ class Services:
         return self._reader
 
     def paper(self) -> Paper:
+        from devices.printer.document import PAPER_COLUMNS
+        from devices.printer.render import Paper
+
         cfg = self.settings.printer
         return Paper(
             columns=PAPER_COLUMNS[cfg.paper_mm],
@@ -71,6 +78,9 @@ class Services:
         )
 
     def printer(self) -> ReceiptPrinter:
+        from devices.printer.printer import PrinterSettings, ReceiptPrinter
+        from devices.printer.simulator import PrinterSimulator
+
         if self._printer is None:
             url = self.settings.printer.url
             if not url:
@@ -82,6 +92,8 @@ class Services:
         return self._printer
 
     def display(self) -> display.Display:
+        from devices import display
+
         if self._display is None:
             cfg = self.settings.display
             self._display = (
@@ -102,6 +114,8 @@ class Services:
         return self._display
 
     def announcer(self) -> voice.Announcer:
+        from devices import voice
+
         cfg = self.settings.voice
         announcer = voice.Announcer(
             voice.VoiceSettings(
@@ -118,6 +132,9 @@ class Services:
 
     def scanner(self) -> SaneScanner | ScanFolder:
         """The configured scanner; without one, SANE's own test backend stands in."""
+        from devices.scanner.folder import ScanFolder
+        from devices.scanner.sane import SaneScanner, ScannerSettings
+
         cfg = self.settings.scanner
         if cfg.folder:
             return ScanFolder(Path(cfg.folder))
@@ -140,6 +157,8 @@ class Services:
 
     def sync_engine(self, url: str | None = None) -> SyncEngine:
         """The sync engine for the enrolled platform (or `url` instead of its address)."""
+        from offline.sync import Platform, SyncEngine, SyncError
+
         cfg = self.settings.platform
         token_file = self.home / config.TOKEN_FILE
         if not (url or cfg.url) or not cfg.device_id or not token_file.exists():
@@ -150,6 +169,8 @@ class Services:
         return engine
 
     def evaluator(self) -> SerialEvaluator:
+        from devices.evaluator import EvaluatorSimulator, SerialEvaluator
+
         if self._evaluator is None:
             cfg = self.settings.evaluator
             url = cfg.url
@@ -164,6 +185,10 @@ class Services:
     def hall(self) -> Hall:
         """The hall service of `[hall] url`, or without one the queue embedded in this window
         (a one-window hall), announcing through this machine's voice."""
+        from clerk.hall.client import EmbeddedHall, RemoteHall
+        from clerk.hall.server import Calls
+        from offline.queue import QueueStore
+
         if self._hall is None:
             cfg = self.settings.hall
             if cfg.url:

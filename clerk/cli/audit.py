@@ -33,6 +33,3 @@ def list_(services: Services, clerk_id: str | None, limit: int, as_json: bool) -
             for e in events
         ],
     )
-
-
-COMMANDS = [audit]

@@ -15,37 +15,46 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import update_wrapper
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-import pydantic
 
-from clerk import config
-from clerk.services import Services, build
-from devices.errors import DeviceError
-from offline.backfill import BackfillError
-from offline.catalog import CatalogFileError
-from offline.clerks import AuthError
-from offline.identity import IdentityError
-from offline.intake import IntakeError
-from offline.numbering import NumberingExhausted
-from offline.sync import SyncError
+if TYPE_CHECKING:  # imported where first used: `clerk --help` needs none of them
+    import pydantic
+
+    from clerk.services import Services
 
 log = logging.getLogger("clerk.cli")
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Errors whose text is already a message for the admin.
-USER_ERRORS = (
-    AuthError,
-    BackfillError,
-    CatalogFileError,
-    DeviceError,
-    IdentityError,
-    IntakeError,
-    NumberingExhausted,
-    SyncError,
-    FileExistsError,
-)
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """Errors whose text is already a message for the admin.
+
+    Imported at the first error, not at start-up: the command that raised one has loaded
+    these modules already, and `clerk --help` stays about as quick as click itself.
+    """
+    from devices.errors import DeviceError
+    from offline.backfill import BackfillError
+    from offline.catalog import CatalogFileError
+    from offline.clerks import AuthError
+    from offline.identity import IdentityError
+    from offline.intake import IntakeError
+    from offline.numbering import NumberingExhausted
+    from offline.sync import SyncError
+
+    return (
+        AuthError,
+        BackfillError,
+        CatalogFileError,
+        DeviceError,
+        IdentityError,
+        IntakeError,
+        NumberingExhausted,
+        SyncError,
+        FileExistsError,
+    )
+
 
 _USAGE = [
     (r"^Missing option '(.+)'.*", r"缺少选项 \1"),
@@ -125,18 +134,8 @@ class ClerkGroup(ChineseHelp, click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except USER_ERRORS as error:
-            raise ClerkError(str(error)) from None
-        except pydantic.ValidationError as error:
-            raise ClerkError(describe(error)) from None
-        except BrokenPipeError:  # `clerk ... | head`: the reader has gone, nothing to report
-            sys.stderr.close()
-            raise click.exceptions.Exit(0) from None
-        except OSError as error:
-            raise ClerkError(f"{error.strerror or error}：{error.filename or ''}") from None
         except Exception as error:
-            log.exception("unexpected error in %s", ctx.command_path)
-            raise ClerkError(f"内部错误（{type(error).__name__}），详情已写入日志") from None
+            raise _for_admin(error, ctx) from None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run with our own error display for usage errors too (click's is English)."""
@@ -158,6 +157,23 @@ class ClerkGroup(ChineseHelp, click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _for_admin(error: Exception, ctx: click.Context) -> Exception:
+    """What a command's failure becomes for the admin (called while handling it)."""
+    import pydantic
+
+    if isinstance(error, user_errors()):
+        return ClerkError(str(error))
+    if isinstance(error, pydantic.ValidationError):
+        return ClerkError(describe(error))
+    if isinstance(error, BrokenPipeError):  # `clerk ... | head`: the reader has gone
+        sys.stderr.close()
+        return click.exceptions.Exit(0)
+    if isinstance(error, OSError):
+        return ClerkError(f"{error.strerror or error}：{error.filename or ''}")
+    log.exception("unexpected error in %s", ctx.command_path)
+    return ClerkError(f"内部错误（{type(error).__name__}），详情已写入日志")
+
+
 def describe(error: pydantic.ValidationError) -> str:
     """The first problem of a validation error, in a form an admin can act on."""
     first = error.errors()[0]
@@ -175,11 +191,16 @@ def actor() -> str:
 
 
 def home_of(ctx: click.Context) -> Path:
+    from clerk import config
+
     return config.resolve_home(ctx.find_root().params.get("home"))
 
 
 def services(ctx: click.Context, *, initialised: bool = True) -> Services:
     """The services of this invocation, built once and closed when the command ends."""
+    from clerk import config
+    from clerk.services import build
+
     root = ctx.find_root()
     if "services" not in root.meta:
         home = home_of(ctx)

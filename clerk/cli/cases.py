@@ -204,6 +204,3 @@ def import_(services: Services, file: str) -> None:
     click.echo(f"已补录 {len(result.created)} 件，已存在跳过 {result.skipped} 件")
     for local_no in result.created:
         click.echo(f"  {local_no}")
-
-
-COMMANDS = [case]

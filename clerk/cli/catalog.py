@@ -109,6 +109,3 @@ def import_(services: Services, file: str | None, demo: bool) -> None:
     source = catalog_files.demo_catalog() if demo else catalog_files.load_file(file or "")
     count = services.store.import_catalog(source, by=actor())
     click.echo(f"已导入 {count} 个事项（目录版本 {source.version}）")
-
-
-COMMANDS = [catalog]

@@ -65,6 +65,3 @@ def purge(services: Services, days: int | None) -> None:
         days or services.settings.platform.retention_days, services.blobs(), by=actor()
     )
     click.echo(f"已清除 {count} 件办件的个人信息（办件编号、事项、日期和状态保留）")
-
-
-COMMANDS = [db]

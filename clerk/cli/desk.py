@@ -24,6 +24,3 @@ def run_desk(svc: Services, *, demo: bool = False, hint: str = "") -> None:
     from clerk.window import Desk
 
     DeskApp(Desk(svc), demo=demo, login_hint=hint).run()
-
-
-COMMANDS = [desk]

@@ -410,6 +410,3 @@ def simulate_printer(port: int, out: str | None, paper_out: bool) -> None:
 
     started = "模拟打印机已启动" + ("（缺纸）" if paper_out else "")
     _serve_simulator(f"tcp://{host}:{bound}", started, key, sim.close)
-
-
-COMMANDS = [device]

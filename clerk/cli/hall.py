@@ -265,6 +265,3 @@ def report(ctx: click.Context, day: str | None, url: str | None, as_json: bool) 
 
 def _minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
-
-
-COMMANDS = [hall]

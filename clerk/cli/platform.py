@@ -84,6 +84,3 @@ def stats(db: str, as_json: bool) -> None:
 def advance(db: str) -> None:
     """模拟后台推进一步：审查中 → 办结 → 待出件。"""
     click.echo(f"已推进 {PlatformStore(db).advance()} 项（办件状态和差评回访）")
-
-
-COMMANDS = [platform]

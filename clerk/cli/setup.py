@@ -135,6 +135,3 @@ def _command() -> str:
     if me.name == "clerk" and (on_path is None or Path(on_path).resolve() != me):
         return str(me)
     return "clerk"
-
-
-COMMANDS = [init, demo]

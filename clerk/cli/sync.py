@@ -8,13 +8,16 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from clerk import config
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from clerk.services import Services
-from offline.sync import Platform, Summary, SyncEngine
+
+if TYPE_CHECKING:  # `clerk sync status` needs neither the engine nor httpx
+    from clerk.services import Services
+    from offline.sync import Summary, SyncEngine
 
 PLATFORM = click.option("--platform", "url", help="临时改用此平台地址（不改登记）")
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
@@ -32,6 +35,8 @@ JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 @click.pass_context
 def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None:
     """把本机登记到平台。"""
+    from offline.sync import Platform
+
     token = Path(token_file).read_text("utf-8").strip()
     if not token:
         fail("令牌文件是空的")
@@ -182,6 +187,3 @@ def verify(ctx: click.Context, url: str | None) -> None:
     if not same:
         fail(f"不一致：本机已确认 {local} 条，平台保存 {remote} 条")
     click.echo(f"一致：本机已确认 {local} 条操作，平台保存 {remote} 条，摘要相同")
-
-
-COMMANDS = [enrol, sync]

@@ -89,6 +89,3 @@ def disable(services: Services, clerk_id: str) -> None:
 def enable(services: Services, clerk_id: str) -> None:
     """重新启用已停用的人员。"""
     _toggle(services, clerk_id, False)
-
-
-COMMANDS = [user]

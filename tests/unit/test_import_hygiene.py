@@ -10,6 +10,7 @@ def test_offline_devices_and_cli_import_without_textual():
     code = (
         "import sys, offline.store, offline.sync, offline.models, devices, clerk.cli,"
         " clerk.services;"
+        "clerk.cli.load_all();"
         "bad = [m for m in sys.modules if m.split('.')[0] == 'textual'];"
         "assert not bad, bad"
     )
