@@ -26,6 +26,7 @@ from offline.models import (
     CaseMaterial,
     CaseQuery,
     Clerk,
+    Draft,
     EvaluationLevel,
     MaterialSpec,
     Person,
@@ -189,14 +190,33 @@ class Desk:
             return []  # a cleared search clears the list
         return self.store.search_items(text, self.window_kind)
 
-    def accept(self, entry: Intake) -> Outcome:
-        """受理 or 容缺受理: the case is durable before the receipt is printed."""
-        case = self.store.accept(entry, clerk_id=self.clerk_id)
+    def accept(self, entry: Intake, draft_id: str | None = None) -> Outcome:
+        """受理 or 容缺受理: the case (and the end of its draft) is durable before the receipt
+        is printed."""
+        case = self.store.accept(entry, clerk_id=self.clerk_id, draft_id=draft_id)
         return self._paper(case, receipts.acceptance(case, self.centre))
 
-    def refuse(self, entry: Intake, refusal: Refusal) -> Outcome:
-        case = self.store.refuse(entry, refusal, clerk_id=self.clerk_id)
+    def refuse(self, entry: Intake, refusal: Refusal, draft_id: str | None = None) -> Outcome:
+        case = self.store.refuse(entry, refusal, clerk_id=self.clerk_id, draft_id=draft_id)
         return self._paper(case, receipts.refusal_notice(case, self.centre))
+
+    # --- drafts: nothing typed is lost -------------------------------------------------------
+
+    def save_draft(self, draft: Draft) -> bool:
+        return self.store.save_draft(draft)
+
+    def drafts(self) -> list[Draft]:
+        """The window's intakes in progress (left by a lock, a logout, a call or a crash)."""
+        return self.store.drafts()
+
+    def park_draft(self, draft: Draft) -> None:
+        """暂存: the clerk set this intake aside on purpose (to call the next, to log out)."""
+        self.store.save_draft(draft)
+        self.store.audit(self.clerk_id, "draft.park", draft.ticket or "", {"draft": draft.draft_id})
+
+    def end_draft(self, draft_id: str, action: str = "draft.discard") -> None:
+        """The draft is done without a case (一次性告知, 咨询) or thrown away (清空)."""
+        self.store.discard_draft(draft_id, by=self.clerk_id, action=action)
 
     def tell_once(self, item: ServiceItem, applicant: str, missing: list[MaterialSpec]) -> Outcome:
         """一次性告知书 without a case: everything still needed, in writing, at once."""

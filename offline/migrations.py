@@ -182,3 +182,21 @@ def m003_evaluation_followups(db: Database) -> None:
         ALTER TABLE evaluations ADD COLUMN followup_at TEXT;
         """
     )
+
+
+@migrations()
+def m004_intake_drafts(db: Database) -> None:
+    """The intake in progress at a window, saved as each field is left (`offline.drafts`)."""
+    db.executescript(
+        """
+        CREATE TABLE intake_drafts (
+            draft_id TEXT PRIMARY KEY,
+            window_no INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            saved_at TEXT NOT NULL,
+            data TEXT NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX intake_drafts_window ON intake_drafts (window_no, saved_at) WHERE done = 0;
+        """
+    )

@@ -385,3 +385,58 @@ class AuditEvent(Record):
     detail: dict[str, Any] = {}
     prev_hash: str
     hash: str
+
+
+# --- Intake drafts (offline.drafts) -----------------------------------------------------
+
+
+class DraftPerson(Record):
+    """An applicant or agent as typed, unchecked."""
+
+    name: str = ""
+    id_type: str = "resident_id"
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.name or self.id_number or self.phone or self.address)
+
+
+class DraftMaterial(Record):
+    """One checklist row as marked; `status` None while the clerk has not marked it."""
+
+    code: str
+    status: str | None = None
+    original: bool = False
+    copies: str = ""
+    attachments: list[str] = Field(default_factory=list)
+    pages: int = 0
+
+
+class Draft(Record):
+    draft_id: str
+    window_no: int
+    clerk_id: str
+    revision: int = Field(ge=0, description="newer saves win over late older ones")
+    saved_at: datetime
+    ticket: str | None = None
+    applicant: DraftPerson = Field(default_factory=DraftPerson)
+    agent: DraftPerson | None = None
+    item_code: str | None = None
+    item_version: int | None = None
+    item_name: str = ""
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials: list[DraftMaterial] = Field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """One line for the clerk: ticket, applicant, item, when."""
+        parts = [
+            self.ticket or "无号",
+            self.applicant.name or "（未填姓名）",
+            self.item_name or "（未选事项）",
+            f"{self.saved_at:%m-%d %H:%M}",
+        ]
+        return "  ".join(parts)

@@ -23,6 +23,7 @@ from offline import (
     catalog,
     changes,
     clerks,
+    drafts,
     followup,
     handover,
     intake,
@@ -45,6 +46,7 @@ from offline.models import (
     Catalog,
     Clerk,
     DeadlineRule,
+    Draft,
     Evaluation,
     EvaluationLevel,
     ItemRef,
@@ -188,12 +190,14 @@ class Store:
         clerk_id: str,
         at: datetime | None = None,
         source_ref: str | None = None,
+        draft_id: str | None = None,
     ) -> Case:
-        """受理 or 容缺受理: validate, number, and commit case + operation + audit together."""
+        """受理 or 容缺受理: validate, number, and commit case + operation + audit together
+        (and the end of the draft it was typed in, so it is never offered again)."""
         with self._lock:
             item, entry = self._checked(entry)
             status = intake.accepted_status(item, entry)
-            return self._commit_case(entry, item, status, None, clerk_id, at, source_ref)
+            return self._commit_case(entry, item, status, None, clerk_id, at, source_ref, draft_id)
 
     def refuse(
         self,
@@ -203,11 +207,14 @@ class Store:
         clerk_id: str,
         at: datetime | None = None,
         source_ref: str | None = None,
+        draft_id: str | None = None,
     ) -> Case:
         """不予受理: the case is recorded with the reason and where to go instead."""
         with self._lock:
             item, entry = self._checked(entry)
-            return self._commit_case(entry, item, "refused", refusal, clerk_id, at, source_ref)
+            return self._commit_case(
+                entry, item, "refused", refusal, clerk_id, at, source_ref, draft_id
+            )
 
     def _checked(self, entry: Intake) -> tuple[ServiceItem, Intake]:
         """The entry's item, and the entry with its materials named and ordered as there."""
@@ -226,6 +233,7 @@ class Store:
         clerk_id: str,
         at: datetime | None,
         source_ref: str | None,
+        draft_id: str | None = None,
     ) -> Case:
         if source_ref and (known := self._by_source(source_ref)):
             return known
@@ -243,7 +251,7 @@ class Store:
         op_type, op_payload = "case.accept", payload.model_dump(mode="json")
         if refusal:
             op_type, op_payload = "case.reject", {**refusal.model_dump(), **op_payload}
-        self._write_case(case, op_type, op_payload, clerk_id, at, item.code)
+        self._write_case(case, op_type, op_payload, clerk_id, at, item.code, draft_id)
         return case
 
     def _write_case(
@@ -254,9 +262,13 @@ class Store:
         clerk_id: str,
         at: datetime,
         item_code: str,
+        draft_id: str | None = None,
     ) -> None:
-        """The durable commit: the case, its operation and its audit entry, all or nothing."""
+        """The durable commit: the case, its operation, its audit entry and the end of its
+        draft, all or nothing."""
         with write(self.db):
+            if draft_id:
+                drafts.discard(self.db, draft_id, self.window_no)
             cases.insert(self.db, case)
             outbox.enqueue(
                 self.db,
@@ -423,6 +435,30 @@ class Store:
     def mark_notes_read(self, for_clerk: str) -> None:
         with self._lock, write(self.db):
             handover.mark_read(self.db, for_clerk, now())
+
+    # --- intake drafts ---------------------------------------------------------------------
+
+    def save_draft(self, draft: Draft) -> bool:
+        """Keep the intake in progress (a newer revision wins; a decided draft stays gone)."""
+        with self._lock, write(self.db):
+            return drafts.save(self.db, draft)
+
+    def drafts(self) -> list[Draft]:
+        """This window's drafts not yet decided, oldest first."""
+        with self._lock:
+            return drafts.for_window(self.db, self.window_no)
+
+    def draft(self, draft_id: str) -> Draft | None:
+        with self._lock:
+            return drafts.get(self.db, draft_id)
+
+    def discard_draft(self, draft_id: str, *, by: str, action: str = "draft.discard") -> None:
+        """The clerk threw the draft away (or it ended as a 一次性告知 or 咨询)."""
+        with self._lock, write(self.db):
+            drafts.discard(self.db, draft_id, self.window_no)
+            audit.append(
+                self.db, clerk_id=by, window_no=self.window_no, action=action, target=draft_id
+            )
 
     def case_by_source(self, source_ref: str) -> Case | None:
         """The case recorded from this paper record (补录), if it was imported."""

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select
 
-from offline.models import CaseMaterial, MaterialSpec, ServiceItem
+from offline.models import CaseMaterial, DraftMaterial, MaterialSpec, ServiceItem
 
 NOT_RECEIVED = "none"
 STATUS_LABELS = [
@@ -65,6 +65,27 @@ class MaterialRow(Horizontal):
     @property
     def status(self) -> str:
         return str(self.query_one(".status", Select).value)
+
+    def draft(self) -> DraftMaterial:
+        """The row as marked, for the intake's draft."""
+        value = self.query_one(".status", Select).value
+        return DraftMaterial(
+            code=self.spec.code,
+            status=None if value is Select.NULL else str(value),
+            original=self.query_one(".original", Checkbox).value,
+            copies=self.query_one(".copies", Input).value,
+            attachments=list(self.attachments),
+            pages=self.pages,
+        )
+
+    def restore(self, saved: DraftMaterial) -> None:
+        """Mark the row as the draft had it."""
+        select = self.query_one(".status", Select)
+        select.value = saved.status if saved.status else Select.NULL
+        self.query_one(".original", Checkbox).value = saved.original
+        self.query_one(".copies", Input).value = saved.copies
+        self.attachments, self.pages = list(saved.attachments), saved.pages
+        self.query_one(".scans", Label).update(f"扫描{self.pages}页" if self.pages else "")
 
     def material(self) -> CaseMaterial | None:
         if self.status == NOT_RECEIVED:

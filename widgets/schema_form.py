@@ -40,6 +40,28 @@ class SchemaForm(Vertical):
         kind = {"number": "number", "integer": "integer"}.get(prop.get("type", ""), "text")
         return Input(compact=True, type=kind, id=f"f-{name}", name=name)  # type: ignore[arg-type]
 
+    def raw(self) -> dict[str, Any]:
+        """Each filled field as typed (for the intake's draft; not checked)."""
+        out: dict[str, Any] = {}
+        for field in self.query("Input, Select"):
+            assert field.name is not None
+            if isinstance(field, Select):
+                if field.value is not Select.NULL:
+                    out[field.name] = field.value
+            elif isinstance(field, Input) and field.value:
+                out[field.name] = field.value
+        return out
+
+    def fill(self, raw: dict[str, Any]) -> None:
+        """Put back what `raw()` gave; a name the form no longer has is left out."""
+        for field in self.query("Input, Select"):
+            if field.name not in raw:
+                continue
+            if isinstance(field, Select):
+                field.value = raw[field.name]
+            elif isinstance(field, Input):
+                field.value = str(raw[field.name])
+
     @property
     def values(self) -> dict[str, Any]:
         """What was filled in, typed as the schema says; empty fields are left out."""

@@ -123,7 +123,7 @@ class DeskApp(App[None]):
                 self.pop_screen()
                 if session.takeover:
                     self.notify(f"AB岗顶岗：{session.clerk.name}，此后操作记在其工号下")
-                self._desk_screen().on_mount()
+                self._desk_screen().show_session()  # the intake stays as it was
                 return
             self.switch_screen(DeskScreen())
             if session.takeover:
@@ -148,6 +148,15 @@ class DeskApp(App[None]):
 
         self.run_worker(run, thread=True, group="login", exit_on_error=False)
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q: a logged-in desk asks, keeps the intake and logs out (audited) first."""
+        if self.desk.session is None or not any(
+            isinstance(s, DeskScreen) for s in self.screen_stack
+        ):
+            self.exit()
+            return
+        self._desk_screen().leave(exit_after=True)
+
     def _desk_screen(self) -> DeskScreen:
         return next(s for s in self.screen_stack if isinstance(s, DeskScreen))
 
@@ -168,7 +177,7 @@ class DeskApp(App[None]):
             self._last_input = time.monotonic()
         await super().on_event(event)
 
-    def logout(self) -> None:
+    def logout(self, exit_after: bool = False) -> None:
         session = self.desk.session
         if session is None:
             return
@@ -176,7 +185,8 @@ class DeskApp(App[None]):
         def leave(note: str | None) -> None:
             if note is None:
                 return
-            self.run_step(self.desk.logout, note, done=lambda _: self._to_login())
+            after = (lambda _: self.exit()) if exit_after else (lambda _: self._to_login())
+            self.run_step(self.desk.logout, note, done=after)
 
         if session.takeover:
             prompt = f"给本窗口A岗（{session.owner}）的交接留言（可不填）"
@@ -354,7 +364,7 @@ class DeskApp(App[None]):
                     lambda action=binding.action: self.run_action(action, screen),
                 )
             yield SystemCommand("锁屏（F12）", "按 F12", self.action_lock)
-        yield SystemCommand("退出程序", "关闭窗口程序", self.exit)
+        yield SystemCommand("退出程序（Ctrl+Q）", "退出登录并关闭窗口程序", self.action_quit)
 
 
 def warm_up() -> None:

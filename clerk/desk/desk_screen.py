@@ -6,6 +6,7 @@ nothing on this screen touches SQLite, a device or the network itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -17,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Static
 
 from clerk.desk.dialogs import (
     ChoiceDialog,
+    DraftsDialog,
     RefuseDialog,
     ResultDialog,
     TextDialog,
@@ -28,7 +30,14 @@ from clerk.window import Outcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
 from offline.intake import Intake
-from offline.models import CASE_STATUS_NAMES, WINDOW_KIND_NAMES, Case, ServiceItem, Ticket
+from offline.models import (
+    CASE_STATUS_NAMES,
+    WINDOW_KIND_NAMES,
+    Case,
+    Draft,
+    ServiceItem,
+    Ticket,
+)
 from offline.privacy import mask_id
 from widgets.queue_panel import QueuePanel
 from widgets.status_bar import StatusBar
@@ -65,6 +74,7 @@ class DeskScreen(Screen[None]):
         Binding("ctrl+r", "decide('refuse')", "不予受理", id="desk.refuse", show=False),
         Binding("ctrl+t", "decide('consult')", "咨询", id="desk.consult", show=False),
         Binding("ctrl+n", "decide('clear')", "清空", id="desk.clear", show=False),
+        Binding("ctrl+o", "drafts", "暂存的录入", id="desk.drafts", show=False),
     ]
 
     app: DeskApp
@@ -90,6 +100,13 @@ class DeskScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.show_session()
+        self.query_one(IntakePanel).clear()
+        self.app.run_step(self.app.desk.drafts, done=self.offer_drafts)
+
+    def show_session(self) -> None:
+        """Who is on duty (after login, and after an unlock, maybe by an AB岗 backup, which
+        keeps the intake on screen as it was)."""
         desk = self.app.desk
         session = desk.session
         assert session is not None
@@ -104,7 +121,6 @@ class DeskScreen(Screen[None]):
         bar.clerk = f"当班 {session.clerk.clerk_id}"
         self.app.fill_status(bar)
         self.refresh_queue()
-        self.query_one(IntakePanel).clear()
 
     # --- the queue -------------------------------------------------------------------------
 
@@ -121,6 +137,20 @@ class DeskScreen(Screen[None]):
         self.query_one(IntakePanel).ticket = view.current.number if view.current else None
 
     def action_call_next(self) -> None:
+        """呼叫; with an intake under way, asked first: 暂存 it and call, or stay."""
+        if self.query_one(IntakePanel).is_empty:
+            self._call_next()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "park":
+                self.park_draft(then=self._call_next)
+
+        text = "当前录入尚未受理。暂存后可从“暂存的录入”（Ctrl+O）继续。"
+        dialog = ChoiceDialog("呼叫下一位？", [("暂存并呼叫下一位", "park")], text, "留在当前录入")
+        self.app.push_screen(dialog, chosen)
+
+    def _call_next(self) -> None:
         def called(ticket: Ticket | None) -> None:
             if ticket is None:
                 self.notify("没有人在排队")
@@ -246,7 +276,8 @@ class DeskScreen(Screen[None]):
     @on(Button.Pressed, "#accept")
     def accept(self) -> None:
         if entry := self._intake():
-            self.app.run_step(self.app.desk.accept, entry, done=self.decided)
+            draft_id = self.query_one(IntakePanel).draft_id
+            self.app.run_step(self.app.desk.accept, entry, draft_id, done=self.decided)
 
     @on(Button.Pressed, "#refuse")
     def refuse(self) -> None:
@@ -254,9 +285,12 @@ class DeskScreen(Screen[None]):
         if entry is None:
             return
 
+        draft_id = self.query_one(IntakePanel).draft_id
+
         def given(refusal: Any) -> None:
             if refusal:
-                self.app.run_step(self.app.desk.refuse, entry, refusal, done=self.decided)
+                desk = self.app.desk
+                self.app.run_step(desk.refuse, entry, refusal, draft_id, done=self.decided)
 
         self.app.push_screen(RefuseDialog(), given)
 
@@ -277,12 +311,21 @@ class DeskScreen(Screen[None]):
 
         def counted(today: int) -> None:
             self.notify(f"已记录咨询（今日第 {today} 次，不生成办件）")
-            panel.clear()
+            self.end_draft("draft.consult")
 
         self.app.run_step(self.app.desk.consult, code, panel.ticket, done=counted)
 
     def clear(self) -> None:
-        self.query_one(IntakePanel).clear()
+        """清空: asked first when something is typed (the draft is thrown away)."""
+        if self.query_one(IntakePanel).is_empty:
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "clear":
+                self.end_draft("draft.discard")
+
+        dialog = ChoiceDialog("清空当前录入？", [("清空（不保存）", "clear")], cancel="保留")
+        self.app.push_screen(dialog, chosen)
 
     def decided(self, outcome: Outcome) -> None:
         case = outcome.case
@@ -303,10 +346,81 @@ class DeskScreen(Screen[None]):
         self.app.push_screen(ResultDialog(title, lines, preview), lambda _: self.after(case))
 
     def after(self, case: Case | None) -> None:
+        if case is None:  # 一次性告知: the citizen comes back with everything, a new intake
+            self.end_draft("draft.notice")
         self.query_one(IntakePanel).clear()
         if case:
             self.last_case = case
             self.action_evaluate()
+
+    # --- drafts: nothing typed is lost ---------------------------------------------------------
+
+    @on(IntakePanel.Changed)
+    def save_draft(self) -> None:
+        """Each field left, each choice made: the intake as it stands goes to the store."""
+        desk = self.app.desk
+        if desk.session is None:
+            return
+        draft = self.query_one(IntakePanel).draft(desk.window_no, desk.clerk_id)
+        if draft is not None:
+            self.app.run_step(desk.save_draft, draft, group="draft")
+
+    def on_screen_suspend(self) -> None:
+        """A lock, a dialog, the case list: what is typed is in the store first."""
+        self.save_draft()
+
+    def park_draft(self, then: Callable[[], None]) -> None:
+        """暂存 the intake (audited), clear it, then go on."""
+        desk, panel = self.app.desk, self.query_one(IntakePanel)
+        draft = panel.draft(desk.window_no, desk.clerk_id)
+        panel.clear()
+        if draft is None:
+            then()
+            return
+        self.notify(f"已暂存：{draft.summary}")
+        self.app.run_step(desk.park_draft, draft, done=lambda _: then())
+
+    def offer_drafts(self, drafts: list[Draft]) -> None:
+        """At login: the window's unfinished intakes (a lock, a crash, a logout) come back."""
+        if drafts and self.query_one(IntakePanel).is_empty and self.app.screen is self:
+            self.app.push_screen(DraftsDialog(drafts), self.resume_draft)
+
+    def action_drafts(self) -> None:
+        def listed(drafts: list[Draft]) -> None:
+            if not drafts:
+                self.notify("没有暂存的录入")
+            else:
+                self.app.push_screen(DraftsDialog(drafts), self.resume_draft)
+
+        self.app.run_step(self.app.desk.drafts, done=listed)
+
+    def resume_draft(self, draft: Draft | None) -> None:
+        """Carry on with a draft; the intake on screen, if any, is 暂存'd first."""
+        panel, desk = self.query_one(IntakePanel), self.app.desk
+        if draft is None or draft.draft_id == panel.draft_id:
+            return
+        current = panel.draft(desk.window_no, desk.clerk_id)
+
+        def load() -> ServiceItem | None:
+            if current is not None:
+                desk.park_draft(current)
+            code = draft.item_code
+            return desk.store.item(code, draft.item_version) if code else None
+
+        async def loaded(item: ServiceItem | None) -> None:
+            await panel.restore(draft, item)
+            if draft.item_code and item is None:
+                self.notify("该事项已不在本机目录中，请重新选择事项", severity="warning")
+            self.notify(f"继续办理：{draft.summary}")
+
+        self.app.run_step(load, done=lambda item: self.call_later(loaded, item))
+
+    def end_draft(self, action: str) -> None:
+        """The intake ended without a case (一次性告知, 咨询, 清空): its draft goes."""
+        panel = self.query_one(IntakePanel)
+        if panel.draft_id:
+            self.app.run_step(self.app.desk.end_draft, panel.draft_id, action, group="draft")
+        panel.clear()
 
     # --- evaluation ----------------------------------------------------------------------------
 
@@ -326,4 +440,22 @@ class DeskScreen(Screen[None]):
         self.app.push_screen(CasesScreen())
 
     def action_logout(self) -> None:
-        self.app.logout()
+        self.leave(exit_after=False)
+
+    def leave(self, exit_after: bool) -> None:
+        """退出登录 (Ctrl+L) or 退出程序 (Ctrl+Q): asked, the intake 暂存'd, the logout audited."""
+        empty = self.query_one(IntakePanel).is_empty
+        if empty and not exit_after:
+            self.app.logout()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "go":
+                self.park_draft(then=lambda: self.app.logout(exit_after=exit_after))
+
+        title = "退出程序？" if exit_after else "退出登录？"
+        text = "" if empty else "当前录入尚未受理，将暂存，下次登录可继续。"
+        if exit_after:
+            text += "退出程序前先退出登录。"
+        go = "暂存并退出" if not empty else "退出"
+        self.app.push_screen(ChoiceDialog(title, [(go, "go")], text), chosen)

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
-from offline.models import EVALUATION_LEVEL_NAMES, WINDOW_KIND_NAMES, Refusal
+from offline.models import EVALUATION_LEVEL_NAMES, WINDOW_KIND_NAMES, Draft, Refusal
 
 DIALOG_CSS = """
 Dialog { align: center middle; }
@@ -117,24 +118,56 @@ class TransferDialog(Dialog):
 
 
 class ChoiceDialog(Dialog):
-    """Pick one of a few values (回呼 a parked number)."""
+    """Pick one of a few values (回呼 a parked number; 暂存 the intake or stay)."""
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, title: str, options: list[tuple[str, str]], text: str = "", cancel: str = "取消"
+    ) -> None:
         super().__init__()
-        self.title_text, self.options = title, options
+        self.title_text, self.options, self.text = title, options, text
+        self.cancel_label = cancel
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
+            if self.text:
+                yield Label(self.text)
             with Horizontal(classes="buttons"):
                 for label, value in self.options:
                     yield Button(label, name=value)
-                yield Button("取消", id="cancel")
+                yield Button(self.cancel_label, id="cancel")
 
     @on(Button.Pressed)
     def chosen(self, event: Button.Pressed) -> None:
         if event.button.id != "cancel":  # the base class handles 取消
             self.dismiss(event.button.name)
+
+
+class DraftsDialog(Dialog):
+    """The window's intakes in progress: pick one to carry on, or later (palette: 暂存的录入)."""
+
+    def __init__(self, drafts: list[Draft]) -> None:
+        super().__init__()
+        self.drafts = drafts
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"暂存的录入（{len(self.drafts)}）", classes="title")
+            yield Label("未办完的录入已保存，选择一条继续办理：")
+            yield OptionList(*(Option(d.summary, id=d.draft_id) for d in self.drafts), id="drafts")
+            yield self.buttons(("继续办理", "ok", "primary"), ("稍后", "cancel", "default"))
+
+    def on_mount(self) -> None:
+        listing = self.query_one(OptionList)
+        listing.highlighted = 0
+        listing.focus()
+
+    @on(OptionList.OptionSelected)
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        listing = self.query_one(OptionList)
+        if listing.highlighted is not None:
+            self.dismiss(self.drafts[listing.highlighted])
 
 
 class ResultDialog(Dialog):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+from uuid import uuid4
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,9 +15,10 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from devices.idcard.card import IdCard
+from offline.clock import now
 from offline.identity import IdentityError, check_id, check_phone
 from offline.intake import Intake, form_problems
-from offline.models import CASE_TYPE_NAMES, Person, ServiceItem
+from offline.models import CASE_TYPE_NAMES, Draft, DraftPerson, Person, ServiceItem
 from widgets.materials import MaterialsChecklist
 from widgets.schema_form import SchemaForm
 
@@ -99,6 +102,25 @@ class PersonFields(Vertical):
             field.value = ""
         self.query_one(Select).value = "resident_id"
 
+    def typed(self) -> DraftPerson:
+        """The fields as typed, unchecked (for the draft)."""
+        p = self.prefix
+        value = lambda name: self.query_one(f"#{p}-{name}", Input).value  # noqa: E731
+        return DraftPerson(
+            name=value("name"),
+            id_type=str(self.query_one(f"#{p}-id-type", Select).value),
+            id_number=value("id-number"),
+            phone=value("phone"),
+            address=value("address"),
+        )
+
+    def restore(self, saved: DraftPerson) -> None:
+        p = self.prefix
+        for name in ("name", "id-number", "phone", "address"):
+            self.query_one(f"#{p}-{name}", Input).value = getattr(saved, name.replace("-", "_"))
+        with contextlib.suppress(Exception):  # an ID type no longer offered: keep the default
+            self.query_one(f"#{p}-id-type", Select).value = saved.id_type
+
 
 class IntakePanel(VerticalScroll):
     """Everything typed for one application; `intake()` turns it into an `Intake`."""
@@ -120,8 +142,13 @@ class IntakePanel(VerticalScroll):
             super().__init__()
             self.text = text
 
+    class Changed(Message):
+        """A field was left or a choice made: time to save the draft."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.draft_id: str | None = None  # the draft this intake is kept as
+        self._revision = 0
         self.item: ServiceItem | None = None
         self._found: dict[str, ServiceItem] = {}
         self._shown_for = ""  # the search text the list shows matches for
@@ -224,6 +251,7 @@ class IntakePanel(VerticalScroll):
         ]
         await area.mount_all(widgets)
         self._focus_first_field()
+        self.post_message(self.Changed())
 
     def _focus_first_field(self) -> None:
         fields = self.query_one("#item-area").query("Input, Select")
@@ -240,6 +268,13 @@ class IntakePanel(VerticalScroll):
     @on(Input.Blurred)
     def field_left(self, event: Input.Blurred) -> None:
         self._mark(event.input)
+        if event.input.id != "item-search":
+            self.post_message(self.Changed())
+
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def choice_made(self) -> None:
+        self.post_message(self.Changed())
 
     @on(Input.Changed)
     def field_changed(self, event: Input.Changed) -> None:
@@ -292,7 +327,63 @@ class IntakePanel(VerticalScroll):
             ticket=self.ticket,
         )
 
+    # --- the draft: nothing typed is lost ------------------------------------------------------
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing typed and no item chosen: nothing to keep."""
+        people = [f.typed() for f in self.query(PersonFields)]
+        return self.item is None and all(p.empty for p in people)
+
+    def draft(self, window_no: int, clerk_id: str) -> Draft | None:
+        """The intake as typed, as a new revision of its draft; None when there is nothing."""
+        if self.is_empty:
+            return None
+        if self.draft_id is None:
+            self.draft_id = str(uuid4())
+        self._revision += 1
+        agent = None
+        if self.query_one("#has-agent", Checkbox).value:
+            agent = self.query_one("#agent", Vertical).query_one(PersonFields).typed()
+        forms, checklist = self.query(SchemaForm), self.checklist
+        item = self.item
+        return Draft(
+            draft_id=self.draft_id,
+            window_no=window_no,
+            clerk_id=clerk_id,
+            revision=self._revision,
+            saved_at=now(),
+            ticket=self.ticket,
+            applicant=self.query_one("#applicant", PersonFields).typed(),
+            agent=agent,
+            item_code=item.code if item else None,
+            item_version=item.version if item else None,
+            item_name=item.name if item else "",
+            form=forms.first().raw() if forms else {},
+            materials=[row.draft() for row in checklist.rows] if checklist else [],
+        )
+
+    async def restore(self, draft: Draft, item: ServiceItem | None) -> None:
+        """Put a draft back on screen, as it was left; it stays the same draft."""
+        self.clear()
+        self.query_one("#applicant", PersonFields).restore(draft.applicant)
+        if draft.agent is not None:
+            self.query_one("#has-agent", Checkbox).value = True
+            self.query_one("#agent", Vertical).query_one(PersonFields).restore(draft.agent)
+        if item is not None:
+            await self.choose(item)
+            forms = self.query(SchemaForm)
+            if forms:
+                forms.first().fill(draft.form)
+            rows = {row.spec.code: row for row in self.checklist.rows} if self.checklist else {}
+            for saved in draft.materials:
+                if saved.code in rows:
+                    rows[saved.code].restore(saved)
+        self.draft_id = draft.draft_id
+        self._revision = max(self._revision, draft.revision)
+
     def clear(self) -> None:
+        self.draft_id = None
         for fields in self.query(PersonFields):
             fields.clear()
         self.query_one("#has-agent", Checkbox).value = False
