@@ -160,6 +160,10 @@ class Desk:
             display.show_idle(f"{self.window_no}号窗口")
         return ticket
 
+    def ticket_cases(self, ticket: Ticket) -> int:
+        """Cases decided for the ticket since it was issued: 过号 or 转移 of it is asked first."""
+        return self.store.cases_for_ticket(ticket.number, ticket.issued_at)
+
     def call_back(self, number: str) -> Ticket:
         ticket = self.services.hall().call_back(self.window_no, number, self.clerk_id)
         self.services.display().show_call(ticket.number, self.window_no)

@@ -246,15 +246,18 @@ class QueueStore:
     def _green_turn(self, day: str) -> bool:
         if self.policy.green == "first":
             return True
-        calls = [
-            g
+        return not any(self._recent_greens(day))  # none of the last n-1 calls was green
+
+    def _recent_greens(self, day: str) -> list[bool]:
+        """Whether each of the day's last n-1 calls was green, newest first."""
+        return [
+            bool(g)
             for (g,) in self.db.conn.execute(
                 "SELECT t.green FROM ticket_events AS e JOIN tickets AS t ON t.id = e.ticket_id "
                 "WHERE t.day = ? AND e.event = 'called' ORDER BY e.id DESC LIMIT ?",
-                [day, self.policy.every - 1],
+                [day, max(self.policy.every - 1, 0)],
             )
         ]
-        return not any(calls)  # none of the last n-1 calls was green
 
     def _finish_current(self, window_no: int, clerk_id: str) -> None:
         current = self._current(window_no)
@@ -341,6 +344,8 @@ class QueueStore:
         if kind and kind not in self.policy.prefixes:
             raise QueueError(f"没有这类业务：{kind}")
         with self._lock, write(self.db):
+            if to_window is not None:
+                self._check_target(window_no, to_window)
             current = self._current(window_no)
             if current is None:
                 raise QueueError("本窗口当前没有可转移的号")
@@ -424,6 +429,8 @@ class QueueStore:
                 "paused": self._paused(window_no),
                 "kinds": kinds,
                 "waiting": {k: n for k, n in waiting.items() if kinds is None or k in kinds},
+                "windows": self.known_windows(),  # where 转移 may send a ticket
+                "hall_kinds": self.served_kinds(),
             }
 
     # --- windows and the hall key ----------------------------------------------------------
@@ -436,6 +443,25 @@ class QueueStore:
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO windows VALUES (?, ?)", [window_no, json.dumps(kinds)]
             )
+
+    def known_windows(self) -> list[int]:
+        """The hall's windows: those given their kinds, and those that have called a ticket or
+        paused. A ticket sent anywhere else would never be called."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT window_no FROM windows UNION SELECT window_no FROM pauses "
+                "UNION SELECT window_no FROM ticket_events WHERE window_no IS NOT NULL "
+                "ORDER BY 1"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def _check_target(self, window_no: int, to_window: int) -> None:
+        if to_window == window_no:
+            raise QueueError("不能转移到本窗口")
+        known = self.known_windows()
+        if to_window not in known:
+            others = "、".join(str(n) for n in known if n != window_no) or "无"
+            raise QueueError(f"没有{to_window}号窗口（本大厅其他窗口：{others}）")
 
     def window_kinds(self, window_no: int) -> list[str] | None:
         """The kinds a window serves; None (every kind) when it was never configured."""
@@ -458,19 +484,40 @@ class QueueStore:
             return key
 
     def ahead_of(self, number: str) -> int:
-        """How many of today's waiting tickets of the same kind come before this one."""
+        """How many of today's waiting tickets of its kind will be called before this one,
+        by the centre's green-channel rule (a green ticket jumps ahead; others wait for the
+        green ones already there)."""
+        day = now().date().isoformat()
         with self._lock:
             row = self.db.conn.execute(
-                "SELECT id, kind FROM tickets WHERE day = ? AND number = ?",
-                [now().date().isoformat(), number],
+                "SELECT id, kind FROM tickets WHERE day = ? AND number = ? AND state = 'issued'",
+                [day, number],
             ).fetchone()
             if row is None:
                 return 0
-            return self.db.conn.execute(
-                "SELECT COUNT(*) FROM tickets WHERE day = ? AND kind = ? AND state = 'issued' "
-                "AND id < ?",
-                [now().date().isoformat(), row[1], row[0]],
-            ).fetchone()[0]
+            waiting = self.db.conn.execute(
+                "SELECT id, green FROM tickets WHERE day = ? AND kind = ? AND state = 'issued' "
+                "ORDER BY id",
+                [day, row[1]],
+            ).fetchall()
+            recent = self._recent_greens(day)
+        return self._calls_before(row[0], [(i, bool(g)) for i, g in waiting], recent)
+
+    def _calls_before(
+        self, target: int, waiting: list[tuple[int, bool]], recent: list[bool]
+    ) -> int:
+        """Play the calls forward from now (the same rule as `_next`) until `target` is called."""
+        pending, recent, count = list(waiting), list(recent), 0
+        while pending:
+            greens = [t for t in pending if t[1]]
+            turn = self.policy.green == "first" or not any(recent[: self.policy.every - 1])
+            pick = greens[0] if greens and turn else pending[0]
+            if pick[0] == target:
+                return count
+            count += 1
+            pending.remove(pick)
+            recent.insert(0, pick[1])
+        return count
 
     def windows_now(self) -> dict[int, str]:
         """Each window's current number (for the hall board)."""

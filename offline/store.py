@@ -465,6 +465,15 @@ class Store:
         with self._lock:
             return self._by_source(source_ref)
 
+    def cases_for_ticket(self, ticket: str, since: datetime) -> int:
+        """How many cases were decided for this queue number since it was issued."""
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT COUNT(*) FROM cases WHERE ticket = ? AND accepted_at >= ?",
+                [ticket, since.isoformat()],
+            ).fetchone()
+        return int(row[0])
+
     def case(self, key: str) -> Case | None:
         """A case by case_id, local number or official number."""
         with self._lock:

@@ -165,7 +165,42 @@ class DeskScreen(Screen[None]):
         def done(ticket: Ticket) -> None:
             self._queue_changed(f"{ticket.number} {STEP_DONE.get(action, '')}")
 
-        self.app.run_step(self.app.desk.queue_step, action, done=done)
+        def step() -> None:
+            self.app.run_step(self.app.desk.queue_step, action, done=done)
+
+        if action == "no-show":
+            self.confirm_if_worked("过号", step)
+        else:
+            step()
+
+    def confirm_if_worked(self, what: str, go: Callable[[], None]) -> None:
+        """过号 and 转移 of a ticket with work on it (a case decided, an intake typed) are
+        asked first: a key pressed by mistake must not send away a citizen who was served."""
+        current, panel = self.view.current, self.query_one(IntakePanel)
+        if current is None:
+            go()  # the hall says there is nothing to do
+            return
+        number = current.number
+
+        def counted(cases: int) -> None:
+            reasons = []
+            if cases:
+                reasons.append(f"该号今天已办理 {cases} 件")
+            if not panel.is_empty:
+                reasons.append("当前录入尚未受理（将暂存）")
+            if not reasons:
+                go()
+                return
+
+            def chosen(choice: str | None) -> None:
+                if choice == "go":
+                    self.park_draft(then=go)
+
+            text = "；".join(reasons) + "。"
+            dialog = ChoiceDialog(f"{what} {number}？", [(f"确认{what}", "go")], text, "返回")
+            self.app.push_screen(dialog, chosen)
+
+        self.app.run_step(self.app.desk.ticket_cases, current, done=counted)
 
     def action_pause(self) -> None:
         if self.view.paused:
@@ -197,7 +232,13 @@ class DeskScreen(Screen[None]):
                     done=lambda t: self._queue_changed(f"{t.number} 已转移，号码不变"),
                 )
 
-        self.app.push_screen(TransferDialog(), chosen)
+        def ask() -> None:
+            own = self.app.desk.window_no
+            windows = [n for n in self.view.windows if n != own]
+            kinds = self.view.hall_kinds or list(WINDOW_KIND_NAMES)
+            self.app.push_screen(TransferDialog(kinds, windows), chosen)
+
+        self.confirm_if_worked("转移", ask)
 
     def action_call_back(self) -> None:
         if not self.view.parked:

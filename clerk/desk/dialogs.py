@@ -93,28 +93,36 @@ class RefuseDialog(Dialog):
 
 
 class TransferDialog(Dialog):
-    """转移: to another kind of business, another window, or both; the number stays."""
+    """转移: to another kind of business, another window, or both; the number stays. Only the
+    kinds and windows the hall has are offered."""
+
+    def __init__(self, kinds: list[str], windows: list[int]) -> None:
+        super().__init__()
+        self.kinds, self.windows = kinds, windows
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("转移当前号（号码不变）", classes="title")
             yield Label("转往业务类型")
-            options = [(name, kind) for kind, name in WINDOW_KIND_NAMES.items()]
-            yield Select(options, prompt="（不变）", id="kind")
-            yield Label("转往窗口号（可不填）")
-            yield Input(id="window", type="integer", max_length=2)
+            kinds = [(WINDOW_KIND_NAMES.get(k, k), k) for k in self.kinds]
+            yield Select(kinds, prompt="（不变）", id="kind")
+            yield Label("转往窗口")
+            windows = [(f"{n}号窗口", n) for n in self.windows]
+            yield Select(windows, prompt="（任一窗口）", id="window", disabled=not windows)
             yield Label("", classes="error")
             yield self.buttons(("转移", "ok", "primary"), ("取消", "cancel", "default"))
 
     @on(Button.Pressed, "#ok")
     def ok(self) -> None:
         kind = self.query_one("#kind", Select).value
-        window = self.query_one("#window", Input).value.strip()
+        window = self.query_one("#window", Select).value
         chosen = None if kind is Select.NULL else str(kind)
-        if not chosen and not window:
-            self.query_one(".error", Label).update("请选择业务类型或填写窗口号")
+        to_window = None if window is Select.NULL else int(str(window))
+        if not chosen and to_window is None:
+            self.query_one(".error", Label).update("请选择业务类型或窗口")
+            self.query_one("#kind", Select).focus()
             return
-        self.dismiss((chosen, int(window) if window else None))
+        self.dismiss((chosen, to_window))
 
 
 class ChoiceDialog(Dialog):

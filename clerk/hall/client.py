@@ -40,6 +40,8 @@ class WindowView:
     parked: list[str] = field(default_factory=list)
     paused: str | None = None
     waiting: dict[str, int] = field(default_factory=dict)
+    windows: list[int] = field(default_factory=list)  # the hall's windows (for 转移)
+    hall_kinds: list[str] = field(default_factory=list)  # the kinds some window serves
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> WindowView:
@@ -49,6 +51,8 @@ class WindowView:
             parked=list(data.get("parked", [])),
             paused=data.get("paused"),
             waiting=dict(data.get("waiting", {})),
+            windows=[int(n) for n in data.get("windows", [])],
+            hall_kinds=[str(k) for k in data.get("hall_kinds", [])],
         )
 
 

@@ -205,7 +205,9 @@ async def test_item_search_enter_takes_the_best_match_down_picks_another(
         await pilot.press("down", "down", "enter")  # into the list, one down, take it
         await settle(pilot)
         assert panel.item and panel.item.name == names[1].split()[0]
-        await pilot.press("ctrl+n")  # a new applicant: a cleared search lists nothing
+        await pilot.press("ctrl+n")  # a new applicant: asked, then a cleared search lists nothing
+        await settle(pilot)
+        await pilot.click("ChoiceDialog Button")  # 清空（不保存）
         await settle(pilot)
         assert panel.item is None and results.option_count == 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 
 from clerk.desk.desk_screen import DeskScreen
 from clerk.desk.dialogs import ChoiceDialog, TextDialog, TransferDialog
@@ -83,6 +83,7 @@ async def test_queue_keys_recall_park_call_back_transfer_pause(
     hall = services.hall()
     for _ in range(3):
         hall.issue("general")
+    hall.store.set_window(5, ["general"])
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -107,7 +108,7 @@ async def test_queue_keys_recall_park_call_back_transfer_pause(
         await pilot.press("f6")
         await settle(pilot)
         assert isinstance(app.screen, TransferDialog)
-        app.screen.query_one("#window", Input).value = "5"
+        app.screen.query_one("#window", Select).value = 5
         await pilot.click("#ok")
         await settle(pilot)
         assert hall.view(3).current is None
@@ -200,3 +201,42 @@ async def test_a_ticket_from_the_kiosk_shows_at_the_window_by_itself(
         await until(
             pilot, lambda: "等候 1 人" in " ".join(str(s.render()) for s in panel.query(Static))
         )
+
+
+async def test_no_show_and_transfer_of_a_served_ticket_are_asked_first(
+    make_app, services: Services
+) -> None:
+    hall = services.hall()
+    hall.issue("general")
+    hall.store.set_window(5, ["general"])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        await pilot.press("f6")  # nothing done for C001 yet: straight to the dialog
+        await settle(pilot)
+        assert isinstance(app.screen, TransferDialog)
+        windows = app.screen.query_one("#window", Select)
+        assert [value for _, value in windows._options[1:]] == [5]  # not 99, not this one
+        await pilot.press("escape")
+        await settle(pilot)
+        case = await accept_from_card(pilot, services)
+        assert case.payload.ticket == "C001"
+        await pilot.press("enter", "escape")  # the result closed, the citizen did not rate
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        assert "已办理 1 件" in str(app.screen.query_one("Label.title").render()) + " ".join(
+            str(label.render()) for label in app.screen.query("Label")
+        )
+        await pilot.click("#cancel")  # 返回
+        await settle(pilot)
+        assert hall.view(3).current.state != "no_show"
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.click("ChoiceDialog Button")  # 确认转移
+        await settle(pilot)
+        assert isinstance(app.screen, TransferDialog)

@@ -63,9 +63,42 @@ def test_transfer_keeps_the_number(q):
     moved = q.transfer(3, "c0107", kind="social_security")
     assert (moved.number, moved.kind, moved.state) == ("C001", "social_security", "issued")
     assert q.call_next(5, ["social_security"], "c0201").number == "C001"  # first come
+    q.set_window(7, ["general", "social_security"])
     q.transfer(5, "c0201", to_window=7)
     assert q.call_next(6, None, "c0301").number == "A001"  # not for window 6
     assert q.call_next(7, None, "c0401").number == "C001"
+
+
+def test_transfer_refuses_a_window_the_hall_does_not_have(q):
+    q.issue("general")
+    q.call_next(3, None, "c0107")
+    with pytest.raises(QueueError, match="没有99号窗口（本大厅其他窗口：无）"):
+        q.transfer(3, "c0107", to_window=99)
+    with pytest.raises(QueueError, match="不能转移到本窗口"):
+        q.transfer(3, "c0107", to_window=3)
+    assert q.current(3).number == "C001"  # refused: the ticket stays at the window
+    q.set_window(5, ["general"])
+    assert q.window_view(3)["windows"] == [3, 5]
+    assert q.transfer(3, "c0107", to_window=5).window_no == 5
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        # C001..C003 plain, C004 and C005 green: the green ones jump the queue, all of them
+        # or one call in three
+        (QueuePolicy(), [2, 3, 4, 0, 1]),
+        (QueuePolicy(green="one_in_n", every=3), [1, 2, 4, 0, 3]),
+    ],
+)
+def test_ahead_is_the_true_number_called_before(tmp_path, policy, expected):
+    q = QueueStore(tmp_path / "g.db", policy)
+    tickets = [q.issue("general", green=n >= 3).number for n in range(5)]
+    assert [q.ahead_of(t) for t in tickets] == expected
+    order = []
+    while (called := q.call_next(3, None, "c")) is not None:
+        order.append(called.number)
+    assert [order.index(t) for t in tickets] == expected  # what was told is what happened
 
 
 def test_green_channel_first_or_one_in_n(tmp_path):
