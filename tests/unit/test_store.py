@@ -23,6 +23,7 @@ def test_migrations_from_empty(tmp_path):
         "m001_foundation",
         "m002_window_desk",
         "m003_evaluation_followups",
+        "m004_intake_drafts",
     ]
     assert migrations.pending(db) == []
     assert {
@@ -39,7 +40,7 @@ def test_migrations_from_empty(tmp_path):
         "handover_notes",
     } <= set(db.table_names())
     open_db(tmp_path / "new.db")  # applying again is a no-op
-    assert len(migrations.applied(db)) == 3
+    assert len(migrations.applied(db)) == 4
 
 
 def test_database_is_owner_only_with_durable_pragmas(store):
