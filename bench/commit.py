@@ -52,7 +52,10 @@ def _bare(path: Path, payload: str, spent: list[float]):
 
 
 def main() -> None:
-    bare, reserved, written, totals = [], [], [], []
+    bare: list[float] = []
+    reserved: list[float] = []
+    written: list[float] = []
+    totals: list[float] = []
     entry = SAMPLES[0][1]
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         store = Store(Path(tmp) / "store.db", centre_code="330212105", window_no=3)

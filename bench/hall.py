@@ -66,10 +66,11 @@ def through_service(tmp: Path) -> list[float]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert server.stdout is not None  # stdout=PIPE
     url = server.stdout.readline().strip()
 
     def work(no: int) -> list[float]:
-        out = []
+        out: list[float] = []
         with httpx.Client(base_url=url, headers=key) as client:
             while True:
                 start = time.perf_counter()
@@ -83,6 +84,7 @@ def through_service(tmp: Path) -> list[float]:
     finally:
         server.terminate()
         server.wait()
+        assert server.stdout is not None
         server.stdout.close()
 
 
@@ -94,7 +96,7 @@ def through_store(tmp: Path) -> list[float]:
     first.close()
 
     def work(no: int) -> list[float]:
-        store, out = QueueStore(tmp / "store.db"), []
+        store, out = QueueStore(tmp / "store.db"), list[float]()
         while True:
             start = time.perf_counter()
             if store.call_next(no, None, f"c{no}") is None:
@@ -119,7 +121,7 @@ def bare(tmp: Path) -> list[float]:
         conn = sqlite3.connect(path, isolation_level=None)
         for pragma in PRAGMAS[1:]:  # the same settings as the store, WAL already on
             conn.execute(pragma)
-        out = []
+        out: list[float] = []
         while True:
             start = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")

@@ -103,6 +103,7 @@ def _through_proxy(ops: int, attachments: int, size: int, cut: int | None) -> tu
         platform = PlatformStore(Path(tmp) / "platform.db")
         server, url = serve_in_thread(platform)
         parts = urlsplit(url)
+        assert parts.hostname and parts.port  # serve_in_thread's URL names both
         proxy = Proxy((parts.hostname, parts.port), bits_per_second=1_000_000, delay=0.1)
         proxy.cut_after = cut
         via = f"http://{proxy.address[0]}:{proxy.address[1]}{parts.path}"

@@ -11,20 +11,29 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from clerk import config
 from clerk.hall.client import Hall
 from offline.catalog import demo_catalog
 from offline.clock import now
 from offline.intake import Intake
-from offline.models import CaseMaterial, Clerk, Person, Refusal
+from offline.models import CaseMaterial, Clerk, Person, Refusal, Role, WindowKind
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.store import Store
 
 CENTRE = {"code": "330212105", "name": "示范镇便民服务中心", "phone": "0574-88120000"}
-WINDOW = {"no": 3, "kind": "general", "clerk": "c0107"}
-CLERKS = [
+
+
+class DemoWindow(TypedDict):
+    no: int
+    kind: WindowKind
+    clerk: str
+
+
+WINDOW: DemoWindow = {"no": 3, "kind": "general", "clerk": "c0107"}
+CLERKS: list[tuple[str, str, Role, str]] = [
     ("admin", "王管理", "admin", "000000"),
     ("c0107", "李娜", "clerk", "1234"),
     ("c0108", "陈伟", "clerk", "5678"),

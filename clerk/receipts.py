@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from devices.printer.document import QR, Columns, Document, Feed, Field, Line, Rule
+from devices.printer.document import QR, Columns, Document, Element, Feed, Field, Line, Rule
 from offline.models import (
     CASE_TYPE_NAMES,
     MATERIAL_STATUS_NAMES,
@@ -31,11 +31,11 @@ class Centre:
     window_no: int
 
 
-def _head(centre: Centre, title: str) -> tuple:
+def _head(centre: Centre, title: str) -> tuple[Element, ...]:
     return (Line(centre.name, "center"), Line(title, "center", bold=True, big=True), Rule())
 
 
-def _foot(centre: Centre, clerk_id: str, at: datetime) -> tuple:
+def _foot(centre: Centre, clerk_id: str, at: datetime) -> tuple[Element, ...]:
     return (
         Rule(),
         Field("经办人工号", f"{clerk_id}（{centre.window_no}号窗口）"),
@@ -45,7 +45,7 @@ def _foot(centre: Centre, clerk_id: str, at: datetime) -> tuple:
     )
 
 
-def _applicant(case: Case) -> tuple:
+def _applicant(case: Case) -> tuple[Element, ...]:
     person = case.payload.applicant
     rows = [Field("申请人", person.name), Field("证件号码", mask_id(person.id_number))]
     if case.payload.agent:
@@ -82,7 +82,9 @@ def acceptance(case: Case, centre: Centre) -> Document:
     p = case.payload
     received = [m for m in p.materials if m.status != "missing_allowed"]
     materials = tuple(Columns(f"{m.name}", MATERIAL_STATUS_NAMES[m.status]) for m in received)
-    missing = tuple(Columns(m.name, "容缺，待补交") for m in case.missing)
+    missing: tuple[Element, ...] = tuple(Columns(m.name, "容缺，待补交") for m in case.missing)
+    if missing:
+        missing = (Line("容缺材料：", bold=True), *missing)
     return Document(
         "受理回执",
         (
@@ -93,7 +95,7 @@ def acceptance(case: Case, centre: Centre) -> Document:
             *_applicant(case),
             Line("已收材料：", bold=True),
             *materials,
-            *((Line("容缺材料：", bold=True), *missing) if missing else ()),
+            *missing,
             Field("承诺办结", _promised(case)),
             QR(case.case_id),
             Line("凭此回执查询办理进度、领取结果", "center"),

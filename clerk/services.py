@@ -21,15 +21,14 @@ from offline.store import Store
 
 if TYPE_CHECKING:
     from clerk.hall.client import Hall
-    from devices import display, voice
+    from devices import display
+    from devices.base import CardReader, Evaluator, Printer, Scanner, Voice
     from devices.evaluator import EvaluatorSimulator, SerialEvaluator
     from devices.idcard.reader import SamReader
     from devices.idcard.simulator import SamSimulator
     from devices.printer.printer import ReceiptPrinter
     from devices.printer.render import Paper
     from devices.printer.simulator import PrinterSimulator
-    from devices.scanner.folder import ScanFolder
-    from devices.scanner.sane import SaneScanner
     from offline.sync import SyncEngine
 
 HALL_DB = "hall.db"
@@ -50,7 +49,7 @@ class Services:
     _evaluator: SerialEvaluator | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
-    def reader(self) -> SamReader:
+    def reader(self) -> CardReader:
         from devices.idcard.reader import ReaderSettings, SamReader
         from devices.idcard.simulator import SamSimulator
 
@@ -77,7 +76,7 @@ class Services:
             chinese_mode=cfg.chinese_mode,
         )
 
-    def printer(self) -> ReceiptPrinter:
+    def printer(self) -> Printer:
         from devices.printer.printer import PrinterSettings, ReceiptPrinter
         from devices.printer.simulator import PrinterSimulator
 
@@ -113,7 +112,7 @@ class Services:
             )
         return self._display
 
-    def announcer(self) -> voice.Announcer:
+    def announcer(self) -> Voice:
         from devices import voice
 
         cfg = self.settings.voice
@@ -130,7 +129,7 @@ class Services:
         self._closers.append(announcer.close)
         return announcer
 
-    def scanner(self) -> SaneScanner | ScanFolder:
+    def scanner(self) -> Scanner:
         """The configured scanner; without one, SANE's own test backend stands in."""
         from devices.scanner.folder import ScanFolder
         from devices.scanner.sane import SaneScanner, ScannerSettings
@@ -168,7 +167,7 @@ class Services:
         self._closers.append(engine.close)
         return engine
 
-    def evaluator(self) -> SerialEvaluator:
+    def evaluator(self) -> Evaluator:
         from devices.evaluator import EvaluatorSimulator, SerialEvaluator
 
         if self._evaluator is None:

@@ -25,6 +25,7 @@ from offline.models import (
     Case,
     CaseMaterial,
     CaseQuery,
+    CaseStatus,
     Clerk,
     Draft,
     EvaluationLevel,
@@ -262,7 +263,7 @@ class Desk:
     # --- after acceptance ----------------------------------------------------------------------
 
     def cases(
-        self, text: str = "", statuses: list[str] | None = None
+        self, text: str = "", statuses: list[CaseStatus] | None = None
     ) -> list[tuple[Case, int | None]]:
         """The window's cases, newest first, each with its working days left."""
         query = CaseQuery(text=text or None, status=statuses or [], limit=200)

@@ -89,7 +89,7 @@ class TemplateDisplay:
 
     def __init__(self, settings: TemplateSettings) -> None:
         self.settings = settings
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
         self._last = 0.0
         self._lock = threading.Lock()
 

@@ -32,9 +32,9 @@ LEVELS = {
 class SerialEvaluator:
     def __init__(self, url: str, baudrate: int = 9600) -> None:
         self.url, self.baudrate = url, baudrate
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
 
-    def _open(self) -> serial.SerialBase:
+    def _open(self) -> serial.Serial:
         if self._port is None:
             try:
                 self._port = serial.serial_for_url(self.url, self.baudrate, timeout=0.2)

@@ -50,7 +50,7 @@ def row(item: ServiceItem) -> dict[str, Any]:
 def store_items(db: Database, items: list[ServiceItem]) -> int:
     """Insert or replace items (a code keeps every version it had). Returns the count."""
     with write(db):
-        db["catalog_items"].upsert_all([row(item) for item in items], pk=("code", "version"))
+        db.table("catalog_items").upsert_all([row(item) for item in items], pk=("code", "version"))
     return len(items)
 
 
@@ -87,6 +87,7 @@ def items(db: Database, window_kind: str | None = None) -> list[ServiceItem]:
 
 def get(db: Database, code: str, version: int | None = None) -> ServiceItem | None:
     """The given version of an item, or its newest current one."""
+    args: list[str | int]
     if version is None:
         where, args = "code = ? AND retired = 0 ORDER BY version DESC LIMIT 1", [code]
     else:

@@ -49,7 +49,7 @@ def apply(db: Database, changes: list[dict[str, Any]], window_no: int) -> Applie
             _status(db, change, change["case_id"] in busy, out, window_no)
         elif kind == "catalog.item":
             item = ServiceItem.model_validate(change["item"])
-            db["catalog_items"].upsert(catalog.row(item), pk=("code", "version"))
+            db.table("catalog_items").upsert(catalog.row(item), pk=("code", "version"))
             out.applied += 1
         elif kind == "catalog.item_retired":
             db.conn.execute(

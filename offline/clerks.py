@@ -82,7 +82,7 @@ def add(db: Database, clerk: Clerk, pin: str, *, by: str, window_no: int | None)
     with write(db):
         if _row(db, clerk.clerk_id):
             raise AuthError(f"工号 {clerk.clerk_id} 已存在")
-        db["clerks"].insert(
+        db.table("clerks").insert(
             {
                 "clerk_id": clerk.clerk_id,
                 "name": clerk.name,
@@ -115,7 +115,7 @@ def _update(
     with write(db):
         if not _row(db, clerk_id):
             raise AuthError(f"工号 {clerk_id} 不存在")
-        db["clerks"].update(clerk_id, changes)
+        db.table("clerks").update(clerk_id, changes)
         audit.append(
             db, clerk_id=by, window_no=window_no, action=action, target=clerk_id, detail=detail
         )
@@ -164,13 +164,13 @@ def _attempt(db: Database, clerk_id: str, pin: str, at: datetime) -> tuple[Clerk
         until = datetime.fromisoformat(locked)
         return None, f"PIN错误次数过多，账号已锁定，请于 {until:%H:%M} 后再试"
     if pin_matches(pin, row["pin_hash"]):
-        db["clerks"].update(clerk_id, {"failed_attempts": 0, "locked_until": None})
+        db.table("clerks").update(clerk_id, {"failed_attempts": 0, "locked_until": None})
         return _clerk({**row, "locked_until": None}), ""
     failures = row["failed_attempts"] + 1
     if failures >= MAX_FAILURES:
-        db["clerks"].update(
+        db.table("clerks").update(
             clerk_id, {"failed_attempts": 0, "locked_until": (at + LOCKOUT).isoformat()}
         )
         return None, f"PIN连续错误{MAX_FAILURES}次，账号锁定{LOCKOUT.seconds // 60}分钟"
-    db["clerks"].update(clerk_id, {"failed_attempts": failures})
+    db.table("clerks").update(clerk_id, {"failed_attempts": failures})
     return None, f"工号或PIN不正确（还可尝试{MAX_FAILURES - failures}次）"

@@ -7,7 +7,7 @@ entry in one transaction (call inside `offline.db.write`), like the acceptance i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlite_utils import Database
 from uuid6 import uuid7
@@ -163,7 +163,7 @@ def evaluate(
     """好差评, one per case (a second attempt only after a 差评 was followed up). `None` records
     that the citizen left without rating: kept and audited here, but not sent, since the
     contract's levels have no "not rated" (docs/design-notes.md)."""
-    attempt = 2 if may_rate_again(db, case.case_id) else 1
+    attempt: Literal[1, 2] = 2 if may_rate_again(db, case.case_id) else 1
     if attempt == 1 and evaluation_of(db, case.case_id):
         raise FollowUpError("该办件已评价，一件一评（差评经回访整改后可再评一次）")
     evaluation = Evaluation(

@@ -203,6 +203,7 @@ class QueueStore:
                 )
             except sqlite3.IntegrityError:
                 raise QueueError("您已有一个该业务的号在排队，请等待叫号") from None
+            assert cursor.lastrowid is not None  # an INSERT always sets it
             self._event(cursor.lastrowid, "issued", green=green)
         return Ticket(
             number=number, kind=kind, green_channel=green, issued_at=datetime.fromisoformat(at)

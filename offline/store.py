@@ -248,7 +248,8 @@ class Store:
             source_ref=source_ref,
             updated_at=now(),
         )
-        op_type, op_payload = "case.accept", payload.model_dump(mode="json")
+        op_type: OpType = "case.accept"
+        op_payload = payload.model_dump(mode="json")
         if refusal:
             op_type, op_payload = "case.reject", {**refusal.model_dump(), **op_payload}
         self._write_case(case, op_type, op_payload, clerk_id, at, item.code, draft_id)

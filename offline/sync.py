@@ -214,7 +214,8 @@ class SyncEngine:
             self.progress("ops", len(ops))
 
     def _batch(self) -> list[Operation]:
-        ops, size = [], 0
+        ops: list[Operation] = []
+        size = 0
         for op in self.store.unsent(MAX_OPS):
             size += len(json.dumps(_wire(op), ensure_ascii=False).encode())
             if ops and size > MAX_BYTES - 1024:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Literal
 
 import chinese_calendar
 
@@ -24,7 +25,7 @@ UNVERIFIED_VERSION = "weekdays-only"
 @dataclass(frozen=True)
 class Deadline:
     due: date
-    unit: str
+    unit: Literal["workday", "day"]
     count: int
     calendar_version: str
     verified: bool

@@ -67,7 +67,8 @@ class LazyGroup(ClerkGroup):
 def _short_help(group: click.Group, name: str, limit: int) -> str:
     if name in group.commands:
         return group.commands[name].get_short_help_str(limit)
-    return click.utils.make_default_short_help(COMMANDS[name][1], limit)
+    # a deprecated name behind click.utils.__getattr__, hence untyped
+    return click.utils.make_default_short_help(COMMANDS[name][1], limit)  # type: ignore[operator]
 
 
 @click.group(cls=LazyGroup, name="clerk")

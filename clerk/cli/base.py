@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import update_wrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -96,7 +96,7 @@ class ChineseHelpFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
 
-    def write_dl(self, rows: Sequence[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
+    def write_dl(self, rows: Iterable[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
         """click's own notes after an option's help, in Chinese: [默认：3] [必填]."""
         rows = [(term, _EXTRAS.sub(lambda m: _EXTRA_NAMES[m[0]], text)) for term, text in rows]
         super().write_dl(rows, *args, **kwargs)
@@ -140,7 +140,7 @@ class ClerkGroup(ChineseHelp, click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run with our own error display for usage errors too (click's is English)."""
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.UsageError as error:
             hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
             click.echo(f"用法错误：{_usage_message(error)}{hint}", err=True)

@@ -243,7 +243,9 @@ def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
     if paper:
         paper_settings = dataclasses.replace(paper_settings, columns=PAPER_COLUMNS[int(paper)])
     doc = sample_receipt()
-    target = url or svc.printer().settings.url  # the configured printer, or its simulator
+    printer = svc.printer()
+    assert isinstance(printer, ReceiptPrinter)  # the composition root builds no other
+    target = url or printer.settings.url  # the configured printer, or its simulator
     with tempfile.TemporaryDirectory() as spool:  # a test page is not kept for later
         result = ReceiptPrinter(PrinterSettings(target, paper_settings), Path(spool)).print(doc)
     click.echo(to_text(doc, paper_settings.columns))
@@ -305,13 +307,10 @@ def scan(ctx: click.Context, out: str, pages: int | None, feeder: bool, wait: fl
     svc = services(ctx, initialised=False)
     scanner = svc.scanner()
     if isinstance(scanner, ScanFolder):
-        found = scanner.wait(wait)
-        if not found:
-            fail(f"{wait:.0f}秒内扫描文件夹里没有新文件")
-    else:
-        if feeder:
-            scanner = SaneScanner(dataclasses.replace(scanner.settings, source=FEEDER))
-        found = scanner.scan(pages)
+        scanner.timeout = wait
+    elif feeder and isinstance(scanner, SaneScanner):
+        scanner = SaneScanner(dataclasses.replace(scanner.settings, source=FEEDER))
+    found = scanner.scan(pages)
     pdf = to_pdf(found)
     Path(out).write_bytes(pdf)
     click.echo(f"已扫描 {len(found)} 页，写入 {out}（{len(pdf)} 字节，SHA-256 {sha256(pdf)}）")

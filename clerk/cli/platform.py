@@ -34,7 +34,12 @@ def serve(host: str, port: int, db: str, advance_every: float) -> None:
     click.echo(f"http://{host}:{bound}{PREFIX}")
     click.echo("参考平台已启动（仅用于开发、演示和测试）", err=True)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), server.shutdown()))
+
+    def on_term(*_: object) -> None:
+        stop.set()
+        server.shutdown()
+
+    signal.signal(signal.SIGTERM, on_term)
 
     def back_office() -> None:
         while not stop.wait(advance_every):

@@ -126,10 +126,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """同步状态：待上报、已确认、隔离、上次成功时间。"""
     svc = services(ctx)
     store, cfg = svc.store, svc.settings.platform
+    counts = store.outbox_counts()
     data = {
         "platform": cfg.url,
         "device_id": cfg.device_id,
-        **store.outbox_counts(),
+        **counts,
         "last_success": store.meta("last_success"),
         "changes_cursor": store.meta("changes_cursor"),
     }
@@ -138,8 +139,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(f"平台：{cfg.url or '（未登记）'}  设备：{cfg.device_id or '—'}")
     click.echo(
-        f"待上报 {data['pending'] + data['in_flight']}，已确认 {data['acked']}，"
-        f"隔离 {data['quarantined']}；上次成功：{data['last_success'] or '从未'}"
+        f"待上报 {counts['pending'] + counts['in_flight']}，已确认 {counts['acked']}，"
+        f"隔离 {counts['quarantined']}；上次成功：{data['last_success'] or '从未'}"
     )
 
 

@@ -28,7 +28,8 @@ def user() -> None:
 @pass_services
 def add(services: Services, clerk_id: str, name: str, role: str, pin: str) -> None:
     """添加人员。"""
-    services.store.add_clerk(Clerk(clerk_id=clerk_id, name=name, role=role), pin, by=actor())
+    clerk = Clerk.model_validate({"clerk_id": clerk_id, "name": name, "role": role})
+    services.store.add_clerk(clerk, pin, by=actor())
     click.echo(f"已添加{ROLE_NAMES[role]} {clerk_id} {name}")
 
 

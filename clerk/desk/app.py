@@ -82,7 +82,7 @@ class DeskApp(App[None]):
         self,
         fn: Callable[..., Any],
         *args: Any,
-        done: Callable[[Any], None] | None = None,
+        done: Callable[[Any], object] | None = None,
         group: str = "desk",
         quiet: tuple[type[BaseException], ...] = (),
     ) -> None:
@@ -350,7 +350,7 @@ class DeskApp(App[None]):
     # --- the command palette -------------------------------------------------------------------
 
     def action_command_palette(self) -> None:
-        if not CommandPalette.is_open(self):
+        if not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App is invariant
             self.push_screen(CommandPalette(placeholder="搜索命令…", id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

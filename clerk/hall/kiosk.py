@@ -134,7 +134,8 @@ class KioskApp(App[None]):
                 self.call_from_thread(self.tell, _offline(error))
                 self.call_from_thread(self.set_timer, 5, self.load_kinds)
                 return
-            self.call_from_thread(self.show_kinds, kinds)
+            # Textual's stub cannot infer an async callback's result here
+            self.call_from_thread(self.show_kinds, kinds)  # type: ignore[arg-type]
 
         self.run_worker(job, thread=True, group="kinds", exit_on_error=False)
 
@@ -174,13 +175,13 @@ class KioskApp(App[None]):
             except HallError as error:
                 self.call_from_thread(self.tell, _offline(error))
                 return
-            printed, ok = self._print(issued)
+            printed, ok = self._print_ticket(issued)
             self.call_from_thread(self.show_ticket, issued, printed, ok)
 
         self.tell("正在取号……")
         self.run_worker(job, thread=True, group="take", exclusive=True, exit_on_error=False)
 
-    def _print(self, issued: Issued) -> tuple[str, bool]:
+    def _print_ticket(self, issued: Issued) -> tuple[str, bool]:
         doc = receipts.queue_ticket(issued.ticket, self.centre, issued.ahead)
         try:
             result = self.services.printer().print_now(doc)

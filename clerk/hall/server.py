@@ -210,7 +210,9 @@ def serve_in_thread(
 ) -> tuple[HallServer, str]:
     server = make_server(store, host, port, calls)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://{server.server_address[0]}:{server.server_address[1]}"
+    bound_host, bound_port = server.server_address[:2]
+    assert isinstance(bound_host, str)  # an AF_INET server's address
+    return server, f"http://{bound_host}:{bound_port}"
 
 
 def make_server(store: QueueStore, host: str, port: int, calls: Calls | None = None) -> HallServer:

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from devices.errors import ProtocolError
 
@@ -190,7 +191,8 @@ def from_json(data: dict) -> IdCard:
     unknown = set(data) - known
     if unknown:
         raise ValueError(f"unknown card fields: {sorted(unknown)}")
-    return IdCard(**{k: str(v) for k, v in data.items()})
+    values: dict[str, Any] = {k: str(v) for k, v in data.items()}
+    return IdCard(**values)
 
 
 def decode_photo(photo: bytes, command: str | None, timeout: float = 10.0) -> bytes | None:

@@ -47,18 +47,19 @@ class SamReader:
 
     def __init__(self, settings: ReaderSettings) -> None:
         self.settings = settings
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
         self._frames = FrameReader()
 
     # --- the port --------------------------------------------------------------------------
 
-    def _open(self) -> serial.SerialBase:
+    def _open(self) -> serial.Serial:
         if self._port is None:
             url = self.settings.url
-            extra = {} if "://" in url else {"exclusive": True}
+            # a device path is opened exclusively; URL handlers (loop://, socket://) refuse it
+            exclusive = None if "://" in url else True
             try:
                 self._port = serial.serial_for_url(
-                    url, baudrate=self.settings.baudrate, timeout=0.05, **extra
+                    url, baudrate=self.settings.baudrate, timeout=0.05, exclusive=exclusive
                 )
             except (serial.SerialException, OSError, ValueError) as error:
                 raise DeviceUnavailable(f"无法打开读卡器 {url}：{error}") from None

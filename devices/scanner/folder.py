@@ -10,13 +10,18 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from devices.errors import ScannerError
+
 SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 
 
 class ScanFolder:
-    def __init__(self, directory: Path, settle: float = 2.0) -> None:
+    """A `devices.base.Scanner`: `scan()` waits for the files the scanner drops here."""
+
+    def __init__(self, directory: Path, settle: float = 2.0, timeout: float = 60.0) -> None:
         self.directory = directory
         self.settle = settle
+        self.timeout = timeout
         self._seen: dict[Path, tuple[int, float, float]] = {}
         (directory / "taken").mkdir(parents=True, exist_ok=True)
 
@@ -43,12 +48,23 @@ class ScanFolder:
         self._seen.pop(path, None)
         return data
 
-    def wait(self, timeout: float, poll: float = 0.5) -> list[bytes]:
-        """Wait for files and take every ready one (for `clerk device scan` from a folder)."""
+    def wait(self, timeout: float, poll: float = 0.5, pages: int | None = None) -> list[bytes]:
+        """Wait for files and take every ready one (at most `pages`), oldest first; none within
+        `timeout` gives an empty list."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ready = self.ready()
             if ready:
-                return [self.take(p) for p in ready]
+                return [self.take(p) for p in ready[:pages]]
             time.sleep(poll)
         return []
+
+    def scan(self, pages: int | None = None) -> list[bytes]:
+        """The pages the scanner has dropped (waiting up to `timeout` for the first), as the
+        `Scanner` protocol asks; none in time is the clerk's to fix, so a `ScannerError`."""
+        found = self.wait(self.timeout, pages=pages)
+        if not found:
+            raise ScannerError(
+                f"{self.timeout:.0f}秒内扫描文件夹里没有新文件，请先在扫描仪上扫描后再按扫描"
+            )
+        return found

@@ -236,4 +236,5 @@ def serve_in_thread(
     server = make_server(store, host, port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
+    assert isinstance(bound_host, str)  # an AF_INET server's address
     return server, f"http://{bound_host}:{bound_port}{PREFIX}"

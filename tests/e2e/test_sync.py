@@ -132,7 +132,7 @@ def test_cases_go_up_and_their_status_comes_back(window, platform):
 def test_faults_on_the_ops_request(window, platform, fault):
     store, _ = window
     cases = [store.accept(pension(), clerk_id="c0107") for _ in range(5)]
-    faults, sleeps = Faults(), []
+    faults, sleeps = Faults(), list[float]()
     faults.plan = [fault]  # the first request of the run is the ops batch
     summary = engine(window, platform, faults, sleeps).run()
     assert summary.exit_code == 0, summary

@@ -19,6 +19,7 @@ from clerk.cli.setup import setup_home
 from clerk.desk.app import DeskApp
 from clerk.services import Services, build
 from clerk.window import Desk
+from devices.display import SimulatedDisplay
 
 
 @pytest.fixture
@@ -87,3 +88,10 @@ async def open_case(pilot: Pilot, local_no: str) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def shown(services: Services) -> str:
+    """What the simulated window display shows now."""
+    screen = services.display()
+    assert isinstance(screen, SimulatedDisplay)
+    return screen.current

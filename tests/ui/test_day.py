@@ -13,7 +13,8 @@ from clerk.desk.intake import IntakePanel
 from clerk.services import Services
 from devices.printer.decode import decode
 from offline.models import CaseQuery
-from tests.ui.conftest import login, open_case, settle, until
+from tests.ui.conftest import login, open_case, settle, shown, until
+from widgets.materials import MaterialRow
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
@@ -29,7 +30,7 @@ async def test_call_card_item_accept_receipt_and_rating(make_app, services: Serv
         await pilot.press("f1")
         await settle(pilot)
         assert hall.view(3).current.number == "C001"
-        assert services.display().current == "C001 请到3号窗口"
+        assert shown(services) == "C001 请到3号窗口"
 
         services.idcard_simulator.place(0)  # the citizen's card on the reader
         panel = app.screen.query_one(IntakePanel)
@@ -44,7 +45,7 @@ async def test_call_card_item_accept_receipt_and_rating(make_app, services: Serv
 
         panel.query_one("#m-M01 Select").focus()
         await pilot.press("f10")  # scan the ID card copy with SANE's test backend
-        await until(pilot, lambda: panel.query_one("#m-M01").attachments, timeout=60)
+        await until(pilot, lambda: panel.query_one("#m-M01", MaterialRow).attachments, timeout=60)
 
         await pilot.click("#accept")
         await settle(pilot)

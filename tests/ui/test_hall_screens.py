@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Button, Digits, Static
 
 from clerk.hall.board import BoardApp
-from clerk.hall.client import Issued, RemoteHall
+from clerk.hall.client import EmbeddedHall, Issued, RemoteHall
 from clerk.hall.kiosk import KioskApp, TicketScreen
 from clerk.hall.server import serve_in_thread
 from clerk.services import Services
@@ -30,7 +30,9 @@ def text(app, selector: str) -> str:
 
 
 async def test_kiosk_card_kind_ticket_and_printout(services: Services) -> None:
-    services.hall().store.set_window(3, ["general", "social_security"])
+    hall = services.hall()
+    assert isinstance(hall, EmbeddedHall)  # no [hall] url in the test config
+    hall.store.set_window(3, ["general", "social_security"])
     app = KioskApp(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

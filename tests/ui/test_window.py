@@ -16,7 +16,7 @@ from clerk.hall.server import serve_in_thread
 from clerk.services import Services
 from offline.models import Case, CaseQuery
 from offline.queue import QueueStore
-from tests.ui.conftest import login, settle, until
+from tests.ui.conftest import login, settle, shown, until
 from tests.ui.test_day import SIZE, fill_pension
 
 pytestmark = pytest.mark.anyio
@@ -117,7 +117,7 @@ async def test_queue_keys_recall_park_call_back_transfer_pause(
         await settle(pilot)
         await pilot.press(*"系统维护", "enter")
         await settle(pilot)
-        assert services.display().current == "暂停服务"
+        assert shown(services) == "暂停服务"
         await pilot.press("f1")
         await settle(pilot)
         assert any("暂停服务" in n for n in notes(app))

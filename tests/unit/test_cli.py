@@ -6,6 +6,8 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -25,8 +27,17 @@ def clerk(tmp_path):
         assert "Traceback" not in result.output
         return result.output
 
-    run.home = home
-    return run
+    return Clerk(run, home)
+
+
+class Clerk:
+    """`clerk ...` in a CliRunner against one home directory (`.home`)."""
+
+    def __init__(self, run: Callable[..., str], home: Path) -> None:
+        self.run, self.home = run, home
+
+    def __call__(self, *args: str, code: int = 0) -> str:
+        return self.run(*args, code=code)
 
 
 @pytest.fixture

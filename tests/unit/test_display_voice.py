@@ -103,10 +103,13 @@ def test_calls_are_queued_in_order_and_never_overlap(tmp_path):
     single = Announcer(VoiceSettings(output=str(tmp_path / "one"), repeat=1))
     single.say("请A零零一号到1号窗口办理")
     single.close()
-    once = duration(single.history[0].wav)
-    twice = duration(calls[0].wav)
+    first, again = single.history[0].wav, calls[0].wav
+    assert first and again
+    once, twice = duration(first), duration(again)
     assert once > 1.0 and twice == pytest.approx(2 * once + 0.3, abs=0.05)
-    assert sorted(p.name for p in tmp_path.glob("call-*.wav")) == sorted(c.wav.name for c in calls)
+    assert sorted(p.name for p in tmp_path.glob("call-*.wav")) == sorted(
+        c.wav.name for c in calls if c.wav
+    )
 
 
 def _clip(path, frames, rate=8000):
@@ -137,6 +140,7 @@ def test_recorded_clips_are_joined(tmp_path):
     missing = announcer.say("请Z号")
     announcer.close()
     # 请 A 零 零 一 号 到 3 号窗口 办理
+    assert done.wav
     assert duration(done.wav) == pytest.approx((800 + 400 * 7 + 1200 + 800) / 8000)
     assert "缺少录音片段" in missing.error and missing.wav is None
 

@@ -106,11 +106,17 @@ def test_every_document_fits_the_paper(store, columns):
 
 @pytest.fixture
 def printer_sim():
-    sim = PrinterSimulator()
+    sim = ServedSimulator()
     host, port = sim.serve()
     sim.url = f"tcp://{host}:{port}"
     yield sim
     sim.close()
+
+
+class ServedSimulator(PrinterSimulator):
+    """The simulator with the URL it serves on, for the driver under test."""
+
+    url = ""
 
 
 def test_print_reaches_the_printer(printer_sim, tmp_path):
