@@ -102,6 +102,7 @@ def test_serial_evaluator_is_an_evaluator() -> None:
     evaluator: Evaluator = SerialEvaluator(sim.url)
     try:
         assert isinstance(evaluator, Evaluator)
+
         def citizen() -> None:
             if sim.asked():
                 sim.press(1)
