@@ -17,6 +17,7 @@ from clerk import config
 from clerk import demo as demo_data
 from clerk.cli.setup import setup_home
 from clerk.desk.app import DeskApp
+from clerk.hall.client import EmbeddedHall
 from clerk.services import Services, build
 from clerk.window import Desk
 from devices.display import SimulatedDisplay
@@ -95,3 +96,10 @@ def shown(services: Services) -> str:
     screen = services.display()
     assert isinstance(screen, SimulatedDisplay)
     return screen.current
+
+
+def embedded(services: Services) -> EmbeddedHall:
+    """The hall embedded in the window (no `[hall] url` in the test config)."""
+    hall = services.hall()
+    assert isinstance(hall, EmbeddedHall)
+    return hall

@@ -16,7 +16,7 @@ from clerk.hall.server import serve_in_thread
 from clerk.services import Services
 from offline.models import Case, CaseQuery
 from offline.queue import QueueStore
-from tests.ui.conftest import login, settle, shown, until
+from tests.ui.conftest import embedded, login, settle, shown, until
 from tests.ui.test_day import SIZE, fill_pension
 
 pytestmark = pytest.mark.anyio
@@ -80,7 +80,7 @@ async def test_lock_then_backup_clerk_takes_over_and_leaves_a_note(
 async def test_queue_keys_recall_park_call_back_transfer_pause(
     make_app, services: Services
 ) -> None:
-    hall = services.hall()
+    hall = embedded(services)
     for _ in range(3):
         hall.issue("general")
     hall.store.set_window(5, ["general"])
@@ -206,7 +206,7 @@ async def test_a_ticket_from_the_kiosk_shows_at_the_window_by_itself(
 async def test_no_show_and_transfer_of_a_served_ticket_are_asked_first(
     make_app, services: Services
 ) -> None:
-    hall = services.hall()
+    hall = embedded(services)
     hall.issue("general")
     hall.store.set_window(5, ["general"])
     app = make_app()
