@@ -80,6 +80,7 @@ class SyncNews:
     quarantined: int = 0
     flagged: int = 0
     followups: int = 0
+    set_aside: tuple[str, ...] = ()  # one line per case set aside in the run
 
 
 class Desk:
@@ -320,7 +321,13 @@ class Desk:
                 return SyncNews(self.sync_state())
         summary = self._engine.run()
         self.online = summary.online and not summary.refused
-        return SyncNews(self.sync_state(), summary.quarantined, summary.flagged, summary.followups)
+        return SyncNews(
+            self.sync_state(),
+            summary.quarantined,
+            summary.flagged,
+            summary.followups,
+            tuple(summary.set_aside),
+        )
 
     def sync_state(self) -> SyncState:
         counts = self.store.outbox_counts()

@@ -44,27 +44,49 @@ def to_row(case: Case) -> dict[str, Any]:
         "server_version": case.server_version,
         "flagged": case.flagged,
         "source_ref": case.source_ref,
+        "purged": int(case.purged),
         "updated_at": case.updated_at.isoformat(),
     }
 
 
 def from_row(row: dict[str, Any]) -> Case:
+    purged = bool(row.get("purged"))
     return Case(
         case_id=row["case_id"],
         status=row["status"],
-        payload=CasePayload.model_validate_json(row["payload"]),
+        payload=CasePayload.model_validate_json(row["payload"], context={"purged": purged}),
         refusal=Refusal.model_validate_json(row["refusal"]) if row["refusal"] else None,
         official_no=row["official_no"],
         server_version=row["server_version"],
         deadline_verified=bool(row["deadline_verified"]),
         flagged=row["flagged"],
         source_ref=row["source_ref"],
+        purged=purged,
         updated_at=datetime.fromisoformat(row["updated_at"]),
     )
 
 
 def insert(db: Database, case: Case) -> None:
     db_insert(db, "cases", to_row(case))
+    _index_attachments(db, case.case_id, case.payload)
+
+
+def set_payload(db: Database, case_id: str, payload: CasePayload) -> None:
+    """Replace a case's payload, keeping the index of its scans (`case_attachments`) true."""
+    db.conn.execute(
+        "UPDATE cases SET payload = ? WHERE case_id = ?", [payload.model_dump_json(), case_id]
+    )
+    db.conn.execute("DELETE FROM case_attachments WHERE case_id = ?", [case_id])
+    _index_attachments(db, case_id, payload)
+
+
+def _index_attachments(db: Database, case_id: str, payload: CasePayload) -> None:
+    """Which case holds which scan: retention then finds the scans still in use by index."""
+    shas = {sha for m in payload.materials for sha in m.attachments}
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO case_attachments (sha256, case_id) VALUES (?, ?)",
+        [(sha, case_id) for sha in shas],
+    )
 
 
 def get(db: Database, key: str) -> Case | None:

@@ -1,15 +1,21 @@
 """Applying what the platform sends back through `/changes`.
 
-A page of changes and its cursor are committed together. A change not newer than the local
-copy is skipped; a change to a case with operations the platform has not acknowledged never
-overwrites it: the case is flagged for a clerk instead (the DHIS2 rule).
+A page of changes and its cursor are committed together. Every change is validated against
+the contract's models (`offline.models.Change`) before it touches the store: one that does not
+validate, or that would break the store (a snapshot under a case number this window holds for
+another case), is kept aside in `quarantined_changes` for the admin (`clerk sync status`) and
+the rest of the page goes on, so nothing the platform sends can break listing or a later run.
+A change not newer than the local copy is skipped; a change to a case with operations the
+platform has not acknowledged never overwrites it: the case is flagged for a clerk instead
+(the DHIS2 rule). Kinds this client does not know (a later platform's) are skipped.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import pydantic
@@ -19,14 +25,20 @@ from offline import audit, cases, catalog, followup, outbox
 from offline.clock import now
 from offline.models import (
     CASE_STATUS_NAMES,
-    CalendarYear,
+    CHANGE_KINDS,
+    AnyChange,
+    CalendarChange,
     Case,
-    CasePayload,
-    Refusal,
-    ServiceItem,
+    FollowupChange,
+    ItemChange,
+    ItemRetiredChange,
+    SnapshotChange,
+    StatusChange,
 )
 
 log = logging.getLogger("offline.changes")
+_CHANGE: pydantic.TypeAdapter[AnyChange] = pydantic.TypeAdapter(AnyChange)
+MAX_KEPT = 100_000  # characters of an invalid change kept for the admin
 
 
 @dataclass
@@ -35,66 +47,135 @@ class Applied:
     skipped: int = 0
     flagged: int = 0
     followups: int = 0
+    quarantined: int = 0
 
 
-def apply(db: Database, changes: list[dict[str, Any]], window_no: int) -> Applied:
+def apply(db: Database, page: list[Any], window_no: int) -> Applied:
     """Apply one page; call inside `offline.db.write` together with storing its cursor."""
     out = Applied()
-    case_kinds = ("case.status", "case.snapshot")
-    case_ids = [c["case_id"] for c in changes if c.get("kind") in case_kinds]
-    busy = outbox.unacked_cases(db, case_ids) if case_ids else set()
-    for change in changes:
-        kind = change.get("kind")
-        if kind in case_kinds:
-            _status(db, change, change["case_id"] in busy, out, window_no)
-        elif kind == "catalog.item":
-            item = ServiceItem.model_validate(change["item"])
-            db.table("catalog_items").upsert(catalog.row(item), pk=("code", "version"))
-            out.applied += 1
-        elif kind == "catalog.item_retired":
-            db.conn.execute(
-                "UPDATE catalog_items SET retired = 1 WHERE code = ? AND version = ?",
-                [change["code"], change["version"]],
-            )
-            out.applied += 1
-        elif kind == "calendar.year":
-            year = CalendarYear.model_validate({k: change[k] for k in ("year", "version", "days")})
-            days = json.dumps([d.model_dump(mode="json") for d in year.days])
-            db.conn.execute(
-                "INSERT OR REPLACE INTO calendar_years VALUES (?, ?, ?, ?)",
-                [year.year, year.version, days, now().isoformat()],
-            )
-            out.applied += 1
-        elif kind == "evaluation.followup" and followup.record_followup(db, change, window_no):
-            out.applied += 1
-            out.followups += 1
-        else:
+    valid: list[AnyChange] = []
+    for raw in page:
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        if kind not in CHANGE_KINDS:
             out.skipped += 1
+            continue
+        try:
+            valid.append(_CHANGE.validate_python(raw))
+        except pydantic.ValidationError as error:
+            keep_aside(db, raw, _first_error(error))
+            out.quarantined += 1
+    case_ids = [c.case_id for c in valid if isinstance(c, StatusChange | SnapshotChange)]
+    busy = outbox.unacked_cases(db, case_ids) if case_ids else set()
+    for change in valid:
+        _one(db, change, busy, out, window_no)
     return out
 
 
-def _status(db: Database, change: dict, busy: bool, out: Applied, window_no: int) -> None:
+def _one(db: Database, change: AnyChange, busy: set[str], out: Applied, window_no: int) -> None:
+    if isinstance(change, StatusChange | SnapshotChange):
+        _status(db, change, change.case_id in busy, out, window_no)
+    elif isinstance(change, ItemChange):
+        db.table("catalog_items").upsert(catalog.row(change.item), pk=("code", "version"))
+        out.applied += 1
+    elif isinstance(change, ItemRetiredChange):
+        db.conn.execute(
+            "UPDATE catalog_items SET retired = 1 WHERE code = ? AND version = ?",
+            [change.code, change.version],
+        )
+        out.applied += 1
+    elif isinstance(change, CalendarChange):
+        days = json.dumps([d.model_dump(mode="json") for d in change.days])
+        db.conn.execute(
+            "INSERT OR REPLACE INTO calendar_years VALUES (?, ?, ?, ?)",
+            [change.year, change.version, days, now().isoformat()],
+        )
+        out.applied += 1
+    elif isinstance(change, FollowupChange) and followup.record_followup(
+        db, change.model_dump(mode="json"), window_no
+    ):
+        out.applied += 1
+        out.followups += 1
+    else:
+        out.skipped += 1
+
+
+@dataclass(frozen=True)
+class KeptChange:
+    """A change from the platform kept aside because it failed validation."""
+
+    id: int
+    received_at: datetime
+    kind: str
+    case_id: str | None
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "received_at": self.received_at.isoformat()}
+
+
+def kept(db: Database, limit: int = 50) -> list[KeptChange]:
+    """The changes kept aside, newest first."""
+    rows = db.conn.execute(
+        "SELECT id, received_at, kind, case_id, reason FROM quarantined_changes "
+        "ORDER BY id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [KeptChange(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4]) for r in rows]
+
+
+def keep_aside(db: Database, raw: Any, reason: str) -> None:
+    """Keep a change the store must not take, with the reason, for the admin to see."""
+    body = json.dumps(raw, ensure_ascii=True, default=str)[:MAX_KEPT]
+    case_id = raw.get("case_id") if isinstance(raw, dict) else None
+    db.conn.execute(
+        "INSERT INTO quarantined_changes (received_at, kind, case_id, reason, body) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [
+            now().isoformat(),
+            str(raw.get("kind"))[:40] if isinstance(raw, dict) else "?",
+            case_id[:64] if isinstance(case_id, str) else None,
+            reason,
+            body,
+        ],
+    )
+    log.warning("change from the platform kept aside: %s", reason)
+
+
+def _first_error(error: pydantic.ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"平台发来的变更不符合接口约定：{where} {message}"[:300]
+
+
+def _status(
+    db: Database, change: StatusChange | SnapshotChange, busy: bool, out: Applied, window_no: int
+) -> None:
     row = db.conn.execute(
-        "SELECT server_version, local_no FROM cases WHERE case_id = ?", [change["case_id"]]
+        "SELECT server_version, local_no FROM cases WHERE case_id = ?", [change.case_id]
     ).fetchone()
-    version = int(change["server_version"])
-    if row is None and change.get("kind") == "case.snapshot":
+    if row is None and isinstance(change, SnapshotChange):
         _add_snapshot(db, change, out, window_no)
         return
-    if row is None or (row[0] is not None and version <= row[0]):
+    if row is None or (row[0] is not None and change.server_version <= row[0]):
         out.skipped += 1
         return
-    status = change["status"]
     if busy:
-        name = CASE_STATUS_NAMES.get(status, status)
+        name = CASE_STATUS_NAMES[change.status]
         note = f"平台状态已变为“{name}”，本窗口尚有未上报的操作，请核对"
-        db.conn.execute("UPDATE cases SET flagged = ? WHERE case_id = ?", [note, change["case_id"]])
+        db.conn.execute("UPDATE cases SET flagged = ? WHERE case_id = ?", [note, change.case_id])
         out.flagged += 1
         return
     db.conn.execute(
         "UPDATE cases SET status = ?, official_no = COALESCE(?, official_no), server_version = ?,"
         " updated_at = ? WHERE case_id = ?",
-        [status, change.get("official_no"), version, now().isoformat(), change["case_id"]],
+        [
+            change.status,
+            change.official_no,
+            change.server_version,
+            now().isoformat(),
+            change.case_id,
+        ],
     )
     audit.append(
         db,
@@ -102,31 +183,36 @@ def _status(db: Database, change: dict, busy: bool, out: Applied, window_no: int
         window_no=window_no,
         action="platform.status",
         target=row[1],
-        detail={"status": status, "version": version},
+        detail={"status": change.status, "version": change.server_version},
     )
     out.applied += 1
 
 
-def _add_snapshot(db: Database, change: dict, out: Applied, window_no: int) -> None:
+def _add_snapshot(db: Database, change: SnapshotChange, out: Applied, window_no: int) -> None:
     """A case accepted at another window of the centre, so that any window can hand out its
-    result (统一窗口出件). A snapshot that does not validate is skipped and logged."""
-    data = dict(change["case"])
-    refusal = {k: data.pop(k) for k in ("reason", "refer_to") if k in data}
-    try:
-        payload = CasePayload.model_validate(data)
-        case = Case(
-            case_id=change["case_id"],
-            status=change["status"],
-            payload=payload,
-            refusal=Refusal.model_validate(refusal) if refusal else None,
-            official_no=change.get("official_no"),
-            server_version=int(change["server_version"]),
-            updated_at=now(),
+    result (统一窗口出件). Its number must not be one this window holds for another case."""
+    payload = change.case
+    clash = db.conn.execute(
+        "SELECT case_id FROM cases WHERE local_no = ?", [payload.local_no]
+    ).fetchone()
+    if clash is not None:
+        keep_aside(
+            db,
+            change.model_dump(mode="json"),
+            f"平台发来的办件 {payload.local_no} 与本机另一件办件编号相同：可能两台电脑设置了"
+            "同一个窗口号，或本机从旧备份恢复。请管理员核对",
         )
-    except (ValueError, pydantic.ValidationError) as error:
-        log.warning("snapshot of %s skipped: %s", change["case_id"], error)
-        out.skipped += 1
+        out.quarantined += 1
         return
+    case = Case(
+        case_id=change.case_id,
+        status=change.status,
+        payload=payload,
+        refusal=change.refusal,
+        official_no=change.official_no,
+        server_version=change.server_version,
+        updated_at=now(),
+    )
     cases.insert(db, case)
     audit.append(
         db,

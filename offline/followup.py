@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 from uuid6 import uuid7
 
-from offline import audit, outbox
+from offline import audit, cases, outbox
 from offline.models import (
     Case,
     CaseMaterial,
@@ -65,9 +65,10 @@ def _record(
 
 def _update(db: Database, case: Case, status: CaseStatus, at: datetime) -> None:
     db.conn.execute(
-        "UPDATE cases SET status = ?, payload = ?, updated_at = ? WHERE case_id = ?",
-        [status, case.payload.model_dump_json(), at.isoformat(), case.case_id],
+        "UPDATE cases SET status = ?, updated_at = ? WHERE case_id = ?",
+        [status, at.isoformat(), case.case_id],
     )
+    cases.set_payload(db, case.case_id, case.payload)
 
 
 def receive_correction(

@@ -21,6 +21,8 @@ class IntakeError(ValueError):
 class Intake(Record):
     """One application as entered at the window, before it gets a case number."""
 
+    MULTILINE = frozenset({"form"})
+
     item_code: str
     item_version: int | None = None
     applicant: Person

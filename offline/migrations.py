@@ -200,3 +200,36 @@ def m004_intake_drafts(db: Database) -> None:
         CREATE INDEX intake_drafts_window ON intake_drafts (window_no, saved_at) WHERE done = 0;
         """
     )
+
+
+@migrations()
+def m005_sync_hardening(db: Database) -> None:
+    """Purged cases as a flag with an index for retention; which case holds which scan, so
+    retention never reads every payload; changes from the platform that failed validation."""
+    db.executescript(
+        """
+        ALTER TABLE cases ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
+        UPDATE cases SET purged = 1 WHERE applicant_id_number = '已清除';
+        CREATE INDEX cases_retention ON cases (status, updated_at) WHERE purged = 0;
+
+        CREATE TABLE case_attachments (
+            sha256 TEXT NOT NULL,
+            case_id TEXT NOT NULL REFERENCES cases (case_id),
+            PRIMARY KEY (sha256, case_id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO case_attachments (sha256, case_id)
+            SELECT a.value, c.case_id FROM cases AS c,
+                json_each(c.payload, '$.materials') AS m,
+                json_each(m.value, '$.attachments') AS a;
+        CREATE INDEX case_attachments_case ON case_attachments (case_id);
+
+        CREATE TABLE quarantined_changes (
+            id INTEGER PRIMARY KEY,
+            received_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            case_id TEXT,
+            reason TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        """
+    )

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from offline import text
 from offline.identity import check_id, check_phone
 
 # --- Closed vocabularies (wire values; Chinese labels for the clerk) -------------------------
@@ -97,10 +105,24 @@ ROLE_NAMES = {"clerk": "窗口人员", "admin": "管理员"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+SQLITE_INT = 2**63 - 1  # the largest integer a SQLite column holds
+
+
 class Record(BaseModel):
-    """Base of every record: unknown fields are refused, so typos surface at once."""
+    """Base of every record: unknown fields are refused, so typos surface at once, and no
+    text field holds a control or format character (`offline.text`), whoever filled it in:
+    the clerk, the card reader, an import file or the platform. A line break is allowed only
+    in the fields a subclass names in `MULTILINE`."""
 
     model_config = ConfigDict(extra="forbid")
+    MULTILINE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, (str, list, dict)):
+            text.check(value, info.field_name in cls.MULTILINE)
+        return value
 
 
 # --- Catalog ---------------------------------------------------------------------------------
@@ -114,6 +136,8 @@ class TimeLimit(Record):
 class MaterialSpec(Record):
     """One material an item asks for (申请材料)."""
 
+    MULTILINE = frozenset({"note"})
+
     code: str = Field(min_length=1, max_length=20)
     name: str = Field(min_length=1, max_length=200)
     required: bool = True
@@ -124,6 +148,8 @@ class MaterialSpec(Record):
 
 class ServiceItem(Record):
     """A service item (事项) of the catalog, exactly as `GET /catalog` sends it."""
+
+    MULTILINE = frozenset({"conditions", "basis", "form"})
 
     code: str = Field(min_length=1, max_length=50)
     version: int = Field(ge=1)
@@ -184,12 +210,13 @@ class CalendarYear(Record):
 # --- Cases -----------------------------------------------------------------------------------
 
 
-PURGED = "已清除"  # what stays of a name or ID number after the retention period
+PURGED = "已清除"  # what is shown of a name or ID number after the retention period
 
 
 class Person(Record):
-    """An applicant or agent. `id_number` is checked against its type's rule, except after
-    retention removed it (`PURGED`)."""
+    """An applicant or agent. `id_number` is checked against its type's rule, except in a
+    case whose personal data retention removed: that is a flag of the case (`Case.purged`,
+    passed down as the validation context `{"purged": True}`), never a magic value here."""
 
     kind: Literal["person", "org"] = "person"
     name: str = Field(min_length=1, max_length=100)
@@ -199,8 +226,8 @@ class Person(Record):
     address: str | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
-    def _check_identity(self) -> Self:
-        if self.id_number == PURGED:
+    def _check_identity(self, info: ValidationInfo) -> Self:
+        if info.context and info.context.get("purged"):
             return self
         if (self.kind == "org") != (self.id_type == "uscc"):
             raise ValueError("单位申请人须使用统一社会信用代码，个人不能使用")
@@ -244,6 +271,8 @@ class DeadlineRule(Record):
 class CasePayload(Record):
     """The case as the platform receives it in `case.accept` / `case.reject`."""
 
+    MULTILINE = frozenset({"form"})
+
     local_no: str
     centre_code: str
     item: ItemRef
@@ -270,6 +299,8 @@ class CasePayload(Record):
 class Refusal(Record):
     """Why a case was not accepted (不予受理) and where the citizen should go instead."""
 
+    MULTILINE = frozenset({"reason"})
+
     reason: str = Field(min_length=1)
     refer_to: str | None = None
 
@@ -281,11 +312,12 @@ class Case(Record):
     status: CaseStatus
     payload: CasePayload
     refusal: Refusal | None = None
-    official_no: str | None = None
-    server_version: int | None = None
+    official_no: str | None = Field(None, max_length=50)
+    server_version: int | None = Field(None, ge=0, le=SQLITE_INT)
     deadline_verified: bool = True
     flagged: str | None = None
-    source_ref: str | None = None
+    source_ref: str | None = Field(None, max_length=200)
+    purged: bool = False  # retention removed its personal data (offline.retention)
     updated_at: datetime
 
     @property
@@ -303,6 +335,8 @@ class Case(Record):
 
 class Operation(Record):
     """One change to one case, in the outbox until the platform acknowledges it."""
+
+    MULTILINE = frozenset({"payload"})
 
     op_id: str
     case_id: str
@@ -362,6 +396,8 @@ class Clerk(Record):
 class Evaluation(Record):
     """好差评: one per case at the window; levels travel as names, never numbers."""
 
+    MULTILINE = frozenset({"comment"})
+
     evaluation_id: str
     case_id: str
     level: EvaluationLevel | None  # None: the citizen left without rating (未评价)
@@ -375,6 +411,8 @@ class Evaluation(Record):
 
 class AuditEvent(Record):
     """One line of the hash-chained audit log: who, at which window, did what, when."""
+
+    MULTILINE = frozenset({"detail"})
 
     id: int
     at: datetime
@@ -440,3 +478,98 @@ class Draft(Record):
             f"{self.saved_at:%m-%d %H:%M}",
         ]
         return "  ".join(parts)
+
+
+# --- Changes from the platform (`GET /changes`) ------------------------------------------------
+
+
+class Change(Record):
+    """A change as the platform sends it. Members a later platform adds are ignored (the
+    contract's 1.1 rule), but every member this client uses is checked before it touches the
+    store: the status is one the window knows, numbers fit SQLite, text is clean."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class StatusChange(Change):
+    MULTILINE = frozenset({"note"})
+
+    kind: Literal["case.status"]
+    case_id: str = Field(min_length=1, max_length=64)
+    server_version: int = Field(ge=1, le=SQLITE_INT)
+    status: CaseStatus
+    official_no: str | None = Field(None, min_length=1, max_length=50)
+    at: datetime | None = None
+    note: str = Field("", max_length=2000)
+    missing: list[str] = []
+    deadline: date | None = None
+
+
+class SnapshotChange(Change):
+    """A case accepted at another window of the centre; `case` is checked as a `CasePayload`
+    (with a refusal's `reason` and `refer_to` beside it for a `case.reject`)."""
+
+    kind: Literal["case.snapshot"]
+    case_id: str = Field(min_length=1, max_length=64)
+    server_version: int = Field(ge=1, le=SQLITE_INT)
+    status: CaseStatus
+    official_no: str | None = Field(None, min_length=1, max_length=50)
+    case: CasePayload
+    refusal: Refusal | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_refusal(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("case"), dict):
+            case = dict(data["case"])
+            refusal = {k: case.pop(k) for k in ("reason", "refer_to") if k in case}
+            data = {**data, "case": case, "refusal": refusal or None}
+        return data
+
+
+class ItemChange(Change):
+    kind: Literal["catalog.item"]
+    item: ServiceItem
+
+
+class ItemRetiredChange(Change):
+    kind: Literal["catalog.item_retired"]
+    code: str = Field(min_length=1, max_length=50)
+    version: int = Field(ge=1, le=SQLITE_INT)
+
+
+class CalendarChange(Change):
+    kind: Literal["calendar.year"]
+    year: int = Field(ge=1900, le=2200)
+    version: str = Field(min_length=1, max_length=50)
+    days: list[CalendarDay]
+
+
+class FollowupChange(Change):
+    MULTILINE = frozenset({"text"})
+
+    kind: Literal["evaluation.followup"]
+    evaluation_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(max_length=2000)
+    at: datetime | None = None
+
+
+AnyChange = Annotated[
+    StatusChange
+    | SnapshotChange
+    | ItemChange
+    | ItemRetiredChange
+    | CalendarChange
+    | FollowupChange,
+    Field(discriminator="kind"),
+]
+CHANGE_KINDS = frozenset(
+    {
+        "case.status",
+        "case.snapshot",
+        "catalog.item",
+        "catalog.item_retired",
+        "calendar.year",
+        "evaluation.followup",
+    }
+)

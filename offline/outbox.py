@@ -2,11 +2,17 @@
 
 `enqueue` must run in the same transaction as the case change it describes, so that a case
 and the operation that tells the platform about it exist together or not at all.
+
+Ordering is per case, not per window: an operation waits only for the earlier operations of
+its own case. When one is quarantined (refused, in conflict, or its scan is missing here),
+the later operations of the same case are set aside with it, including those made after,
+and everything else keeps flowing (`docs/design-notes.md`, "Per-case ordering").
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +22,8 @@ from uuid6 import uuid7
 from offline.clock import now
 from offline.db import insert
 from offline.models import Operation, OpType
+
+SET_ASIDE = "本办件有前序操作被隔离，此操作随之搁置"
 
 
 def enqueue(
@@ -29,8 +37,10 @@ def enqueue(
     window_no: int,
 ) -> Operation:
     """Append the case's next operation. Call inside `offline.db.write`."""
-    [(last,)] = db.conn.execute(
-        "SELECT COALESCE(MAX(seq), 0) FROM operations WHERE case_id = ?", [case_id]
+    [(last, held)] = db.conn.execute(
+        "SELECT COALESCE(MAX(seq), 0), MAX(state = 'quarantined') FROM operations "
+        "WHERE case_id = ?",
+        [case_id],
     ).fetchall()
     op = Operation(
         op_id=str(uuid7()),
@@ -41,12 +51,14 @@ def enqueue(
         clerk_id=clerk_id,
         window_no=window_no,
         payload=payload,
+        state="quarantined" if held else "pending",
+        last_error=SET_ASIDE if held else None,
     )
     insert(
         db,
         "operations",
         {
-            **op.model_dump(mode="json", exclude={"payload", "last_error"}),
+            **op.model_dump(mode="json", exclude={"payload"}),
             "payload": json.dumps(op.payload, ensure_ascii=False, sort_keys=True),
             "created_at": at.isoformat(),
         },
@@ -72,12 +84,18 @@ def counts(db: Database) -> dict[str, int]:
     }
 
 
-def unsent(db: Database, limit: int) -> list[Operation]:
-    """Pending operations in the order they were made (so each case's in `seq` order)."""
+def unsent(db: Database, limit: int, after: int = 0) -> list[tuple[int, Operation]]:
+    """Pending operations after rowid `after`, in the order they were made (so each case's in
+    `seq` order), with their rowids; never one of a case that has a quarantined operation.
+    (`state != 'acked'` lets SQLite use the partial index of unacknowledged operations.)"""
     rows = db.query(
-        "SELECT * FROM operations WHERE state = 'pending' ORDER BY rowid LIMIT ?", [limit]
+        "SELECT rowid AS _rowid, * FROM operations AS o WHERE state = 'pending' "
+        "AND state != 'acked' AND rowid > ? "
+        "AND NOT EXISTS (SELECT 1 FROM operations AS q WHERE q.case_id = o.case_id "
+        "AND q.state = 'quarantined') ORDER BY rowid LIMIT ?",
+        [after, limit],
     )
-    return [_operation(row) for row in rows]
+    return [(row["_rowid"], _operation(row)) for row in rows]
 
 
 def set_state(
@@ -96,6 +114,70 @@ def set_state(
         f"(? = 'in_flight') WHERE op_id IN ({marks})",
         [state, error, server_version, acked, state, *op_ids],
     )
+
+
+@dataclass
+class Results:
+    """A batch's answers sorted by what the outbox does with them."""
+
+    acked: list[tuple[str, int | None]] = field(default_factory=list)  # op_id, server_version
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # op_id, reason
+    retry: list[tuple[str, str]] = field(default_factory=list)  # op_id, reason
+
+
+def record(db: Database, results: Results) -> int:
+    """Apply a batch's answers; call inside `offline.db.write`. Returns how many later
+    operations were set aside with the quarantined ones."""
+    stamp = now().isoformat()
+    db.conn.executemany(
+        "UPDATE operations SET state = 'acked', last_error = NULL, server_version = "
+        "COALESCE(?, server_version), acked_at = COALESCE(acked_at, ?) WHERE op_id = ?",
+        [(version, stamp, op_id) for op_id, version in results.acked],
+    )
+    db.conn.executemany(
+        "UPDATE operations SET state = 'pending', last_error = ? WHERE op_id = ?",
+        [(reason, op_id) for op_id, reason in results.retry],
+    )
+    return sum(set_aside(db, op_id, reason) - 1 for op_id, reason in results.quarantined)
+
+
+def case_of(db: Database, op_id: str) -> str | None:
+    row = db.conn.execute("SELECT case_id FROM operations WHERE op_id = ?", [op_id]).fetchone()
+    return row[0] if row else None
+
+
+def set_aside(db: Database, op_id: str, reason: str) -> int:
+    """Quarantine an operation with `reason`, and the later unacknowledged operations of its
+    case with it; returns how many were set aside. Call inside `offline.db.write`."""
+    row = db.conn.execute("SELECT case_id, seq FROM operations WHERE op_id = ?", [op_id]).fetchone()
+    if row is None:
+        return 0
+    set_state(db, [op_id], "quarantined", reason)
+    later = db.conn.execute(
+        "UPDATE operations SET state = 'quarantined', last_error = ? WHERE case_id = ? "
+        "AND seq > ? AND state IN ('pending', 'in_flight')",
+        [SET_ASIDE, row[0], row[1]],
+    ).rowcount
+    return 1 + later
+
+
+def requeue_case(db: Database, case_id: str) -> int:
+    """Every quarantined operation of the case is pending again; they go in `seq` order."""
+    return db.conn.execute(
+        "UPDATE operations SET state = 'pending', last_error = NULL "
+        "WHERE case_id = ? AND state = 'quarantined'",
+        [case_id],
+    ).rowcount
+
+
+def quarantined_cases(db: Database) -> list[tuple[str, str, int, str]]:
+    """(case_id, local number, operations set aside, the first one's reason) per case."""
+    return db.conn.execute(
+        "SELECT o.case_id, c.local_no, COUNT(*), (SELECT q.last_error FROM operations AS q "
+        "WHERE q.case_id = o.case_id AND q.state = 'quarantined' ORDER BY q.seq LIMIT 1) "
+        "FROM operations AS o JOIN cases AS c ON c.case_id = o.case_id "
+        "WHERE o.state = 'quarantined' GROUP BY o.case_id ORDER BY MIN(o.rowid)"
+    ).fetchall()
 
 
 def reset_in_flight(db: Database) -> int:

@@ -2,7 +2,13 @@
 
 A case the platform acknowledged (no operation of it unacknowledged) and closed, unchanged
 for `days`, keeps its number, item, dates and status; names, ID numbers, phones, addresses,
-the form and the scans go. Scans shared with a case that is kept stay. Audited.
+the form and the scans go, and the case is flagged `purged`. Scans shared with a case that
+is kept stay. Audited.
+
+It runs after every sync, while the desk writes too, so it must never hold the write lock
+for long: the cases due are found through the partial index `cases_retention` (only cases
+not yet purged), the scans still in use through `case_attachments`, and the work is done in
+batches of `BATCH` cases, each its own short transaction.
 """
 
 from __future__ import annotations
@@ -13,29 +19,27 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from offline import audit
-from offline.blobs import BlobStore
 from offline.models import PURGED
 
+BATCH = 200
 _PERSON_FIELDS = {"name": PURGED, "id_number": PURGED, "phone": None, "address": None}
 
 
-def due(db: Database, days: int, now: datetime) -> list[str]:
-    """case_ids whose personal data may go."""
+def due(db: Database, days: int, now: datetime, limit: int = BATCH) -> list[str]:
+    """Up to `limit` case_ids whose personal data may go, found by index."""
     cutoff = (now - timedelta(days=days)).isoformat()
     return [
         r[0]
         for r in db.conn.execute(
-            "SELECT case_id FROM cases WHERE status = 'closed' AND updated_at <= ? AND "
-            "applicant_id_number != ? AND NOT EXISTS (SELECT 1 FROM operations AS o WHERE "
-            "o.case_id = cases.case_id AND o.state != 'acked')",
-            [cutoff, PURGED],
+            "SELECT case_id FROM cases INDEXED BY cases_retention WHERE status = 'closed' "
+            "AND purged = 0 AND updated_at <= ? AND NOT EXISTS (SELECT 1 FROM operations AS o "
+            "WHERE o.case_id = cases.case_id AND o.state != 'acked') LIMIT ?",
+            [cutoff, limit],
         )
     ]
 
 
-def purge(
-    db: Database, blobs: BlobStore | None, case_ids: list[str], *, by: str, window_no: int
-) -> list[str]:
+def purge(db: Database, case_ids: list[str], *, by: str, window_no: int) -> list[str]:
     """Strip the cases' personal data; call inside `offline.db.write`. Returns the scans
     (sha256) no kept case refers to any more, for the caller to delete after the commit."""
     scans: set[str] = set()
@@ -53,9 +57,10 @@ def purge(
             material["attachments"] = []
         db.conn.execute(
             "UPDATE cases SET payload = ?, applicant_name = ?, applicant_id_number = ?, "
-            "agent_id_number = NULL WHERE case_id = ?",
+            "agent_id_number = NULL, purged = 1 WHERE case_id = ?",
             [json.dumps(data, ensure_ascii=False), PURGED, PURGED, case_id],
         )
+        db.conn.execute("DELETE FROM case_attachments WHERE case_id = ?", [case_id])
     if case_ids:
         audit.append(
             db,
@@ -64,10 +69,11 @@ def purge(
             action="retention.purge",
             detail={"cases": len(case_ids)},
         )
-    still_used = {
-        s
-        for (p,) in db.conn.execute("SELECT payload FROM cases")
-        for m in json.loads(p).get("materials", [])
-        for s in m.get("attachments", [])
-    }
-    return sorted(scans - still_used) if blobs else []
+    return sorted(
+        sha
+        for sha in scans
+        if db.conn.execute(
+            "SELECT 1 FROM case_attachments WHERE sha256 = ? LIMIT 1", [sha]
+        ).fetchone()
+        is None
+    )

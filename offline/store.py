@@ -508,9 +508,9 @@ class Store:
         with self._lock, write(self.db):
             self.db.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
-    def unsent(self, limit: int) -> list[Operation]:
+    def unsent(self, limit: int, after: int = 0) -> list[tuple[int, Operation]]:
         with self._lock:
-            return outbox.unsent(self.db, limit)
+            return outbox.unsent(self.db, limit, after)
 
     def mark(
         self,
@@ -523,30 +523,48 @@ class Store:
             with self._lock, write(self.db):
                 outbox.set_state(self.db, op_ids, state, error, server_version)
 
+    def set_aside(self, op_id: str, reason: str) -> int:
+        """Quarantine an operation and the later ones of its case; returns how many."""
+        with self._lock, write(self.db):
+            return outbox.set_aside(self.db, op_id, reason)
+
+    def record_results(self, results: outbox.Results) -> int:
+        """A batch's answers in one durable transaction (one commit, not one per operation);
+        returns how many operations were set aside with the quarantined ones."""
+        with self._lock, write(self.db):
+            return outbox.record(self.db, results)
+
     def reset_in_flight(self) -> int:
         with self._lock, write(self.db):
             return outbox.reset_in_flight(self.db)
 
-    def requeue(self, op_id: str, *, by: str) -> bool:
-        """Send a quarantined operation again (after the cause was fixed on the platform)."""
+    def requeue(self, key: str, *, by: str) -> int:
+        """Send a quarantined case's operations again, in order, after the cause was fixed:
+        `key` is the case (case_id, local or official number) or one of its operations.
+        Returns how many operations are pending again."""
         with self._lock, write(self.db):
-            changed = self.db.conn.execute(
-                "UPDATE operations SET state = 'pending' WHERE op_id = ? AND state = 'quarantined'",
-                [op_id],
-            ).rowcount
+            case = cases.get(self.db, key)
+            case_id = case.case_id if case else outbox.case_of(self.db, key)
+            changed = outbox.requeue_case(self.db, case_id) if case_id else 0
             if changed:
                 audit.append(
                     self.db,
                     clerk_id=by,
                     window_no=self.window_no,
                     action="sync.requeue",
-                    target=op_id,
+                    target=case.local_no if case else key,
+                    detail={"operations": changed},
                 )
-        return bool(changed)
+        return changed
 
     def quarantined(self) -> list[Operation]:
         with self._lock:
             return outbox.quarantined(self.db)
+
+    def quarantined_cases(self) -> list[tuple[str, str, int, str]]:
+        """(case_id, local number, operations set aside, reason), one per case."""
+        with self._lock:
+            return outbox.quarantined_cases(self.db)
 
     def acked_digest(self) -> tuple[int, str]:
         """Count and SHA-256 of the sorted, newline-joined acknowledged op_ids (as `/state`)."""
@@ -570,16 +588,27 @@ class Store:
             self._calendar = None
         return applied
 
-    def purge_personal_data(self, days: int, blobs: BlobStore | None = None, *, by: str) -> int:
-        """Apply the retention rule (`offline.retention`); returns how many cases it cleared."""
+    def quarantined_changes(self, limit: int = 50) -> list[changes.KeptChange]:
+        """Changes from the platform kept aside as invalid, newest first."""
         with self._lock:
-            with write(self.db):
-                due = retention.due(self.db, days, now())
-                unused = retention.purge(self.db, blobs, due, by=by, window_no=self.window_no)
-            for sha in unused:
-                assert blobs is not None
-                blobs.path(sha).unlink(missing_ok=True)
-        return len(due)
+            return changes.kept(self.db, limit)
+
+    def purge_personal_data(self, days: int, blobs: BlobStore | None = None, *, by: str) -> int:
+        """Apply the retention rule (`offline.retention`) batch by batch, each batch a short
+        transaction of its own, so the desk's writes go on in between; returns how many
+        cases it cleared."""
+        total = 0
+        while True:
+            with self._lock:
+                with write(self.db):
+                    due = retention.due(self.db, days, now())
+                    unused = retention.purge(self.db, due, by=by, window_no=self.window_no)
+                for sha in unused if blobs is not None else []:
+                    assert blobs is not None
+                    blobs.path(sha).unlink(missing_ok=True)
+            total += len(due)
+            if len(due) < retention.BATCH:
+                return total
 
     # --- maintenance ---------------------------------------------------------------------
 

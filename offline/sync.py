@@ -1,11 +1,17 @@
 """Sync with the central platform (`platform-api.md`): exactly once in effect, resumable.
 
-One run: upload the attachments of pending operations (resuming from the platform's offset),
-push the operations in the order they were made (each case's in `seq` order) marking them in
-flight first, then pull `/changes` page by page (each page with its cursor in one
-transaction), the catalog (ETag) and the working-day calendar. Only answers that carry
-`X-Platform-Api: 1` count; a captive portal's 200 is not success. 401/403 stop the run. "The
-platform is unreachable" is a result (`online=False`), not a crash.
+One run: push the pending operations in the order they were made, batch by batch (each
+batch marked in flight, its attachments uploaded, sent, and its answers recorded in one
+transaction before the next request), then pull `/changes` page by page (each page with its
+cursor in one transaction), the catalog (ETag) and the working-day calendar. Only answers that
+carry `X-Platform-Api: 1` count; a captive portal's 200 is not success. 401/403 stop the run.
+"The platform is unreachable" is a result (`online=False`), not a crash.
+
+Ordering is per case: an operation waits only for its own case's earlier operations; a
+quarantined operation sets aside the later ones of its case, and the rest keep flowing. Every
+loop is bounded (chunks, offsets, change pages, retries; no redirects are followed), and every
+header and field from the platform is parsed defensively: a platform that misbehaves ends
+the run with a Chinese line naming what it did, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -17,20 +23,25 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 import pydantic
 
+from offline import outbox, text
 from offline.blobs import BlobStore
 from offline.clock import now
-from offline.models import CalendarYear, Catalog, Operation
+from offline.models import SQLITE_INT, CalendarYear, Catalog, Operation
 from offline.store import Store
 
 log = logging.getLogger("offline.sync")
 MAX_OPS, MAX_BYTES, CHUNK = 200, 4 * 1024 * 1024, 1024 * 1024
+MAX_STALLS = 2  # answers to one attachment upload that do not move its offset forward
+MAX_PAGES = 10_000  # change-feed pages in one run (5 million changes at 500 a page)
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
 class SyncError(Exception):
@@ -43,6 +54,15 @@ class AuthRejected(SyncError):
 
 class NotPlatform(SyncError):
     """An answer that did not come from the platform (captive portal, proxy, garbage)."""
+
+
+class Misbehaved(SyncError):
+    """The platform answered, but not as the contract says (a loop, a field of the wrong
+    type, an offset out of range): the run stops cleanly, with what it did named."""
+
+
+class BlobRefused(SyncError):
+    """The platform will never take this attachment as it is (digest, type or size)."""
 
 
 @dataclass(frozen=True)
@@ -74,24 +94,40 @@ class Summary:
     sent: int = 0
     applied: int = 0
     duplicate: int = 0
-    quarantined: int = 0
+    quarantined: int = 0  # operations quarantined in this run, set-aside ones included
     pending: int = 0
     pulled: int = 0
     flagged: int = 0
     followups: int = 0
+    changes_quarantined: int = 0  # changes from the platform kept aside as invalid
     blobs: int = 0
     bytes: int = 0
     purged: int = 0
+    held_cases: int = 0  # cases with quarantined operations after the run, earlier ones too
+    set_aside: list[str] = field(default_factory=list)  # one line per case set aside now
     online: bool = True
     refused: bool = False
     error: str = ""
 
     @property
     def exit_code(self) -> int:
-        """0 all acknowledged, 1 work remains (unreachable), 2 quarantined or refused."""
-        if self.quarantined or self.refused:
-            return 2
-        return 0 if self.online and not self.pending and not self.error else 1
+        """0 all acknowledged; 1 the platform misbehaved or work is left; 2 refused by the
+        platform (quarantined work, or the token); 3 the platform is unreachable."""
+        if self.refused or (self.online and not self.error and self.held_cases):
+            return EXIT_REFUSED
+        if not self.online:
+            return EXIT_UNREACHABLE
+        return EXIT_ERROR if self.pending or self.error else EXIT_OK
+
+    @property
+    def last_line(self) -> str:
+        """What a run left set aside, for the end of its report ("" when nothing is)."""
+        if not self.held_cases:
+            return ""
+        return (
+            f"另有 {self.held_cases} 件办件的操作被隔离，不会自动上报："
+            "用 clerk sync quarantine 查看，处理后用 clerk sync quarantine requeue 重新上报"
+        )
 
     def as_dict(self) -> dict:
         return asdict(self) | {"exit_code": self.exit_code}
@@ -114,11 +150,13 @@ class SyncEngine:
         self.store, self.blobs, self.platform = store, blobs, platform
         self.retries, self.sleep = retries, sleep
         self.blob_bytes = 0
+        self._partial: set[str] = set()  # attachments whose upload began here, unfinished
         self.progress = progress or (lambda what, n: None)
         self.client = httpx.Client(
             base_url=platform.url.rstrip("/"),
             timeout=timeout,
             transport=transport,
+            follow_redirects=False,
             headers={
                 "Authorization": f"Bearer {platform.token}",
                 "X-Device-Id": platform.device_id,
@@ -149,17 +187,22 @@ class SyncEngine:
             summary.online, summary.error = False, f"平台无法连接：{type(error).__name__}"
         except AuthRejected as error:
             summary.refused, summary.error = True, str(error)
-        except SyncError as error:
+        except NotPlatform as error:
             summary.online, summary.error = False, str(error)
+        except SyncError as error:
+            summary.error = str(error)
         self.store.reset_in_flight()  # an answer that never came: resend next time (safe)
         summary.bytes = self.blob_bytes - sent_before
         summary.pending = self.store.outbox_counts()["pending"]
+        summary.held_cases = len(self.store.quarantined_cases())
+        if summary.pending and summary.online and not summary.error and not summary.refused:
+            summary.error = f"仍有 {summary.pending} 项操作平台暂不接收，下次同步时再试"
         log.info("sync run: %s", json.dumps(summary.as_dict(), ensure_ascii=False))
         return summary
 
     # --- HTTP with the contract's rules -------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             if method == "PUT":  # attachment bytes put on the wire, failed attempts included
@@ -175,6 +218,11 @@ class SyncEngine:
                 raise NotPlatform("收到的应答不是平台发出的（可能需要网络登录，或代理出错）")
             if response.status_code in (401, 403):
                 raise AuthRejected("平台不认可本机的令牌，请重新登记（clerk enrol）")
+            if 300 <= response.status_code < 400 and response.status_code != 304:
+                raise Misbehaved(
+                    f"平台要求重定向（{response.status_code}），同步不跟随："
+                    "请核对 [platform] url 是否已变更"
+                )
             if response.status_code in (429, 503) and not last:
                 self.sleep(min(_retry_after(response), 300))
                 continue
@@ -182,19 +230,28 @@ class SyncEngine:
                 self.sleep(_backoff(attempt))
                 continue
             if response.status_code >= 500 or response.status_code in (429, 503):
-                raise SyncError(f"平台暂时无法处理（{response.status_code}），稍后再试")
+                raise NotPlatform(f"平台暂时无法处理（{response.status_code}），稍后再试")
             return response
         raise AssertionError("unreachable")
 
     # --- push ---------------------------------------------------------------------------------
 
     def _push(self, summary: Summary) -> None:
-        while ops := self._batch():
-            for sha in {s for op in ops for s in _attachments(op)}:
-                self._upload(sha, summary)
-            ids = [op.op_id for op in ops]
+        """Batches filled from what can be sent now. The rowid cursor `after` only moves on,
+        so each operation is sent at most once per run; `held` are the cases whose next
+        operation must wait for the next run (answered `retry`)."""
+        after, held = 0, set[str]()
+        while True:
+            batch, after = self._batch(after, held, summary)
+            if not batch:
+                return
+            ids = [op.op_id for op in batch]
             self.store.mark(ids, "in_flight")
-            body = json.dumps({"ops": [_wire(op) for op in ops]}, ensure_ascii=False).encode()
+            batch = self._upload_for(batch, summary)
+            if not batch:
+                continue
+            ids = [op.op_id for op in batch]
+            body = json.dumps({"ops": [_wire(op) for op in batch]}, ensure_ascii=False).encode()
             response = self._request(
                 "POST",
                 "/ops",
@@ -205,105 +262,182 @@ class SyncEngine:
                 },
             )
             results = _results(response, ids)
-            if results is None:
-                self.store.mark(ids, "pending", "平台应答格式错误")
-                raise NotPlatform(f"平台对操作批次的应答无效（{response.status_code}）")
-            summary.sent += len(ops)
-            if not self._record(results, summary):
-                break  # everything left waits for something (seq gap, blob): next run
-            self.progress("ops", len(ops))
+            summary.sent += len(batch)
+            held |= self._record(results, batch, summary)
+            self.progress("ops", len(batch))
 
-    def _batch(self) -> list[Operation]:
+    def _batch(self, after: int, held: set[str], summary: Summary) -> tuple[list[Operation], int]:
+        """The next batch after rowid `after` (at most 200 operations or 4 MiB), and the
+        rowid to continue from. Operations of held cases are passed over; an operation whose
+        scan is missing on this machine is set aside with its case."""
         ops: list[Operation] = []
         size = 0
-        for op in self.store.unsent(MAX_OPS):
-            size += len(json.dumps(_wire(op), ensure_ascii=False).encode())
-            if ops and size > MAX_BYTES - 1024:
+        while len(ops) < MAX_OPS:
+            page = self.store.unsent(MAX_OPS, after)
+            if not page:
                 break
-            ops.append(op)
-        return ops
+            for rowid, op in page:
+                if op.case_id in held:
+                    after = rowid
+                    continue
+                missing = [sha for sha in _attachments(op) if sha not in self.blobs]
+                if missing:
+                    self._set_aside(op, f"附件文件在本机缺失（{missing[0][:12]}…）", summary)
+                    held.add(op.case_id)
+                    after = rowid
+                    continue
+                size += len(json.dumps(_wire(op), ensure_ascii=False).encode())
+                if len(ops) == MAX_OPS or (ops and size > MAX_BYTES - 1024):
+                    return ops, after
+                ops.append(op)
+                after = rowid
+        return ops, after
 
-    def _record(self, results: list[dict], summary: Summary) -> bool:
-        moved = False
-        for res in results:
-            op_id, outcome = res["op_id"], res["result"]
-            if outcome in ("applied", "duplicate"):
-                self.store.mark([op_id], "acked", server_version=res.get("server_version"))
-                summary.applied += outcome == "applied"
-                summary.duplicate += outcome == "duplicate"
-                moved = True
-            elif outcome in ("conflict", "rejected"):
-                reason = f"{outcome}: {res.get('code', '')} {res.get('message', '')}".strip()
-                self.store.mark([op_id], "quarantined", reason)
-                summary.quarantined += 1
-                moved = True
+    def _set_aside(self, op: Operation, reason: str, summary: Summary) -> None:
+        """Quarantine `op` and its case's later operations; one line for the admin."""
+        count = self.store.set_aside(op.op_id, reason)
+        summary.quarantined += count
+        case = self.store.case(op.case_id)
+        name = case.local_no if case else op.case_id
+        more = f"（连同该办件其后 {count - 1} 项操作）" if count > 1 else ""
+        summary.set_aside.append(f"办件 {name} 的操作已隔离{more}：{reason}")
+
+    def _record(
+        self, results: list[OpResult], batch: list[Operation], summary: Summary
+    ) -> set[str]:
+        """The batch's answers, recorded in one transaction; returns the cases that wait."""
+        sorted_out, waits, refused = outbox.Results(), set[str](), []
+        for res, op in zip(results, batch, strict=True):
+            if res.result in ("applied", "duplicate"):
+                sorted_out.acked.append((op.op_id, res.server_version))
+                summary.applied += res.result == "applied"
+                summary.duplicate += res.result == "duplicate"
+            elif res.result in ("conflict", "rejected"):
+                refused.append((op, _reason(res, op)))
+                waits.add(op.case_id)
             else:
-                self.store.mark([op_id], "pending", f"retry: {res.get('code', '')}")
-        return moved
+                sorted_out.retry.append((op.op_id, f"平台暂不接收（{res.code or 'retry'}）"))
+                waits.add(op.case_id)
+        self.store.record_results(sorted_out)
+        for op, reason in refused:
+            self._set_aside(op, reason, summary)
+        return waits
 
-    def _upload(self, sha256: str, summary: Summary) -> None:
-        if sha256 not in self.blobs:
-            return  # the platform will answer missing_blob; the op waits, nothing is lost
+    def _upload_for(self, batch: list[Operation], summary: Summary) -> list[Operation]:
+        """Upload the batch's attachments; returns the batch without the operations whose
+        attachment the platform will never take (those are set aside)."""
+        refused: dict[str, str] = {}
+        for sha in sorted({s for op in batch for s in _attachments(op)}):
+            resume = any(op.attempts > 0 and sha in _attachments(op) for op in batch)
+            try:
+                self._upload(sha, summary, resume)
+            except BlobRefused as error:
+                refused[sha] = str(error)
+        kept, dropped = [], set[str]()
+        for op in batch:
+            bad = [refused[s] for s in _attachments(op) if s in refused]
+            if bad and op.case_id not in dropped:
+                self._set_aside(op, bad[0], summary)
+                dropped.add(op.case_id)
+            elif op.case_id not in dropped:
+                kept.append(op)
+        return kept
+
+    def _upload(self, sha256: str, summary: Summary, resume: bool) -> None:
+        """Upload one attachment in chunks. A HEAD is asked only when an earlier upload of it
+        may have stopped part-way (its operation was sent before, or this engine began it);
+        otherwise the first chunk goes at once and a partial upload on the platform answers
+        409 with its offset. Offsets that do not move on end the upload after MAX_STALLS."""
         data = self.blobs.get(sha256)
-        head = self._request("HEAD", f"/blobs/{sha256}")
-        if head.status_code == 200:
-            return
-        offset = int(head.headers.get("Upload-Offset", 0)) if head.status_code == 206 else 0
-        while offset < len(data):
+        offset = 0
+        if resume or sha256 in self._partial:
+            head = self._request("HEAD", f"/blobs/{sha256}")
+            if head.status_code == 200:
+                self._partial.discard(sha256)
+                return
+            if head.status_code == 206:
+                offset = _offset(head, len(data), sha256)
+        self._partial.add(sha256)
+        stalls, sends, most = 0, 0, 2 * (len(data) // CHUNK + 1) + MAX_STALLS
+        while True:
+            if sends >= most or stalls > MAX_STALLS:
+                raise Misbehaved(
+                    f"平台对附件 {sha256[:12]}… 的续传位置反复不前进（停在 {offset}，"
+                    f"已发送 {sends} 个分块），已停止上传；其余工作未受影响"
+                )
             chunk = data[offset : offset + CHUNK]
-            end = offset + len(chunk) - 1
             response = self._request(
                 "PUT",
                 f"/blobs/{sha256}",
                 content=chunk,
                 headers={
-                    "Content-Range": f"bytes {offset}-{end}/{len(data)}",
+                    "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{len(data)}",
                     "Content-Type": "application/pdf",
                 },
             )
+            sends += 1
             if response.status_code in (200, 201):
+                self._partial.discard(sha256)
                 summary.blobs += 1
                 self.progress("bytes", len(chunk))
                 return
-            if response.status_code in (202, 409) and "Upload-Offset" in response.headers:
-                offset = int(response.headers["Upload-Offset"])
-                self.progress("bytes", len(chunk))
+            if response.status_code in (202, 409):
+                new = _offset(response, len(data), sha256)
+                moved = new > offset if response.status_code == 202 else new != offset
+                stalls = 0 if moved else stalls + 1
+                self.progress("bytes", len(chunk) if response.status_code == 202 else 0)
+                offset = new
                 continue
-            raise SyncError(f"附件上传失败（{response.status_code}）：{sha256[:12]}")
+            if response.status_code in (400, 413, 415, 422):
+                self._partial.discard(sha256)
+                raise BlobRefused(
+                    f"平台拒收附件 {sha256[:12]}…（{response.status_code} "
+                    f"{_problem_code(response)}），请核对本机扫描件"
+                )
+            raise Misbehaved(f"附件上传失败（{response.status_code}）：{sha256[:12]}…")
 
     def verify(self) -> tuple[int, int, bool]:
         """(operations acknowledged here, operations the platform holds, same set?)."""
         response = self._request("GET", "/state", params={"centre_code": self.store.centre_code})
         state = _json(response)
-        if response.status_code != 200 or not isinstance(state, dict) or "digest" not in state:
+        if response.status_code != 200 or not isinstance(state, dict):
             raise NotPlatform("平台的核对应答无效")
+        ops, digest = state.get("ops"), state.get("digest")
+        if not isinstance(ops, int) or not _is_int(ops) or not isinstance(digest, str):
+            raise Misbehaved("平台的核对应答无效（ops 或 digest 字段不对）")
         local = self.store.acked_digest()
-        return local[0], int(state["ops"]), local[1] == state["digest"]
+        return local[0], ops, local[1] == digest
 
     # --- pull ---------------------------------------------------------------------------------
 
     def _pull(self, summary: Summary) -> None:
-        while True:
+        """Page by page until `more` is false. A page whose cursor does not move on while
+        `more` says there is more would loop for ever: the run stops after it instead."""
+        for _ in range(MAX_PAGES):
             cursor = self.store.meta("changes_cursor")
             params = {"limit": 500} | ({"since": cursor} if cursor else {})
             response = self._request("GET", "/changes", params=params)
             page = _json(response)
-            if (
-                response.status_code != 200
-                or not isinstance(page, dict)
-                or not isinstance(page.get("changes"), list)
-                or "cursor" not in page
-            ):
+            if response.status_code != 200 or not isinstance(page, dict):
                 raise NotPlatform("平台的变更应答无效")
-            try:
-                applied = self.store.apply_changes(page["changes"], str(page["cursor"]))
-            except (KeyError, TypeError, ValueError) as error:  # the page is rolled back
-                raise NotPlatform(f"平台的变更数据无效：{type(error).__name__}") from None
-            summary.pulled += len(page["changes"])
+            changes, new_cursor, more = page.get("changes"), page.get("cursor"), page.get("more")
+            if not isinstance(changes, list) or not _cursor_ok(new_cursor):
+                raise Misbehaved("平台的变更应答格式无效（changes 或 cursor 字段不对）")
+            if more not in (None, True, False):
+                raise Misbehaved("平台的变更应答格式无效（more 不是真假值）")
+            applied = self.store.apply_changes(changes, str(new_cursor))
+            summary.pulled += len(changes)
             summary.flagged += applied.flagged
             summary.followups += applied.followups
-            if not page.get("more"):
+            summary.changes_quarantined += applied.quarantined
+            if not more:
                 return
+            if str(new_cursor) == cursor:
+                raise Misbehaved(
+                    f"平台的变更接口说“还有更多”，游标却停在原处（{str(new_cursor)[:40]}），"
+                    "已停止取回；已取回的变更均已保存"
+                )
+        raise Misbehaved(f"平台的变更超过 {MAX_PAGES} 页仍未取完，本次停止，下次继续")
 
     def _catalog(self) -> None:
         etag = self.store.meta("catalog_etag")
@@ -317,8 +451,9 @@ class SyncEngine:
         except pydantic.ValidationError:
             raise NotPlatform("平台的事项目录格式无效") from None
         self.store.import_catalog(catalog, by="platform")
-        if "ETag" in response.headers:
-            self.store.set_meta("catalog_etag", response.headers["ETag"])
+        tag = response.headers.get("ETag", "")
+        if tag and len(tag) <= 200 and text.problem(tag) is None:
+            self.store.set_meta("catalog_etag", tag)
 
     def _calendar(self) -> None:
         year = date.today().year
@@ -332,6 +467,34 @@ class SyncEngine:
                 except pydantic.ValidationError:
                     raise NotPlatform("平台的工作日历格式无效") from None
                 self.store.store_calendar(year_data)
+
+
+class OpResult(pydantic.BaseModel):
+    """One answer of `POST /ops`, types checked strictly (no list taken for a string, no
+    number larger than SQLite holds); members a later platform adds are ignored."""
+
+    model_config = pydantic.ConfigDict(extra="ignore", strict=True)
+    op_id: str
+    result: Literal["applied", "duplicate", "conflict", "rejected", "retry"]
+    server_version: int | None = pydantic.Field(None, ge=0, le=SQLITE_INT)
+    code: str | None = None
+    message: str | None = None
+
+
+DUPLICATE_NO = (
+    "办件编号 {no} 在平台上已属于另一件办件。可能的原因：两台电脑设置了同一个窗口号，"
+    "或本机从旧备份恢复后重复使用了编号。请管理员核对窗口号，与平台核实后处理"
+)
+
+
+def _reason(res: OpResult, op: Operation) -> str:
+    """The admin's line for a refused operation; the platform's own words made safe."""
+    if res.code == "duplicate_local_no":
+        return DUPLICATE_NO.format(no=op.payload.get("local_no", "?"))
+    code = "".join(c for c in (res.code or res.result) if c.isalnum() or c in "_.-")[:40]
+    words = "".join(c for c in (res.message or "") if text.problem(c) is None)[:200]
+    kind = "冲突" if res.result == "conflict" else "拒收"
+    return f"平台{kind}（{code}）：{words}".rstrip("：")
 
 
 def _wire(op: Operation) -> dict:
@@ -353,22 +516,46 @@ def _json(response: httpx.Response) -> object:
         return None
 
 
-def _results(response: httpx.Response, ids: list[str]) -> list[dict] | None:
-    """The per-operation results, or None when the answer does not match what was sent."""
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SQLITE_INT
+
+
+def _cursor_ok(value: object) -> bool:
+    """A cursor is opaque, but it is a short string or a number, never a list or a book."""
+    if _is_int(value):
+        return True
+    return isinstance(value, str) and 0 < len(value) <= 200 and text.problem(value) is None
+
+
+def _offset(response: httpx.Response, size: int, sha256: str) -> int:
+    """The `Upload-Offset` header as a number within the attachment, or `Misbehaved`."""
+    raw = response.headers.get("Upload-Offset", "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) >= size:
+        raise Misbehaved(
+            f"平台给出的续传位置无效（Upload-Offset：{raw[:20]!r}，附件 {sha256[:12]}… "
+            f"共 {size} 字节）"
+        )
+    return int(raw)
+
+
+def _problem_code(response: httpx.Response) -> str:
+    body = _json(response)
+    code = body.get("code") if isinstance(body, dict) else None
+    return code[:40] if isinstance(code, str) and text.problem(code) is None else ""
+
+
+def _results(response: httpx.Response, ids: list[str]) -> list[OpResult]:
+    """The per-operation results, checked against what was sent."""
     body = _json(response)
     if response.status_code != 200 or not isinstance(body, dict):
-        return None
-    results = body.get("results")
-    if (
-        not isinstance(results, list)
-        or len(results) != len(ids)
-        or [r.get("op_id") if isinstance(r, dict) else None for r in results] != ids
-        or any(
-            r.get("result") not in ("applied", "duplicate", "conflict", "rejected", "retry")
-            for r in results
-        )
-    ):
-        return None
+        raise NotPlatform(f"平台对操作批次的应答无效（{response.status_code}）")
+    try:
+        results = pydantic.TypeAdapter(list[OpResult]).validate_python(body.get("results"))
+    except pydantic.ValidationError as error:
+        where = ".".join(str(p) for p in error.errors()[0]["loc"])
+        raise Misbehaved(f"平台对操作批次的应答格式无效（{where}）") from None
+    if [r.op_id for r in results] != ids:
+        raise Misbehaved("平台对操作批次的应答与所发操作对不上（数量或顺序不同）")
     return results
 
 
@@ -378,7 +565,7 @@ def _backoff(attempt: int) -> float:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
-    except ValueError:
+    raw = response.headers.get("Retry-After", "1")
+    if not raw.isascii() or not raw.strip().isdigit() or len(raw) > 6:
         return 1.0
+    return float(raw)

@@ -61,7 +61,8 @@ def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None
 def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> None:
     """与平台同步一次：上报办件，取回办理结果。
 
-    退出码：0 全部确认；1 网络不通，仍有待上报；2 有隔离或被拒绝。"""
+    退出码：0 全部确认；1 出错（平台应答不合约定，或仍有操作平台暂不接收）；
+    2 平台拒绝（有隔离的操作，或令牌无效）；3 平台无法连接。"""
     if ctx.invoked_subcommand is not None:
         return
     svc = services(ctx)
@@ -115,22 +116,38 @@ def _report(summary: Summary, as_json: bool, one_line: bool = False) -> None:
     )
     state = "在线" if summary.online else "离线"
     click.echo(f"{time.strftime('%H:%M:%S')} {state} {line}" if one_line else line)
+    for held in summary.set_aside:
+        click.echo(f"隔离：{held}", err=True)
+    if summary.changes_quarantined:
+        click.echo(
+            f"隔离：平台发来的 {summary.changes_quarantined} 条变更不符合接口约定，未写入本机"
+            "（clerk sync status 查看）",
+            err=True,
+        )
     if summary.error:
         click.echo(f"问题：{summary.error}", err=True)
+    if summary.last_line:
+        click.echo(summary.last_line, err=True)
 
 
 @sync.command()
 @JSON
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """同步状态：待上报、已确认、隔离、上次成功时间。"""
+    """同步状态：待上报、已确认、隔离（每件办件一行）、被拒收的平台变更、上次成功时间。"""
     svc = services(ctx)
     store, cfg = svc.store, svc.settings.platform
+    held = store.quarantined_cases()
+    kept = store.quarantined_changes()
     counts = store.outbox_counts()
     data = {
         "platform": cfg.url,
         "device_id": cfg.device_id,
         **counts,
+        "quarantined_cases": [
+            {"case_id": c, "local_no": no, "operations": n, "reason": why} for c, no, n, why in held
+        ],
+        "quarantined_changes": [k.as_dict() for k in kept],
         "last_success": store.meta("last_success"),
         "changes_cursor": store.meta("changes_cursor"),
     }
@@ -142,13 +159,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
         f"待上报 {counts['pending'] + counts['in_flight']}，已确认 {counts['acked']}，"
         f"隔离 {counts['quarantined']}；上次成功：{data['last_success'] or '从未'}"
     )
+    for _, local_no, count, reason in held:
+        click.echo(f"隔离：办件 {local_no}（{count} 项操作）：{reason}")
+    for change in kept:
+        when = f"{change.received_at:%m-%d %H:%M}"
+        click.echo(f"被拒收的平台变更 #{change.id}（{change.kind}，{when}）：{change.reason}")
 
 
 @sync.group(cls=ClerkGroup, invoke_without_command=True)
 @JSON
 @click.pass_context
 def quarantine(ctx: click.Context, as_json: bool) -> None:
-    """被平台拒绝或冲突的操作（不会自动重发）。"""
+    """被平台拒绝或冲突的操作，以及随之搁置的同一办件的后续操作（不会自动重发）。"""
     if ctx.invoked_subcommand is not None:
         return
     ops = services(ctx).store.quarantined()
@@ -170,13 +192,22 @@ def quarantine_list(ctx: click.Context, as_json: bool) -> None:
 
 
 @quarantine.command()
+@click.argument("key")
+@click.pass_context
+def requeue(ctx: click.Context, key: str) -> None:
+    """在问题解决后，按原顺序重新上报一件办件的全部隔离操作（KEY：办件编号或操作编号）。"""
+    count = services(ctx).store.requeue(key, by=actor())
+    if not count:
+        fail(f"没有隔离中的办件或操作 {key}")
+    click.echo(f"已重新排队 {count} 项操作（下次同步时按顺序上报）：{key}")
+
+
+@quarantine.command()
 @click.argument("op_id")
 @click.pass_context
 def retry(ctx: click.Context, op_id: str) -> None:
-    """在平台侧问题解决后，重新上报一条隔离的操作。"""
-    if not services(ctx).store.requeue(op_id, by=actor()):
-        fail(f"没有隔离中的操作 {op_id}")
-    click.echo(f"已重新排队：{op_id}（下次同步时上报）")
+    """同 requeue：重新上报该操作所属办件的全部隔离操作。"""
+    ctx.invoke(requeue, key=op_id)
 
 
 @sync.command()

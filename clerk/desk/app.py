@@ -302,10 +302,10 @@ class DeskApp(App[None]):
     def sync(self) -> None:
         def synced(news: SyncNews) -> None:
             self.show_sync(news.state)
-            if news.quarantined:
-                self.notify(
-                    f"有 {news.quarantined} 项操作被平台拒收，请联系管理员处理", severity="error"
-                )
+            for line in news.set_aside[:5]:
+                self.notify(f"{line}。请联系管理员处理", severity="error")
+            if len(news.set_aside) > 5:
+                self.notify(f"另有 {len(news.set_aside) - 5} 件办件的操作被隔离", severity="error")
             if news.flagged:
                 self.notify(
                     f"有 {news.flagged} 件办件平台已变更、本窗口尚有未上报操作，请在办件中核对",

@@ -150,7 +150,7 @@ def test_captive_portal_and_garbage_are_never_success(window, platform):
         faults = Faults()
         faults.plan = [fault]
         summary = engine(window, platform, faults).run()
-        assert summary.exit_code == 1 and summary.pending == 2, summary
+        assert summary.exit_code == 3 and summary.pending == 2, summary  # 3: no platform
         assert store.outbox_counts()["acked"] == 0
     assert engine(window, platform).run().exit_code == 0
     assert_converged(window, platform, cases)
@@ -161,7 +161,7 @@ def test_unreachable_platform_keeps_everything(window, platform):
     store.accept(pension(), clerk_id="c0107")
     dead = Platform("http://127.0.0.1:9/api/v1", "win-03", platform[1].token)
     summary = engine(window, platform, target=dead).run()
-    assert (summary.online, summary.exit_code, summary.pending) == (False, 1, 1)
+    assert (summary.online, summary.exit_code, summary.pending) == (False, 3, 1)
 
 
 def test_wrong_token_stops_the_run(window, platform):
@@ -220,7 +220,9 @@ def test_change_to_a_case_with_unsent_work_is_flagged_not_applied(window, platfo
     assert store.meta("changes_cursor") == "77"
 
 
-def test_missing_blob_is_retried_not_lost(window, platform):
+def test_an_attachment_missing_here_sets_its_case_aside(window, platform):
+    """The scan's file is gone from this machine: the platform could never apply the
+    operation, so it is quarantined with its case instead of being resent for ever."""
     store, _blobs = window
     entry = pension()
     absent = "ab" * 32
@@ -232,10 +234,14 @@ def test_missing_blob_is_retried_not_lost(window, platform):
         copies=1,
         attachments=[absent],
     )
-    store.accept(entry, clerk_id="c0107")
+    case = store.accept(entry, clerk_id="c0107")
     summary = engine(window, platform).run()
-    assert (summary.pending, summary.exit_code) == (1, 1)
-    assert "missing_blob" in store.unsent(1)[0].last_error
+    assert (summary.pending, summary.quarantined, summary.exit_code) == (0, 1, 2)
+    assert summary.set_aside == [
+        f"办件 {case.local_no} 的操作已隔离：附件文件在本机缺失（abababababab…）"
+    ]
+    [op] = store.quarantined()
+    assert "缺失" in op.last_error and platform[0].stats()["ops"] == 0
 
 
 def test_retention_clears_personal_data_of_closed_acknowledged_cases(window, platform):
@@ -298,7 +304,7 @@ def test_nonsense_on_every_pull_request_is_survived(window, platform, fault):
         faults = Faults()
         faults.plan = [""] * position + [fault]
         summary = engine(window, platform, faults).run()
-        assert summary.exit_code in (0, 1) and not summary.refused, summary
+        assert summary.exit_code in (0, 1, 3) and not summary.refused, summary
     assert engine(window, platform).run().exit_code == 0
 
 

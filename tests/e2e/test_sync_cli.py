@@ -93,14 +93,14 @@ def test_enrol_sync_status_verify(home, platform):
 
 def test_exit_codes_unreachable_and_quarantined(home, platform):
     accept(home, 1)
-    out = run(home, "sync", "--platform", "http://127.0.0.1:9/api/v1", code=1)
+    out = run(home, "sync", "--platform", "http://127.0.0.1:9/api/v1", code=3)
     assert "仍待上报 1" in out
     platform[0].items.clear()  # the platform refuses every item now
     run(home, "sync", code=2)
     [op] = json.loads(run(home, "sync", "quarantine", "--json"))
     assert "unknown_item" in op["last_error"]
     assert "已重新排队" in run(home, "sync", "quarantine", "retry", op["op_id"])
-    assert "没有隔离中的操作" in run(home, "sync", "quarantine", "retry", "nope", code=1)
+    assert "没有隔离中的办件或操作" in run(home, "sync", "quarantine", "retry", "nope", code=1)
 
 
 def test_https_is_required_off_loopback(home, platform):

@@ -24,6 +24,7 @@ def test_migrations_from_empty(tmp_path):
         "m002_window_desk",
         "m003_evaluation_followups",
         "m004_intake_drafts",
+        "m005_sync_hardening",
     ]
     assert migrations.pending(db) == []
     assert {
@@ -40,7 +41,7 @@ def test_migrations_from_empty(tmp_path):
         "handover_notes",
     } <= set(db.table_names())
     open_db(tmp_path / "new.db")  # applying again is a no-op
-    assert len(migrations.applied(db)) == 4
+    assert len(migrations.applied(db)) == 5
 
 
 def test_database_is_owner_only_with_durable_pragmas(store):

@@ -1,0 +1,186 @@
+"""Sync that never stalls, never loops, never diverges (issue 12): refused work set aside per
+case while the rest flows, every loop against a misbehaving platform bounded, and nothing
+malformed from the platform stored. Real HTTP on loopback throughout."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.blobs import BlobStore
+from offline.intake import Intake
+from offline.models import CaseQuery
+from offline.platform.server import serve_in_thread
+from offline.platform.store import PlatformStore
+from offline.sync import Platform as Target
+from offline.sync import SyncEngine
+from tests.conftest import PENSION, pension, person, received
+from tests.e2e.misbehaving import Misbehaving
+from tests.e2e.test_sync import accept_with_scan
+
+ELDERLY = "330212105-GG-0031"  # 老年人优待证办理: instant, no form
+
+
+def elderly() -> Intake:
+    return Intake(
+        item_code=ELDERLY, applicant=person(), materials=[received("M01"), received("M02")]
+    )
+
+
+@pytest.fixture
+def platform(tmp_path):
+    store = PlatformStore(tmp_path / "platform.db")
+    server, url = serve_in_thread(store)
+    token = store.add_device("win-03", "330212105")
+    bad = Misbehaving(url)
+    yield store, bad, Target(bad.url, "win-03", token)
+    bad.close()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def blobs(tmp_path):
+    return BlobStore(tmp_path / "blobs")
+
+
+def sync(store, blobs, target):
+    with SyncEngine(store, blobs, target, sleep=lambda s: None) as engine:
+        return engine.run()
+
+
+# --- 1. per-case ordering ----------------------------------------------------------------------
+
+
+def test_valid_cases_flow_past_two_hundred_refused_ones(store, blobs, platform):
+    """200 cases of an item the platform does not know, each rated after; 5 valid cases
+    behind them. The refused cases and their ratings are set aside together, once; the
+    valid ones reach the platform in the first run; the second run sends nothing again."""
+    remote, _, target = platform
+    remote.items.pop(PENSION)
+    refused = [store.accept(pension(), clerk_id="c0107") for _ in range(200)]
+    for case in refused:
+        store.evaluate(case.case_id, "satisfied", "window_keypad", clerk_id="c0107")
+    valid = [store.accept(elderly(), clerk_id="c0107") for _ in range(5)]
+    first = sync(store, blobs, target)
+    assert (first.applied, first.quarantined, first.exit_code) == (5, 400, 2), first.error
+    assert len(first.set_aside) == 200  # one line per case, not per operation
+    assert "连同该办件其后 1 项操作" in first.set_aside[0]
+    assert "unknown_item" in first.set_aside[0]
+    assert remote.stats()["ops"] == 5
+    assert {store.operations(c.case_id)[0].state for c in valid} == {"acked"}
+    second = sync(store, blobs, target)
+    assert (second.sent, second.held_cases, second.exit_code) == (0, 200, 2)
+    assert "另有 200 件办件的操作被隔离" in second.last_line
+    # the cause is fixed on the platform: one case is requeued and goes in order
+    remote.items[PENSION] = store.item(PENSION)
+    assert store.requeue(refused[0].local_no, by="admin") == 2
+    third = sync(store, blobs, target)
+    assert (third.applied, third.held_cases, third.exit_code) == (2, 199, 2)
+    assert [o.state for o in store.operations(refused[0].case_id)] == ["acked", "acked"]
+
+
+def test_an_operation_made_after_its_case_was_set_aside_waits_with_it(store, blobs, platform):
+    remote, _, target = platform
+    remote.items.pop(PENSION)
+    case = store.accept(pension(), clerk_id="c0107")
+    assert sync(store, blobs, target).quarantined == 1
+    store.evaluate(case.case_id, "satisfied", "window_keypad", clerk_id="c0107")
+    [_, rating] = store.operations(case.case_id)
+    assert rating.state == "quarantined" and "前序操作被隔离" in rating.last_error
+    again = sync(store, blobs, target)
+    assert (again.sent, again.exit_code) == (0, 2)
+
+
+# --- 2. every loop bounded ---------------------------------------------------------------------
+
+
+def test_a_409_that_never_moves_the_offset_ends_the_upload(store, blobs, platform):
+    remote, bad, target = platform
+    case, _sha = accept_with_scan(store, blobs, size=2_500_000)
+    other = store.accept(elderly(), clerk_id="c0107")
+    bad.offset_loop("0")
+    summary = sync(store, blobs, target)
+    assert summary.exit_code == 1 and "续传位置反复不前进" in summary.error
+    assert bad.count("PUT", "/blobs/") <= 4  # not 1 130 in a minute
+    assert store.outbox_counts()["pending"] == 2  # nothing lost, nothing in flight
+    bad.rules.clear()
+    assert sync(store, blobs, target).exit_code == 0
+    assert remote.stats()["ops"] == 2 and store.case(other.case_id).official_no
+    assert store.case(case.case_id).status == "in_review"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999", "", "1e3"])
+def test_an_offset_that_is_not_a_usable_number_is_a_clear_error(store, blobs, platform, value):
+    _, bad, target = platform
+    accept_with_scan(store, blobs, size=1_500_000)
+    bad.bad_offset(value, status=202)
+    summary = sync(store, blobs, target)
+    assert summary.exit_code == 1 and "续传位置无效" in summary.error, summary.error
+    assert store.outbox_counts()["pending"] == 1
+
+
+def test_a_change_feed_that_never_moves_its_cursor_is_left(store, blobs, platform):
+    _, bad, target = platform
+    bad.changes_loop("7")
+    summary = sync(store, blobs, target)
+    assert summary.exit_code == 1 and "游标却停在原处" in summary.error
+    assert bad.count("GET", "/changes") == 2  # not 1 076 in a minute
+
+
+def test_a_redirect_is_not_followed(store, blobs, platform):
+    _, bad, target = platform
+    store.accept(elderly(), clerk_id="c0107")
+    bad.redirect("POST", "^/ops$")
+    summary = sync(store, blobs, target)
+    assert summary.exit_code == 1 and "重定向" in summary.error
+    assert bad.count("POST", "/ops") == 1 and store.outbox_counts()["pending"] == 1
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        lambda r: [{**x, "server_version": 2**70} for x in r],
+        lambda r: [{**x, "server_version": "4"} for x in r],
+        lambda r: [{**x, "result": "applied!"} for x in r],
+        lambda r: r[:-1],
+        lambda r: [{**x, "op_id": ["x"]} for x in r],
+    ],
+)
+def test_operation_results_of_the_wrong_shape_acknowledge_nothing(store, blobs, platform, rewrite):
+    remote, bad, target = platform
+    store.accept(elderly(), clerk_id="c0107")
+    bad.results(rewrite)
+    summary = sync(store, blobs, target)
+    assert summary.exit_code == 1 and "应答" in summary.error, summary.error
+    assert store.outbox_counts()["acked"] == 0
+    assert sync(store, blobs, target).exit_code == 0  # resent: a duplicate, acknowledged
+    assert remote.stats()["ops"] == 1
+
+
+# --- 3. nothing malformed stored ---------------------------------------------------------------
+
+
+def test_invalid_changes_are_kept_aside_and_the_rest_applied(store, blobs, platform):
+    remote, bad, target = platform
+    case = store.accept(elderly(), clerk_id="c0107")
+    assert sync(store, blobs, target).exit_code == 0
+    remote.advance()
+    status = {"kind": "case.status", "case_id": case.case_id, "server_version": 50}
+    bad.inject_changes(
+        [
+            status | {"status": "hacked_status"},
+            status | {"status": "approved", "official_no": ["x"]},
+            status | {"status": "approved", "server_version": 2**70},
+            status | {"status": "approved", "note": "张\x1b[31m三"},
+            {"kind": "case.snapshot", "case_id": "c-1", "server_version": 1, "case": {}},
+            {"kind": "catalog.bundle", "code": "later platform"},  # unknown kind: skipped
+            "not even an object",
+        ]
+    )
+    summary = sync(store, blobs, target)
+    assert summary.exit_code == 0 and summary.changes_quarantined == 5, summary
+    assert store.case(case.case_id).status == "approved"  # the genuine change got through
+    assert len(store.search_cases(CaseQuery())) == 1
+    kept = store.quarantined_changes()
+    assert len(kept) == 5 and all("不符合接口约定" in k.reason for k in kept)
+    assert {k.case_id for k in kept} == {case.case_id, "c-1"}
