@@ -7,9 +7,9 @@ import threading
 
 import click
 
-from clerk.cli.base import ClerkGroup, echo_json
+from clerk.cli.base import ClerkGroup, echo_json, fail
 from offline.platform.server import PREFIX, make_server
-from offline.platform.store import PlatformStore
+from offline.platform.store import PlatformStore, WindowTaken
 
 DB = click.option("--db", required=True, type=click.Path(dir_okay=False), help="平台数据库文件")
 
@@ -65,9 +65,15 @@ def device() -> None:
 @DB
 @click.option("--device-id", required=True, help="设备编号")
 @click.option("--centre-code", required=True, help="所属便民服务中心编码")
-def device_add(db: str, device_id: str, centre_code: str) -> None:
+@click.option(
+    "--window", type=click.IntRange(1, 99), help="这台机器的窗口号（一个窗口号只登记一台机器）"
+)
+def device_add(db: str, device_id: str, centre_code: str, window: int | None) -> None:
     """登记一台窗口机器；最后一行输出它的令牌。"""
-    token = PlatformStore(db).add_device(device_id, centre_code)
+    try:
+        token = PlatformStore(db).add_device(device_id, centre_code, window)
+    except WindowTaken as error:
+        fail(str(error))
     click.echo(f"已登记设备 {device_id}（中心 {centre_code}），令牌：", err=True)
     click.echo(token)
 

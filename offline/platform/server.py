@@ -129,7 +129,8 @@ class Handler(QuietHandler):
         if path == "/changes":
             since = int((query.get("since") or ["0"])[0] or 0)
             limit = min(int((query.get("limit") or ["500"])[0]), 2000)
-            changes, cursor, more = self.store.changes(centre, since, limit)
+            device = self.headers.get("X-Device-Id", "")
+            changes, cursor, more = self.store.changes(centre, since, limit, device)
             self._send(200, {"changes": changes, "cursor": str(cursor), "more": more})
         elif path == "/catalog":
             catalog = demo_catalog().model_dump(mode="json")

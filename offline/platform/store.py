@@ -70,6 +70,27 @@ def m002_evaluations(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_numbers_and_windows(db: Database) -> None:
+    """Case numbers held (one case per number), the window a device stands for (one device
+    per window), and which device a change came from (its own cases go back to it light)."""
+    db.executescript(
+        """
+        ALTER TABLE cases ADD COLUMN local_no TEXT;
+        UPDATE cases SET local_no = json_extract(body, '$.local_no');
+        CREATE INDEX cases_local_no ON cases (centre_code, local_no);
+        ALTER TABLE devices ADD COLUMN window_no INTEGER;
+        CREATE UNIQUE INDEX devices_window ON devices (centre_code, window_no)
+            WHERE window_no IS NOT NULL;
+        ALTER TABLE changes ADD COLUMN device_id TEXT;
+        """
+    )
+
+
+class WindowTaken(ValueError):
+    """Another device is registered for this window number; `str()` says which."""
+
+
 def fingerprint(op: dict[str, Any]) -> str:
     """What makes two sendings of one op_id "the same": everything but transport details."""
     fields = {
@@ -100,15 +121,37 @@ class PlatformStore:
 
     # --- devices ----------------------------------------------------------------------------
 
-    def add_device(self, device_id: str, centre_code: str) -> str:
-        """Register a window machine; returns its token (shown once, stored only hashed)."""
+    def add_device(self, device_id: str, centre_code: str, window_no: int | None = None) -> str:
+        """Register a window machine; returns its token (shown once, stored only hashed).
+        At most one device stands for a (centre, window number) at a time: two machines with
+        one window number would issue the same case numbers (`WindowTaken`). Registering the
+        same device again (a new token) is allowed."""
         token = secrets.token_urlsafe(32)
         with self._write() as db:
+            if window_no is not None:
+                holder = db.conn.execute(
+                    "SELECT device_id FROM devices WHERE centre_code = ? AND window_no = ? "
+                    "AND device_id != ?",
+                    [centre_code, window_no, device_id],
+                ).fetchone()
+                if holder:
+                    raise WindowTaken(
+                        f"窗口 {window_no} 已登记给设备 {holder[0]}：一个窗口号只能有一台设备，"
+                        "否则会发出重复的办件编号。请先注销原设备，或改用其他窗口号"
+                    )
             db.conn.execute(
-                "INSERT OR REPLACE INTO devices VALUES (?, ?, ?, ?)",
-                [device_id, centre_code, _sha(token), now().isoformat()],
+                "INSERT OR REPLACE INTO devices (device_id, centre_code, token_sha256, "
+                "created_at, window_no) VALUES (?, ?, ?, ?, ?)",
+                [device_id, centre_code, _sha(token), now().isoformat(), window_no],
             )
         return token
+
+    def remove_device(self, device_id: str) -> bool:
+        """Retire a machine: its token stops working and its window number is free again."""
+        with self._write() as db:
+            return bool(
+                db.conn.execute("DELETE FROM devices WHERE device_id = ?", [device_id]).rowcount
+            )
 
     def device(self, device_id: str, token: str) -> str | None:
         """The device's centre code when the token is right, else None."""
@@ -151,13 +194,13 @@ class PlatformStore:
             return _result(op_id, "retry", "seq_gap", "前序操作尚未到达")
         if seq <= last:
             return _result(op_id, "conflict", "seq_taken", "该序号已有其他操作")
-        problem = self._check(kind, payload)
+        problem = self._check(kind, payload, case_id, centre)
         if problem:
             return problem | {"op_id": op_id}
         missing = [s for s in _attachments(payload) if not self._blob_complete(s)]
         if missing:
             return _result(op_id, "retry", "missing_blob", "附件尚未上传") | {"missing": missing}
-        version = self._case_change(case_id, centre, kind, payload)
+        version = self._case_change(case_id, centre, kind, payload, device_id)
         if kind == "evaluation.create":
             conn.execute(
                 "INSERT OR IGNORE INTO evaluations (evaluation_id, centre_code, level) "
@@ -181,14 +224,24 @@ class PlatformStore:
         )
         return {"op_id": op_id, "result": "applied", "server_version": version}
 
-    def _check(self, kind: str, payload: dict) -> dict | None:
+    def _check(self, kind: str, payload: dict, case_id: str, centre: str) -> dict | None:
         if kind in ("case.accept", "case.reject"):
             item = payload.get("item", {}).get("code")
             if item not in self.items:
                 return _result(None, "rejected", "unknown_item", "事项编码不存在")
+            holder = self.db.conn.execute(
+                "SELECT case_id FROM cases WHERE centre_code = ? AND local_no = ? AND case_id != ?",
+                [centre, payload.get("local_no"), case_id],
+            ).fetchone()
+            if holder:
+                return _result(
+                    None, "rejected", "duplicate_local_no", "该办件编号已属于平台上的另一件办件"
+                )
         return None
 
-    def _case_change(self, case_id: str, centre: str, kind: str, payload: dict) -> int:
+    def _case_change(
+        self, case_id: str, centre: str, kind: str, payload: dict, device_id: str
+    ) -> int:
         conn = self.db.conn
         row = conn.execute(
             "SELECT server_version, status FROM cases WHERE case_id = ?", [case_id]
@@ -198,7 +251,8 @@ class PlatformStore:
             status = "in_review" if kind == "case.accept" else "closed"
             official = self._official_no(centre)
             conn.execute(
-                "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cases (case_id, centre_code, server_version, status, official_no, "
+                "body, updated_at, local_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     case_id,
                     centre,
@@ -207,6 +261,7 @@ class PlatformStore:
                     official,
                     json.dumps(payload, ensure_ascii=False),
                     now().isoformat(),
+                    payload.get("local_no"),
                 ],
             )
             self.change(
@@ -219,6 +274,7 @@ class PlatformStore:
                     "official_no": official,
                     "case": payload,
                 },
+                device_id,
             )
         elif row is not None:
             status = OP_STATUS.get(kind, row[1])
@@ -249,10 +305,12 @@ class PlatformStore:
         [(n,)] = conn.execute("SELECT value FROM counters WHERE name = 'official_no'").fetchall()
         return f"{centre}{now():%y%m%d}{n:06d}"
 
-    def change(self, centre: str, body: dict) -> None:
+    def change(self, centre: str, body: dict, device_id: str | None = None) -> None:
+        """Add to the centre's change feed; `device_id` is the device whose operation caused
+        it (that device already holds the case, see `changes`)."""
         self.db.conn.execute(
-            "INSERT INTO changes (centre_code, body) VALUES (?, ?)",
-            [centre, json.dumps(body, ensure_ascii=False)],
+            "INSERT INTO changes (centre_code, body, device_id) VALUES (?, ?, ?)",
+            [centre, json.dumps(body, ensure_ascii=False), device_id],
         )
 
     # --- the back office ----------------------------------------------------------------------
@@ -308,16 +366,23 @@ class PlatformStore:
 
     # --- changes, state, stats ------------------------------------------------------------------
 
-    def changes(self, centre: str, since: int, limit: int) -> tuple[list[dict], int, bool]:
+    def changes(
+        self, centre: str, since: int, limit: int, device_id: str | None = None
+    ) -> tuple[list[dict], int, bool]:
+        """A page of the centre's feed. The snapshot of a case goes to the device that
+        accepted it as a light `case.status` (its status and official number): that window
+        holds the case already, and pulling back its own cases in full cost a drain of ten
+        thousand cases seconds."""
         with self._lock:
             rows = self.db.conn.execute(
-                "SELECT id, body FROM changes WHERE centre_code = ? AND id > ? ORDER BY id LIMIT ?",
+                "SELECT id, body, device_id FROM changes WHERE centre_code = ? AND id > ? "
+                "ORDER BY id LIMIT ?",
                 [centre, since, limit + 1],
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
         cursor = rows[-1][0] if rows else since
-        return [json.loads(body) for _, body in rows], cursor, more
+        return [_light(json.loads(b), d == device_id) for _, b, d in rows], cursor, more
 
     def state(self, centre: str) -> dict:
         with self._lock:
@@ -385,6 +450,14 @@ class PlatformStore:
                 "INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, 1)", [sha256, total, data]
             )
             return 201, total
+
+
+def _light(change: dict, own: bool) -> dict:
+    """The device's own snapshot without the case it already holds."""
+    if not own or change.get("kind") != "case.snapshot":
+        return change
+    light = {k: v for k, v in change.items() if k != "case"}
+    return light | {"kind": "case.status", "at": now().isoformat(), "note": ""}
 
 
 def _attachments(payload: dict) -> list[str]:

@@ -184,3 +184,56 @@ def test_invalid_changes_are_kept_aside_and_the_rest_applied(store, blobs, platf
     kept = store.quarantined_changes()
     assert len(kept) == 5 and all("不符合接口约定" in k.reason for k in kept)
     assert {k.case_id for k in kept} == {case.case_id, "c-1"}
+
+
+# --- 4. numbers are never issued twice ---------------------------------------------------------
+
+
+def test_a_number_held_for_another_case_is_refused_and_named(tmp_path, store, blobs, platform):
+    """Two machines configured as window 3 issue the same case number: the platform refuses
+    the second case with its own answer, the client quarantines it naming the likely cause,
+    and the first case's snapshot does not break the second machine's store."""
+    from offline.catalog import demo_catalog
+    from offline.store import Store
+
+    remote, bad, target = platform
+    twin = Store(tmp_path / "twin.db", centre_code="330212105", window_no=3)
+    twin.import_catalog(demo_catalog(), by="test")
+    twin_target = Target(bad.url, "win-03b", remote.add_device("win-03b", "330212105"))
+    first = store.accept(elderly(), clerk_id="c0107")
+    second = twin.accept(elderly(), clerk_id="c0108")
+    assert first.local_no == second.local_no and first.case_id != second.case_id
+    assert sync(store, blobs, target).exit_code == 0
+    summary = sync(twin, blobs, twin_target)
+    assert (summary.quarantined, summary.exit_code) == (1, 2), summary.error
+    [line] = summary.set_aside
+    assert "两台电脑设置了同一个窗口号" in line and "旧备份" in line and first.local_no in line
+    assert summary.changes_quarantined == 1  # the other machine's case under the same number
+    assert "编号相同" in twin.quarantined_changes()[0].reason
+    again = sync(twin, blobs, twin_target)
+    assert again.exit_code == 2 and not again.error  # no IntegrityError, run after run
+    assert remote.stats()["cases"] == 1
+    twin.close()
+
+
+def test_the_platform_registers_one_device_per_window(platform):
+    from offline.platform.store import WindowTaken
+
+    remote, _, _ = platform
+    remote.add_device("win-05", "330212105", 5)
+    remote.add_device("win-05", "330212105", 5)  # the same machine again: a new token
+    with pytest.raises(WindowTaken, match="窗口 5 已登记给设备 win-05"):
+        remote.add_device("win-05b", "330212105", 5)
+    remote.add_device("win-05c", "330212106", 5)  # another centre's window 5
+    assert remote.remove_device("win-05")
+    remote.add_device("win-05b", "330212105", 5)
+
+
+def test_clerk_platform_device_add_refuses_a_taken_window(tmp_path):
+    from tests.conftest import cli
+
+    db = str(tmp_path / "p.db")
+    add = ["platform", "device", "add", "--db", db, "--centre-code", "330212105", "--window", "3"]
+    cli(tmp_path, *add, "--device-id", "win-03")
+    out = cli(tmp_path, *add, "--device-id", "win-03b", code=1)
+    assert "窗口 3 已登记给设备 win-03" in out
