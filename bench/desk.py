@@ -31,6 +31,7 @@ def _prepare(home: Path, cases: int = 0) -> None:
     setup_home(home, **demo_data.CENTRE, window_no=3, window_kind="general")
     settings = config.load(home)
     settings.window.clerk = "c0107"
+    demo_data.simulate_devices(settings, home)
     settings.voice.engine = "none"
     config.save(home, settings)
     if cases:

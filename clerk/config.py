@@ -1,38 +1,59 @@
 """Configuration: `clerk.toml` in the data directory, overridden by `CLERK_SECTION__FIELD`.
 
 The data directory is `--home`, else `CLERK_HOME`, else the platform's user data directory.
+The file checks itself: a syntax error names its line, an unknown key (a typo such as `ulr`)
+is refused with its file, line and name instead of being silently ignored, and every
+validation message is Chinese. A device is simulated only when its address says `sim:`;
+an empty address is 未配置.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_FILE = "clerk.toml"
 TOKEN_FILE = "platform.token"
 DB_FILE = "clerk.db"
+SIMULATED = "sim:"  # the address of a simulated device
 
 
-class CentreSettings(BaseModel):
+class ConfigError(Exception):
+    """The configuration cannot be used; `str()` is one Chinese line naming file, line and key."""
+
+
+def simulated(address: str) -> bool:
+    """Whether a device address asks for the simulator (`sim:`): never by accident."""
+    return address.strip().startswith(SIMULATED)
+
+
+class Section(BaseModel):
+    """A TOML table: unknown keys are refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CentreSettings(Section):
     code: str = Field("", description="便民服务中心编码（9位行政区划+序号）")
     name: str = ""
     phone: str = Field("", description="咨询电话，印在回执上")
 
 
-class WindowSettings(BaseModel):
+class WindowSettings(Section):
     no: int = Field(1, ge=1, le=99)
     kind: str = "general"
     clerk: str = Field("", description="本窗口A岗人员工号；其他人员登录即为AB岗顶岗")
 
 
-class DeskSettings(BaseModel):
+class DeskSettings(Section):
     idle_lock_minutes: float = Field(5.0, gt=0, description="无操作多少分钟后自动锁屏")
     keys: dict[str, str] = Field(
         default_factory=dict,
@@ -40,28 +61,30 @@ class DeskSettings(BaseModel):
     )
 
 
-class EvaluatorSettings(BaseModel):
-    url: str = Field("", description="评价器串口；空为模拟评价器")
+class EvaluatorSettings(Section):
+    url: str = Field("", description="评价器串口；sim: 为模拟评价器，空为未配置")
     baudrate: int = 9600
 
 
-class IdCardSettings(BaseModel):
-    url: str = Field("", description="读卡器串口或URL；空为模拟读卡器")
+class IdCardSettings(Section):
+    url: str = Field("", description="读卡器串口或URL；sim: 为模拟读卡器，空为未配置")
     baudrate: int = 115200
     timeout: float = 3.0
     photo_decoder: str = Field("", description="厂商照片解码命令，如 wlt2bmp {wlt} {bmp}")
 
 
-class PrinterSettings(BaseModel):
-    url: str = Field("", description="file:、tcp://、serial:、usb: 打印机地址；空为模拟打印机")
+class PrinterSettings(Section):
+    url: str = Field(
+        "", description="file:、tcp://、serial:、usb: 打印机地址；sim: 为模拟打印机，空为未配置"
+    )
     paper_mm: Literal[58, 80] = 80
     encoding: Literal["gb18030", "gbk"] = "gb18030"
     qr: Literal["native", "image"] = "native"
     chinese_mode: bool = True
 
 
-class DisplaySettings(BaseModel):
-    url: str = Field("", description="条屏串口或 socket://地址；空为模拟显示屏")
+class DisplaySettings(Section):
+    url: str = Field("", description="条屏串口或 socket://地址；sim: 为模拟显示屏，空为未配置")
     template: str = "AA 55 {addr} {len} {text} {chk} 0D"
     encoding: Literal["gbk", "gb18030"] = "gbk"
     checksum: Literal["none", "xor", "sum8", "sum16", "crc16-modbus"] = "xor"
@@ -70,7 +93,7 @@ class DisplaySettings(BaseModel):
     baudrate: int = 9600
 
 
-class VoiceSettings(BaseModel):
+class VoiceSettings(Section):
     engine: Literal["espeak", "clips", "none"] = "espeak"
     voice: str = "cmn"
     template: str = "请{ticket}号到{window}号窗口办理"
@@ -79,8 +102,10 @@ class VoiceSettings(BaseModel):
     clips_dir: str = ""
 
 
-class ScannerSettings(BaseModel):
-    device: str = Field("", description="SANE设备名，如 test:0；空为模拟（SANE测试后端）")
+class ScannerSettings(Section):
+    device: str = Field(
+        "", description="SANE设备名（scanimage -L 列出）；sim: 为模拟（SANE测试后端），空为未配置"
+    )
     resolution: int = 200
     mode: str = "Gray"
     source: str = "Flatbed"
@@ -88,19 +113,19 @@ class ScannerSettings(BaseModel):
     folder: str = Field("", description="扫描到文件夹：监视此目录，代替 scanimage")
 
 
-class PlatformSettings(BaseModel):
+class PlatformSettings(Section):
     url: str = Field("", description="平台接口地址，如 https://platform.example.gov.cn/api/v1")
     device_id: str = ""
     sync_interval: float = Field(60.0, description="后台同步的间隔秒数")
     retention_days: int = Field(180, ge=1, description="已办结且平台已确认的办件，个人信息保留天数")
 
 
-class HallSettings(BaseModel):
+class HallSettings(Section):
     url: str = Field("", description="叫号服务地址，如 http://192.168.1.10:8800；空为本机内置队列")
     key: str = Field("", description="叫号服务密钥（clerk hall key 显示）")
 
 
-class LogSettings(BaseModel):
+class LogSettings(Section):
     level: str = "INFO"
     max_bytes: int = 1_000_000
     backups: int = 10
@@ -110,7 +135,7 @@ class Settings(BaseSettings):
     """Everything configurable; sections match the TOML tables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CLERK_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="CLERK_", env_nested_delimiter="__", extra="forbid"
     )
 
     centre: CentreSettings = CentreSettings()
@@ -150,27 +175,159 @@ def resolve_home(option: str | Path | None = None) -> Path:
 
 
 def load(home: Path) -> Settings:
+    """The settings of `home`; raises `ConfigError` naming the file, line and key at fault."""
     path = home / CONFIG_FILE
-    data: dict[str, Any] = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
-    return Settings(**data)
+    text = read_text(path)
+    try:
+        return Settings(**parse(path, text))
+    except ValidationError as error:
+        raise ConfigError(explain(error, path, text)) from None
+
+
+def file_data(home: Path) -> dict[str, Any]:
+    """What the file itself says, without the environment: what `config set` edits."""
+    path = home / CONFIG_FILE
+    return parse(path, read_text(path))
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8") if path.exists() else ""
+    except UnicodeDecodeError:
+        raise ConfigError(f"配置文件 {path} 不是 UTF-8 文本，可能已损坏") from None
+    except PermissionError:
+        raise ConfigError(f"无权读取配置文件 {path}（应属于运行 clerk 的用户）") from None
+
+
+def parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        where = re.search(r"line (\d+), column (\d+)", str(error))
+        at = f"第{where[1]}行第{where[2]}列" if where else ""
+        raise ConfigError(f"配置文件 {path} {at}有语法错误（不符合 TOML 格式）") from None
+
+
+_TABLE = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
+_KEY = re.compile(r"^\s*(\"[^\"]+\"|[A-Za-z0-9_.-]+)\s*=")
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Where each key of a (flat, hand-written) TOML file is: its dotted path to a line."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for n, line in enumerate(text.splitlines(), 1):
+        if found := _TABLE.match(line):
+            table = tuple(part.strip().strip('"') for part in found[1].split("."))
+            lines.setdefault(table, n)
+        elif found := _KEY.match(line):
+            lines.setdefault((*table, found[1].strip('"')), n)
+    return lines
+
+
+_REASONS = {
+    "extra_forbidden": "未知的配置项（拼写错误？）",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本（加英文双引号）",
+    "dict_type": "应为一个表（[节名]）",
+    "model_type": "应为一个表（[节名]）",
+    "model_attributes_type": "应为一个表（[节名]）",
+    "missing": "缺少此项",
+}
+_BOUNDS = {
+    "greater_than_equal": ("不能小于", "ge"),
+    "less_than_equal": ("不能大于", "le"),
+    "greater_than": ("应大于", "gt"),
+    "less_than": ("应小于", "lt"),
+    "string_too_short": ("至少几个字符：", "min_length"),
+    "string_too_long": ("最多几个字符：", "max_length"),
+}
+
+
+def reason(error: Any) -> str:
+    """One pydantic error detail in Chinese (config and data files share these words)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _REASONS:
+        return _REASONS[kind]
+    if kind == "literal_error":
+        return "应为以下之一：" + str(ctx.get("expected", "")).replace(" or ", ", ")
+    if kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        return f"{words}{ctx.get(key)}"
+    if kind == "string_pattern_mismatch":
+        return "格式不对"
+    if kind in ("value_error", "assertion_error"):
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"取值无效（{kind}）"
+
+
+def explain(error: ValidationError, path: Path, text: str) -> str:
+    """The first problem as one line naming where it is: file and line, or the variable."""
+    first = error.errors()[0]
+    loc = tuple(str(part) for part in first["loc"])
+    key = ".".join(loc)
+    lines = key_lines(text)
+    if loc in lines:
+        return f"配置文件 {path} 第{lines[loc]}行 {key}：{reason(first)}"
+    variable = "CLERK_" + "__".join(loc).upper()
+    if variable in os.environ:
+        return f"环境变量 {variable}：{reason(first)}"
+    return f"配置文件 {path} 中 {key or '（整个文件）'}：{reason(first)}"
 
 
 def save(home: Path, settings: Settings) -> Path:
-    """Write the TOML file, owner-only like everything in the data directory."""
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = home / CONFIG_FILE
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        tomli_w.dump(settings.model_dump(mode="json"), handle)
+    """Write the TOML file atomically and owner-only: a full disk leaves the old file whole."""
+    data = settings.model_dump(mode="json")
+    return write_atomic(home / CONFIG_FILE, tomli_w.dumps(data).encode())
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Replace `path` by `data` (0600) in one step, durably, or leave it as it was."""
+    ensure_home(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    sync_dir(path.parent)
     return path
 
 
+def ensure_home(home: Path) -> Path:
+    """The data directory, created owner-only (0700) before anything is written into it."""
+    old = os.umask(0o077)
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    finally:
+        os.umask(old)
+    return home
+
+
+def sync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable (a power cut must not undo it)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def enrol(home: Path, settings: Settings, url: str, device_id: str, token: str) -> Path:
-    """Keep the platform's token for this window (owner-only, never printed) and note where
-    the platform is; the caller saves `settings`."""
-    target = home / TOKEN_FILE
-    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token + "\n")
+    """Keep the platform's token for this window (atomically, owner-only, never printed) and
+    note where the platform is; the caller saves `settings`."""
+    target = write_atomic(home / TOKEN_FILE, (token + "\n").encode())
     settings.platform.url, settings.platform.device_id = url, device_id
     return target

@@ -99,6 +99,15 @@ SAMPLES = [
 ]
 
 
+def simulate_devices(settings: config.Settings, home: Path) -> None:
+    """Every device of the demo window is a simulator, said so by its `sim:` address; the
+    voice writes each call as a WAV file instead of needing a sound card."""
+    for section in (settings.idcard, settings.printer, settings.display, settings.evaluator):
+        section.url = config.SIMULATED
+    settings.scanner.device = config.SIMULATED
+    settings.voice.output = str(home / "voice")
+
+
 def prepare(store: Store, by: str) -> None:
     """Fill an empty demo store; running it again changes nothing."""
     known = {c.clerk_id for c in store.clerks()}

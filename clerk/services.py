@@ -1,10 +1,12 @@
 """The composition root: reads the settings and builds what the app and the CLI use.
 
-Nothing else decides which store file, which devices or which platform to use. A device whose
-URL is empty in the config is simulated: the simulator speaks the real protocol, and the real
-driver talks to it, so the same code runs with and without hardware. Devices are built on
-first use, so commands that need none start none, and their modules are imported on first
-use too: `clerk sync status` or the desk's login screen load no driver, hall or sync code.
+Nothing else decides which store file, which devices or which platform to use. A device is
+simulated only when its address says `sim:` (`clerk demo` writes that): the simulator speaks
+the real protocol and the real driver talks to it, so the same code runs with and without
+hardware. An empty address is 未配置: work that needs the device says so in Chinese, and
+nothing is printed into a folder by accident. Devices are built on first use, so commands
+that need none start none, and their modules are imported on first use too: `clerk sync
+status` or the desk's login screen load no driver, hall or sync code.
 """
 
 from __future__ import annotations
@@ -32,6 +34,22 @@ if TYPE_CHECKING:
     from offline.sync import SyncEngine
 
 HALL_DB = "hall.db"
+NOT_CONFIGURED = "未配置"
+
+
+class NoDisplay:
+    """No window display is fitted: calls go on without one (the hall voice still calls)."""
+
+    configured = False
+
+    def show_call(self, ticket: str, window_no: int) -> None:
+        pass
+
+    def show_idle(self, text: str) -> None:
+        pass
+
+    def show_paused(self, reason: str = "") -> None:
+        pass
 
 
 @dataclass
@@ -57,6 +75,10 @@ class Services:
             cfg = self.settings.idcard
             url = cfg.url
             if not url:
+                from devices.errors import DeviceNotConfigured
+
+                raise DeviceNotConfigured("读卡器", "[idcard] url")
+            if config.simulated(url):
                 self.idcard_simulator = SamSimulator()
                 url = self.idcard_simulator.serve_pty()
                 self._closers.append(self.idcard_simulator.close)
@@ -81,8 +103,8 @@ class Services:
         from devices.printer.simulator import PrinterSimulator
 
         if self._printer is None:
-            url = self.settings.printer.url
-            if not url:
+            url = self.settings.printer.url  # empty: jobs wait in the spool as 未配置
+            if config.simulated(url):
                 self.printer_simulator = PrinterSimulator(self.home / "printer-simulator")
                 host, port = self.printer_simulator.serve()
                 url = f"tcp://{host}:{port}"
@@ -95,9 +117,12 @@ class Services:
 
         if self._display is None:
             cfg = self.settings.display
+            if not cfg.url:
+                self._display = NoDisplay()
+                return self._display
             self._display = (
                 display.SimulatedDisplay()
-                if not cfg.url
+                if config.simulated(cfg.url)
                 else display.TemplateDisplay(
                     display.TemplateSettings(
                         cfg.url,
@@ -130,7 +155,7 @@ class Services:
         return announcer
 
     def scanner(self) -> Scanner:
-        """The configured scanner; without one, SANE's own test backend stands in."""
+        """The configured scanner; `sim:` is SANE's own test backend."""
         from devices.scanner.folder import ScanFolder
         from devices.scanner.sane import SaneScanner, ScannerSettings
 
@@ -139,6 +164,10 @@ class Services:
             return ScanFolder(Path(cfg.folder))
         device, sane_dir = cfg.device, ""
         if not device:
+            from devices.errors import DeviceNotConfigured
+
+            raise DeviceNotConfigured("扫描仪", "[scanner] device 或 folder")
+        if config.simulated(device):
             sane_dir = str(self.home / "sane-test")
             Path(sane_dir).mkdir(parents=True, exist_ok=True)
             (Path(sane_dir) / "dll.conf").write_text("test\n")
@@ -174,6 +203,10 @@ class Services:
             cfg = self.settings.evaluator
             url = cfg.url
             if not url:
+                from devices.errors import DeviceNotConfigured
+
+                raise DeviceNotConfigured("评价器", "[evaluator] url")
+            if config.simulated(url):
                 self.evaluator_simulator = EvaluatorSimulator()
                 self._closers.append(self.evaluator_simulator.close)
                 url = self.evaluator_simulator.url

@@ -20,6 +20,13 @@ class DeviceUnavailable(DeviceError):
     message = "设备未连接或无法打开，请检查连接线和电源"
 
 
+class DeviceNotConfigured(DeviceUnavailable):
+    """The device's address is empty in `clerk.toml`: 未配置, never a simulator by accident."""
+
+    def __init__(self, name: str, key: str) -> None:
+        super().__init__(f"未配置{name}：请在 clerk.toml 设置 {key}（clerk config set）")
+
+
 class DeviceTimeout(DeviceError):
     message = "设备没有响应（超时），请检查连接后重试"
 

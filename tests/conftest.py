@@ -29,20 +29,23 @@ INIT = [
     "general",
     "--admin",
     "admin",
-    "--pin",
-    "0000",
+    "--pin-stdin",  # the tests give "0000\n" as input
+    "--window-clerk",
+    "c0107",
     "--demo-catalog",
 ]
 
 
-def cli(home: Path, *args: str, code: int = 0) -> str:
+def cli(home: Path, *args: str, code: int = 0, input: str | None = None) -> str:
     """Run `clerk --home HOME ARGS` in process; check the exit code and that no traceback
     reached the admin; return what it printed."""
     from click.testing import CliRunner
 
     from clerk.cli import main
 
-    result = CliRunner().invoke(main, ["--home", str(home), *args])
+    if input is None and "--pin-stdin" in args:  # INIT: the first admin's PIN, 0000
+        input = "0000\n"
+    result = CliRunner().invoke(main, ["--home", str(home), *args], input=input)
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
     return result.output

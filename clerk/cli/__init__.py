@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("clerk.cli.audit", "审计日志。"),
     "case": ("clerk.cli.cases", "办件查询。"),
     "catalog": ("clerk.cli.catalog", "事项目录。"),
+    "config": ("clerk.cli.settings", "检查、查看和修改配置文件 clerk.toml。"),
     "db": ("clerk.cli.db", "数据库维护。"),
     "demo": (
         "clerk.cli.setup",
@@ -32,7 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "device": ("clerk.cli.devices", "读卡器、打印机等外设。"),
     "enrol": ("clerk.cli.sync", "把本机登记到平台。"),
     "hall": ("clerk.cli.hall", "大厅叫号：取号、叫号、状态和报表。"),
-    "init": ("clerk.cli.setup", "初始化本机：写入配置、建立数据库、创建首个管理员。"),
+    "init": (
+        "clerk.cli.setup",
+        "初始化本机：写入配置、建立数据库、创建首个管理员（PIN在终端输入两次）。",
+    ),
     "platform": ("clerk.cli.platform", "参考平台（仅用于开发、演示和测试，不是正式平台）。"),
     "sync": ("clerk.cli.sync", "与平台同步一次：上报办件，取回办理结果。"),
     "user": ("clerk.cli.users", "窗口人员与管理员。"),

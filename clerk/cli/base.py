@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # imported where first used: `clerk --help` needs none of the
 
 log = logging.getLogger("clerk.cli")
 F = TypeVar("F", bound=Callable[..., Any])
+JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+PIN_STDIN = click.option(
+    "--pin-stdin", is_flag=True, help="从标准输入读取PIN（一行，供脚本使用）；否则在终端输入两次"
+)
 
 
 def user_errors() -> tuple[type[Exception], ...]:
@@ -34,6 +38,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     Imported at the first error, not at start-up: the command that raised one has loaded
     these modules already, and `clerk --help` stays about as quick as click itself.
     """
+    from clerk.config import ConfigError
     from devices.errors import DeviceError
     from offline.backfill import BackfillError
     from offline.catalog import CatalogFileError
@@ -47,6 +52,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         AuthError,
         BackfillError,
         CatalogFileError,
+        ConfigError,
         DeviceError,
         IdentityError,
         IntakeError,
@@ -180,6 +186,19 @@ def describe(error: pydantic.ValidationError) -> str:
     where = ".".join(str(part) for part in first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"数据格式错误（{where}）：{message}" if where else f"数据格式错误：{message}"
+
+
+def read_pin(from_stdin: bool, what: str = "PIN") -> str:
+    """A PIN never comes from the command line (`ps` shows it to everyone): typed twice on a
+    terminal without echo, or one line on stdin for scripts."""
+    if from_stdin:
+        pin = sys.stdin.readline().rstrip("\r\n")
+        if not pin:
+            fail("标准输入中没有读到PIN")
+        return pin
+    if not sys.stdin.isatty():
+        fail("请在终端输入PIN，或用 --pin-stdin 从标准输入读取（PIN不能写在命令行上）")
+    return str(click.prompt(what, hide_input=True, confirmation_prompt=f"再次输入{what}"))
 
 
 # --- services and the acting admin -----------------------------------------------------------

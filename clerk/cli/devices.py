@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shutil
 import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from clerk import config
+from clerk import config, health
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from devices.errors import DeviceError, DeviceUnavailable
+from clerk.services import NoDisplay
+from devices.errors import DeviceNotConfigured
 from devices.idcard import card as cards
 from devices.idcard.reader import ReaderSettings, SamReader
 from devices.idcard.simulator import Faults, SamSimulator, load_cards, sample_cards
@@ -49,35 +48,8 @@ def _settings(ctx: click.Context) -> config.Settings:
 @JSON
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
-    """列出配置的外设。"""
-    s = _settings(ctx)
-    rows = [
-        ("idcard", "身份证读卡器", s.idcard.url or "模拟读卡器", f"{s.idcard.baudrate} 波特"),
-        (
-            "printer",
-            "票据打印机",
-            s.printer.url or "模拟打印机",
-            f"{s.printer.paper_mm}mm，{s.printer.encoding}，二维码{s.printer.qr}",
-        ),
-        (
-            "display",
-            "窗口显示屏",
-            s.display.url or "模拟显示屏",
-            f"{s.display.encoding}，校验{s.display.checksum}",
-        ),
-        (
-            "voice",
-            "语音叫号",
-            s.voice.output or "声卡",
-            f"{s.voice.engine}，重复{s.voice.repeat}次",
-        ),
-        (
-            "scanner",
-            "扫描仪",
-            s.scanner.folder or s.scanner.device or "模拟扫描仪（SANE测试后端）",
-            f"{s.scanner.resolution}dpi，{s.scanner.mode}，{s.scanner.source}",
-        ),
-    ]
+    """列出配置的外设（未配置、模拟或地址）。"""
+    rows = health.listing(_settings(ctx))
     if as_json:
         echo_json([dict(zip(("device", "name", "url", "settings"), r, strict=True)) for r in rows])
         return
@@ -88,54 +60,19 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @JSON
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
-    """逐个检查外设是否正常。"""
-    svc = services(ctx, initialised=False)
-    results = [
-        ("idcard", *_probe(lambda: svc.reader().check())),
-        ("printer", *_printer_state(svc.printer().status())),
-        ("display", *_probe(lambda: _display_check(svc))),
-        ("voice", *_probe(lambda: _voice_check(svc.settings))),
-        ("scanner", *_probe(lambda: _scanner_check(svc))),
-    ]
+    """逐个打开外设检查（与办理业务时的打开方式相同），异常时给出原因和处理办法。
+
+    退出码：0 没有异常（未配置不算异常）；1 有设备异常。"""
+    found = health.check(services(ctx, initialised=False))
     if as_json:
-        echo_json([{"device": d, "ok": ok, "message": m} for d, ok, m in results])
+        echo_json([dataclasses.asdict(f) for f in found])
     else:
         echo_table(
-            ["设备", "状态", "说明"], [(d, "正常" if ok else "异常", m) for d, ok, m in results]
+            ["设备", "状态", "说明", "处理办法"],
+            [(f.name, f.state, f.message, f.fix) for f in found],
         )
-    if not all(ok for _, ok, _ in results):
+    if any(f.failed for f in found):
         ctx.exit(1)
-
-
-def _probe(check: Any) -> tuple[bool, str]:
-    try:
-        return True, check()
-    except DeviceError as error:
-        return False, str(error)
-
-
-def _display_check(svc: Any) -> str:
-    svc.display().show_idle("欢迎光临")
-    return "显示屏正常" if svc.settings.display.url else "模拟显示屏"
-
-
-def _voice_check(settings: config.Settings) -> str:
-    if settings.voice.engine == "espeak" and not shutil.which("espeak-ng"):
-        raise DeviceUnavailable("未安装 espeak-ng，无法语音叫号")
-    if settings.voice.engine == "clips" and not Path(settings.voice.clips_dir).is_dir():
-        raise DeviceUnavailable(f"录音片段目录不存在：{settings.voice.clips_dir}")
-    return f"语音可用（{settings.voice.engine}）"
-
-
-def _scanner_check(svc: Any) -> str:
-    scanner = svc.scanner()
-    if isinstance(scanner, ScanFolder):
-        return f"扫描文件夹 {scanner.directory}"
-    return scanner.check()
-
-
-def _printer_state(state: str) -> tuple[bool, str]:
-    return state in ("ok", "near_end", "unknown"), STATUS_TEXT[state]
 
 
 @device.group(cls=ClerkGroup)
@@ -289,6 +226,8 @@ def display_test(ctx: click.Context, window_no: int | None) -> None:
     """在窗口显示屏上显示一个测试叫号。"""
     svc = services(ctx, initialised=False)
     screen = svc.display()
+    if isinstance(screen, NoDisplay):
+        raise DeviceNotConfigured("窗口显示屏", "[display] url")
     screen.show_call("A001", window_no or svc.settings.window.no)
     shown = getattr(screen, "current", None)
     click.echo(f"模拟显示屏显示：{shown}" if shown else "已发送到显示屏")

@@ -11,9 +11,10 @@ import click
 
 from clerk import config
 from clerk import demo as demo_data
-from clerk.cli.base import actor, echo_table, fail, home_of, services
+from clerk.cli.base import PIN_STDIN, actor, echo_table, fail, home_of, read_pin, services
 from clerk.cli.desk import run_desk
 from offline.catalog import demo_catalog
+from offline.clerks import check_pin_rules
 from offline.models import ROLE_NAMES, WINDOW_KIND_NAMES, Clerk
 
 KINDS = click.Choice(list(WINDOW_KIND_NAMES))
@@ -32,7 +33,12 @@ KINDS = click.Choice(list(WINDOW_KIND_NAMES))
 )
 @click.option("--admin", "admin_id", required=True, help="首个管理员的工号")
 @click.option("--admin-name", default="管理员", help="首个管理员的姓名")
-@click.option("--pin", required=True, help="首个管理员的PIN（4至12位数字）")
+@PIN_STDIN
+@click.option(
+    "--window-clerk",
+    required=True,
+    help="本窗口A岗人员的工号（其他人员登录即为AB岗顶岗；人员用 clerk user add 添加）",
+)
 @click.option(
     "--demo-catalog", "with_demo_catalog", is_flag=True, help="同时导入内置的演示事项目录"
 )
@@ -46,16 +52,19 @@ def init(
     window_kind: str,
     admin_id: str,
     admin_name: str,
-    pin: str,
+    pin_stdin: bool,
+    window_clerk: str,
     with_demo_catalog: bool,
 ) -> None:
-    """初始化本机：写入配置、建立数据库、创建首个管理员。"""
+    """初始化本机：写入配置、建立数据库、创建首个管理员（PIN在终端输入两次）。"""
     home = home_of(ctx)
     if config.load(home).initialised:
         fail(f"数据目录 {home} 已初始化；如需修改请编辑 {home / config.CONFIG_FILE}")
     if not (centre_code.isdigit() and 6 <= len(centre_code) <= 12):
         fail("中心编码应为6至12位数字")
-    setup_home(home, centre_code, centre_name, centre_phone, window_no, window_kind)
+    pin = read_pin(pin_stdin, "首个管理员的PIN")
+    check_pin_rules(pin)
+    setup_home(home, centre_code, centre_name, centre_phone, window_no, window_kind, window_clerk)
     store = services(ctx).store
     store.add_clerk(Clerk(clerk_id=admin_id, name=admin_name, role="admin"), pin, by=actor())
     if with_demo_catalog:
@@ -66,11 +75,17 @@ def init(
 
 
 def setup_home(
-    home: Path, code: str, name: str, phone: str, window_no: int, window_kind: str
+    home: Path,
+    code: str,
+    name: str,
+    phone: str,
+    window_no: int,
+    window_kind: str,
+    window_clerk: str = "",
 ) -> None:
     settings = config.Settings(
         centre=config.CentreSettings(code=code, name=name, phone=phone),
-        window=config.WindowSettings(no=window_no, kind=window_kind),
+        window=config.WindowSettings(no=window_no, kind=window_kind, clerk=window_clerk),
     )
     config.save(home, settings)
 
@@ -93,7 +108,7 @@ def demo(ctx: click.Context, keep: str | None, no_desk: bool) -> None:
         )
         settings = config.load(home)
         settings.window.clerk = demo_data.WINDOW["clerk"]
-        settings.voice.output = str(home / "voice")  # each call as a WAV file, no sound card
+        demo_data.simulate_devices(settings, home)
         settings.platform.sync_interval = 10
         config.save(home, settings)
     ctx.find_root().params["home"] = str(home)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
+from clerk.cli.base import (
+    PIN_STDIN,
+    ClerkGroup,
+    actor,
+    echo_json,
+    echo_table,
+    fail,
+    pass_services,
+    read_pin,
+)
 from clerk.services import Services
 from offline.models import ROLE_NAMES, Clerk
 
@@ -24,10 +33,11 @@ def user() -> None:
     show_default=True,
     help="角色：clerk（窗口人员）或 admin（管理员）",
 )
-@click.option("--pin", required=True, help="PIN（4至12位数字）")
+@PIN_STDIN
 @pass_services
-def add(services: Services, clerk_id: str, name: str, role: str, pin: str) -> None:
-    """添加人员。"""
+def add(services: Services, clerk_id: str, name: str, role: str, pin_stdin: bool) -> None:
+    """添加人员（PIN在终端输入两次，或用 --pin-stdin）。"""
+    pin = read_pin(pin_stdin)
     clerk = Clerk.model_validate({"clerk_id": clerk_id, "name": name, "role": role})
     services.store.add_clerk(clerk, pin, by=actor())
     click.echo(f"已添加{ROLE_NAMES[role]} {clerk_id} {name}")
@@ -56,10 +66,11 @@ def _state(clerk: Clerk) -> str:
 
 @user.command()
 @click.option("--id", "clerk_id", required=True, help="工号")
-@click.option("--pin", required=True, help="新PIN（4至12位数字）")
+@PIN_STDIN
 @pass_services
-def passwd(services: Services, clerk_id: str, pin: str) -> None:
-    """重设PIN（同时解除锁定）。"""
+def passwd(services: Services, clerk_id: str, pin_stdin: bool) -> None:
+    """重设PIN（同时解除锁定）；新PIN在终端输入两次，或用 --pin-stdin。"""
+    pin = read_pin(pin_stdin, "新PIN")
     services.store.set_pin(clerk_id, pin, by=actor())
     click.echo(f"已重设 {clerk_id} 的PIN")
 

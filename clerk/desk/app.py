@@ -21,8 +21,9 @@ from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
 from clerk.desk.messages import CardRead, DeviceState, explain
 from clerk.hall.client import follow
+from clerk.services import NOT_CONFIGURED
 from clerk.window import Desk, Session, SyncNews, SyncState, age
-from devices.errors import DeviceError
+from devices.errors import DeviceError, DeviceNotConfigured
 from devices.idcard.card import IdCard
 from devices.printer.printer import PrintResult
 from devices.printer.states import STATUS_TEXT
@@ -209,6 +210,9 @@ class DeskApp(App[None]):
         """Cards arrive by themselves: each card placed on the reader fills the intake."""
         try:
             reader = self.desk.services.reader()
+        except DeviceNotConfigured:
+            self.post_message(DeviceState("读卡器", NOT_CONFIGURED, False))
+            return
         except DeviceError as error:
             self.post_message(DeviceState("读卡器", str(error), False))
             return

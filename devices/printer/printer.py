@@ -64,6 +64,8 @@ class ReceiptPrinter:
         from devices.printer.transport import open_printer, status  # python-escpos: ~0.3 s
 
         jobs = self.spool.pending()
+        if not self.settings.url:  # no printer configured: keep every job, print nothing
+            return PrintResult(0, len(jobs), "not_configured")
         try:
             printer = open_printer(self.settings.url, self.settings.timeout)
         except DeviceUnavailable as error:
@@ -92,6 +94,8 @@ class ReceiptPrinter:
     def status(self) -> str:
         from devices.printer.transport import open_printer, status
 
+        if not self.settings.url:
+            return "not_configured"
         try:
             printer = open_printer(self.settings.url, self.settings.timeout)
         except DeviceUnavailable:

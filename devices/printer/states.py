@@ -9,5 +9,6 @@ STATUS_TEXT = {
     "offline": "打印机脱机（打印任务已保留）",
     "unknown": "打印机状态未知（该连接方式不回传状态）",
     "unreachable": "无法连接打印机（打印任务已保留，恢复后自动打印）",
+    "not_configured": "未配置（请设置 [printer] url；打印任务已保留，配置后按F11打印）",
 }
 READY = {"ok", "near_end", "unknown"}

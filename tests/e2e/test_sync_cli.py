@@ -49,7 +49,7 @@ def platform(tmp_path):
 @pytest.fixture
 def home(tmp_path, platform):
     home = tmp_path / "home"
-    run(home, *INIT)
+    run(home, *INIT, input="0000\n")
     run(
         home,
         "enrol",

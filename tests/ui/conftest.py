@@ -29,7 +29,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
     setup_home(home, **demo_data.CENTRE, window_no=3, window_kind="general")
     settings = config.load(home)
     settings.window.clerk = "c0107"
-    settings.voice.output = str(tmp_path / "voice")
+    demo_data.simulate_devices(settings, tmp_path)
     settings.platform.sync_interval = 3600
     config.save(home, settings)
     svc = build(home)

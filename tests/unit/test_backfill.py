@@ -33,7 +33,7 @@ def line(ref, name="张三", id_number="330212198001011238", **extra):
 def test_import_once_with_recorded_dates(tmp_path):
     runner = CliRunner()
     home = ["--home", str(tmp_path / "h")]
-    assert runner.invoke(main, [*home, *INIT]).exit_code == 0
+    assert runner.invoke(main, [*home, *INIT], input="0000\n").exit_code == 0
     good = tmp_path / "paper.jsonl"
     good.write_text(
         "\n".join(
@@ -65,7 +65,7 @@ def test_import_once_with_recorded_dates(tmp_path):
 def test_a_bad_line_is_named_and_nothing_is_created(tmp_path):
     runner = CliRunner()
     home = ["--home", str(tmp_path / "h")]
-    runner.invoke(main, [*home, *INIT])
+    runner.invoke(main, [*home, *INIT], input="0000\n")
     bad = tmp_path / "bad.jsonl"
     bad.write_text(line("a") + "\n" + line("b", id_number="330212198001011239") + "\n", "utf-8")
     out = runner.invoke(main, [*home, "case", "import", str(bad)])

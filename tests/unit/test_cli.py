@@ -21,8 +21,10 @@ def clerk(tmp_path):
     runner = CliRunner()
     home = tmp_path / "home"
 
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(main, ["--home", str(home), *args])
+    def run(*args: str, code: int = 0, input: str | None = None) -> str:
+        if input is None and args and args[0] == "init":
+            input = "0000\n"
+        result = runner.invoke(main, ["--home", str(home), *args], input=input)
         assert result.exit_code == code, result.output
         assert "Traceback" not in result.output
         return result.output
@@ -36,8 +38,8 @@ class Clerk:
     def __init__(self, run: Callable[..., str], home: Path) -> None:
         self.run, self.home = run, home
 
-    def __call__(self, *args: str, code: int = 0) -> str:
-        return self.run(*args, code=code)
+    def __call__(self, *args: str, code: int = 0, input: str | None = None) -> str:
+        return self.run(*args, code=code, input=input)
 
 
 @pytest.fixture
@@ -62,16 +64,18 @@ def test_init_once(clerk):
 
 def test_users(ready):
     assert "已添加窗口人员 c0200 周敏" in ready(
-        "user", "add", "--id", "c0200", "--name", "周敏", "--pin", "2468"
+        "user", "add", "--id", "c0200", "--name", "周敏", "--pin-stdin", input="2468\n"
     )
     users = json.loads(ready("user", "list", "--json"))
     assert {u["clerk_id"] for u in users} >= {"admin", "c0107", "c0200"}
     assert all("pin" not in json.dumps(u).lower() for u in users)
-    assert "已重设" in ready("user", "passwd", "--id", "c0200", "--pin", "1357")
+    assert "已重设" in ready("user", "passwd", "--id", "c0200", "--pin-stdin", input="1357\n")
     assert "已停用" in ready("user", "disable", "--id", "c0200")
     assert "已停用" in ready("user", "list")
     assert "已启用" in ready("user", "enable", "--id", "c0200")
-    assert "PIN须为4至12位数字" in ready("user", "passwd", "--id", "c0200", "--pin", "x", code=1)
+    assert "PIN须为4至12位数字" in ready(
+        "user", "passwd", "--id", "c0200", "--pin-stdin", input="x\n", code=1
+    )
     assert "不存在" in ready("user", "disable", "--id", "ghost", code=1)
 
 
@@ -136,8 +140,8 @@ def test_db_check_backup_verify_and_tampering(ready, tmp_path):
 
 
 def test_usage_errors_are_chinese_one_liners(ready):
-    out = ready("user", "add", "--id", "x", "--name", "y", code=2)
-    assert out == "用法错误：缺少选项 --pin（运行 clerk user add --help 查看用法）\n"
+    out = ready("user", "add", "--id", "x", code=2)
+    assert out == "用法错误：缺少选项 --name（运行 clerk user add --help 查看用法）\n"
     assert "用法错误：没有此命令" in ready("frobnicate", code=2)
     help_text = ready("user", "add", "--help")
     assert "用法：" in help_text and "选项：" in help_text and "显示此帮助并退出" in help_text
@@ -152,6 +156,7 @@ def test_real_process_exit_codes_and_no_traceback(tmp_path):
     def run(*a):
         return subprocess.run(
             [sys.executable, "-m", "clerk", *env_home, *a],
+            input="0000\n",
             capture_output=True,
             text=True,
         )
@@ -161,3 +166,19 @@ def test_real_process_exit_codes_and_no_traceback(tmp_path):
     assert bad.stderr.count("\n") == 1
     assert run(*INIT).returncode == 0
     assert run("--version").stdout.strip() == "window-clerk 0.1.0"
+
+
+def test_pins_are_never_arguments(ready):
+    assert "--pin-stdin" in ready("user", "passwd", "--id", "c0107", "--pin", "1", code=2)
+    assert "--pin-stdin" in ready("user", "passwd", "--id", "c0107", code=1)  # no terminal
+    assert "PIN须为4至12位数字" in ready(
+        "user", "add", "--id", "c0201", "--name", "吴", "--pin-stdin", input="12\n", code=1
+    )
+    assert "没有读到PIN" in ready(
+        "user", "add", "--id", "c0201", "--name", "吴", "--pin-stdin", code=1
+    )
+
+
+def test_init_takes_the_windows_own_clerk(clerk):
+    clerk(*INIT)
+    assert 'clerk = "c0107"' in (clerk.home / "clerk.toml").read_text()

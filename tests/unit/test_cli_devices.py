@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -58,16 +59,37 @@ def test_print_test_to_a_network_printer(tmp_path):
 
 
 def test_list_and_check_with_simulated_devices(tmp_path):
+    for key in ("idcard.url", "printer.url", "display.url", "evaluator.url", "scanner.device"):
+        run(tmp_path, "config", "set", key, "sim:")
+    run(tmp_path, "config", "set", "voice.output", str(tmp_path / "voice"))
     listed = json.loads(run(tmp_path, "device", "list", "--json"))
-    assert [d["url"] for d in listed] == [
-        "模拟读卡器",
-        "模拟打印机",
-        "模拟显示屏",
-        "声卡",
-        "模拟扫描仪（SANE测试后端）",
-    ]
+    assert [d["url"] for d in listed] == ["模拟（sim:）"] * 3 + [str(tmp_path / "voice")] + [
+        "模拟（sim:）"
+    ] * 2
     checked = json.loads(run(tmp_path, "device", "check", "--json"))
-    assert all(d["ok"] for d in checked)
+    states = {d["device"]: d["state"] for d in checked}
+    assert states == {**dict.fromkeys(states, "模拟"), "voice": "正常"}
+    assert list((tmp_path / "voice").glob("*.wav"))  # the voice really spoke, into a file
+
+
+def test_check_names_cause_and_fix(tmp_path):
+    run(tmp_path, "config", "set", "voice.engine", "none")
+    run(tmp_path, "config", "set", "idcard.url", str(tmp_path / "ttyUSB9"))
+    run(tmp_path, "config", "set", "printer.url", "lpt1")
+    out = run(tmp_path, "device", "check", "--json", code=1)
+    found = {d["device"]: d for d in json.loads(out)}
+    assert found["idcard"]["state"] == "异常" and "不存在" in found["idcard"]["message"]
+    assert "ls /dev/serial/by-id/" in found["idcard"]["fix"]
+    assert "地址格式不对" in found["printer"]["message"] and "tcp://" in found["printer"]["fix"]
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    run(tmp_path, "config", "set", "printer.url", f"tcp://127.0.0.1:{port}")
+    found = {d["device"]: d for d in json.loads(run(tmp_path, "device", "check", "--json", code=1))}
+    assert (
+        "无法连接打印机" in found["printer"]["message"]
+        and "连接被拒绝" in found["printer"]["message"]
+    )
 
 
 def test_simulators_as_processes(tmp_path):
@@ -129,6 +151,11 @@ def test_simulators_as_processes(tmp_path):
 def test_say_display_and_scan(tmp_path):
     out = run(tmp_path, "device", "say", "请A零零一号到3号窗口办理", "--out", str(tmp_path / "v"))
     assert "已生成" in out and len(list((tmp_path / "v").glob("*.wav"))) == 1
+    assert "未配置窗口显示屏" in run(tmp_path, "device", "display-test", code=1)
+    assert "未配置扫描仪" in run(tmp_path, "device", "scan", "--out", "x.pdf", code=1)
+    assert not (tmp_path / "x.pdf").exists()
+    run(tmp_path, "config", "set", "display.url", "sim:")
+    run(tmp_path, "config", "set", "scanner.device", "sim:")
     assert "模拟显示屏显示：A001 请到3号窗口" in run(
         tmp_path, "device", "display-test", "--window", "3"
     )

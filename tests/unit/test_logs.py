@@ -12,9 +12,9 @@ ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|[A-Z]{3}\d{12}|1[3-9]\d{9})
 def test_logs_hold_no_id_number_pin_or_token(tmp_path):
     home = tmp_path / "home"
     runner = CliRunner()
-    run = lambda *a: runner.invoke(main, ["--home", str(home), *a])  # noqa: E731
+    run = lambda *a, input=None: runner.invoke(main, ["--home", str(home), *a], input=input)  # noqa: E731
     run("demo", "--keep", str(home), "--no-desk")
-    run("user", "add", "--id", "c0300", "--name", "孙丽", "--pin", "86421357")
+    run("user", "add", "--id", "c0300", "--name", "孙丽", "--pin-stdin", input="86421357\n")
     run("case", "list", "--full")
     run("case", "show", "330212198001011238", "--full")
     run("db", "verify")
