@@ -78,7 +78,10 @@ class PrinterSettings(Section):
         "", description="file:、tcp://、serial:、usb: 打印机地址；sim: 为模拟打印机，空为未配置"
     )
     paper_mm: Literal[58, 80] = 80
-    encoding: Literal["gb18030", "gbk"] = "gb18030"
+    encoding: Literal["gbk", "gb18030"] = Field(
+        "gbk", description="打印机字库编码；字库没有的生僻字按字形图片打印"
+    )
+    glyph_font: str = Field("", description="生僻字字体文件；空为已安装的 BabelStone Han")
     qr: Literal["native", "image"] = "native"
     chinese_mode: bool = True
 

@@ -96,6 +96,7 @@ class Services:
             codec=cfg.encoding,
             qr_native=cfg.qr == "native",
             chinese_mode=cfg.chinese_mode,
+            glyph_font=cfg.glyph_font or None,
         )
 
     def printer(self) -> Printer:

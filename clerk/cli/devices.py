@@ -185,7 +185,7 @@ def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
     target = url or printer.settings.url  # the configured printer, or its simulator
     with tempfile.TemporaryDirectory() as spool:  # a test page is not kept for later
         result = ReceiptPrinter(PrinterSettings(target, paper_settings), Path(spool)).print(doc)
-    click.echo(to_text(doc, paper_settings.columns))
+    click.echo(to_text(doc, paper_settings.columns, paper_settings.codec))
     if result.waiting:
         fail(f"测试页未能打印：{STATUS_TEXT[result.status].split('（')[0]}")
     where = svc.home / "printer-simulator"

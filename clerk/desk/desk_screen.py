@@ -382,7 +382,8 @@ class DeskScreen(Screen[None]):
                 lines.append("容缺材料：" + "、".join(m.name for m in case.missing))
         lines.append(f"{outcome.document.name}：{outcome.printed.message}")
         self.app.show_print(outcome.printed, quiet=True)
-        preview = to_text(outcome.document, self.app.desk.services.paper().columns)
+        paper = self.app.desk.services.paper()
+        preview = to_text(outcome.document, paper.columns, paper.codec)
         title = outcome.document.name if not case else f"{CASE_STATUS_NAMES[case.status]}，已保存"
         self.app.push_screen(ResultDialog(title, lines, preview), lambda _: self.after(case))
 

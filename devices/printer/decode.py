@@ -25,7 +25,28 @@ _FIXED = {
     b"\x1d\x42": 1,
     b"\x1d\x62": 1,
     b"\x1b\x7b": 1,
+    b"\x1b\x33": 1,
 }
+
+
+GLYPH = "\ufffc"  # where a line holds an inline image (a glyph the printer's font lacks)
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """An inline `ESC *` 24-dot image: its width in dots and its column bytes."""
+
+    width: int
+    columns: bytes
+
+    def ink(self, x: int, y: int) -> bool:
+        return bool(self.columns[x * 3 + y // 8] & (0x80 >> (y % 8)))
+
+    def rows(self) -> list[str]:
+        """The image as text, `#` for ink: for a person reading a failed test."""
+        return [
+            "".join("#" if self.ink(x, y) else "." for x in range(self.width)) for y in range(24)
+        ]
 
 
 @dataclass
@@ -33,6 +54,7 @@ class Printout:
     lines: list[str] = field(default_factory=list)
     qr: list[str] = field(default_factory=list)
     images: int = 0
+    glyphs: list[Glyph] = field(default_factory=list)
     cuts: int = 0
     status_queries: list[int] = field(default_factory=list)
     chinese_mode: bool = False
@@ -43,18 +65,23 @@ class Printout:
 
 
 def decode(data: bytes, codec: str = "gb18030") -> Printout:
-    out, line, i = Printout(), bytearray(), 0
+    out, line, i = Printout(), _Line(codec), 0
     while i < len(data):
         two = data[i : i + 2]
         if data[i] == 0x0A:
-            out.lines.append(line.decode(codec, errors="replace"))
-            line.clear()
+            out.lines.append(line.take())
             i += 1
         elif two in _FIXED:
             if two == b"\x10\x04":
                 out.status_queries.append(data[i + 2] if i + 2 < len(data) else -1)
             out.chinese_mode |= two == b"\x1c\x26"
             i += 2 + _FIXED[two]
+        elif two == b"\x1b\x2a":  # ESC * m nL nH d...: bit image in the text line
+            mode, dots = data[i + 2], data[i + 3] + 256 * data[i + 4]
+            size = dots * (3 if mode in (32, 33) else 1)
+            out.glyphs.append(Glyph(dots, bytes(data[i + 5 : i + 5 + size])))
+            line.image()
+            i += 5 + size
         elif two == b"\x1d\x56":  # GS V m [n]: cut
             out.cuts += 1
             i += 4 if i + 2 < len(data) and data[i + 2] in (0x41, 0x42, 65, 66) else 3
@@ -70,8 +97,24 @@ def decode(data: bytes, codec: str = "gb18030") -> Printout:
             out.images += 1
             i += 8 + width * height
         else:
-            line.append(data[i])
+            line.raw.append(data[i])
             i += 1
-    if line:
-        out.lines.append(line.decode(codec, errors="replace"))
+    if line.raw or line.done:
+        out.lines.append(line.take())
     return out
+
+
+class _Line:
+    """The line being printed: decoded text so far, the bytes since, images between."""
+
+    def __init__(self, codec: str) -> None:
+        self.codec, self.done, self.raw = codec, "", bytearray()
+
+    def image(self) -> None:
+        self.done += self.raw.decode(self.codec, errors="replace") + GLYPH
+        self.raw.clear()
+
+    def take(self) -> str:
+        text = self.done + self.raw.decode(self.codec, errors="replace")
+        self.done, self.raw = "", bytearray()
+        return text

@@ -43,6 +43,13 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Sign:
+    """A line to sign on: `label` then a rule to the paper's edge, after room to write."""
+
+    label: str
+
+
+@dataclass(frozen=True)
 class QR:
     data: str
     size: int = 6  # module size in dots
@@ -53,7 +60,7 @@ class Feed:
     lines: int = 1
 
 
-Element = Line | Field | Columns | Rule | QR | Feed
+Element = Line | Field | Columns | Rule | Sign | QR | Feed
 
 
 @dataclass(frozen=True)
@@ -76,20 +83,24 @@ class Printed:
 Block = Printed | QR | Feed
 
 
-def layout(doc: Document, columns: int) -> list[Block]:
-    """The document as lines that fit `columns` print columns, plus QR codes and feeds."""
+def layout(doc: Document, columns: int, codec: str = "gbk") -> list[Block]:
+    """The document as lines that fit `columns` print columns of a printer using `codec`
+    (widths as that printer counts them), plus QR codes and feeds."""
     out: list[Block] = []
     for element in doc.elements:
         match element:
             case Line(value, align, bold, big):
                 room = columns // 2 if big else columns
-                out += [Printed(line, align, bold, big) for line in text.wrap(value, room)]
+                out += [Printed(line, align, bold, big) for line in text.wrap(value, room, codec)]
             case Field(label, value):
-                out += [Printed(line) for line in text.label_value(label, value, columns)]
+                out += [Printed(line) for line in text.label_value(label, value, columns, codec)]
             case Columns(left, right):
-                out.append(Printed(text.two_columns(left, right, columns)))
+                out += [Printed(line) for line in text.two_columns(left, right, columns, codec)]
             case Rule(char):
-                out.append(Printed(char * (columns // text.width(char))))
+                out.append(Printed(char * (columns // text.width(char, codec))))
+            case Sign(label):
+                rest = max(columns - text.width(label, codec), 0)
+                out += [Feed(1), Printed(label + "_" * rest)]
             case QR() | Feed():
                 out.append(element)
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.printer import text
+from devices.printer import glyphs, text
 from devices.printer.document import QR, Document, Feed, Printed, layout
 
 INIT = b"\x1b\x40"  # ESC @: forget any state a previous job left
@@ -23,7 +23,8 @@ class Paper:
     """What the configured printer takes."""
 
     columns: int = 48  # 32 for 58 mm paper, 48 for 80 mm
-    codec: str = "gb18030"  # gbk for GBK-only firmware
+    codec: str = "gbk"  # or gb18030 for printers whose font has GB18030's characters
+    glyph_font: str | None = None  # font for characters the printer lacks (None: installed)
     qr_native: bool = True  # False: print QR codes as raster images
     chinese_mode: bool = True  # send FS & at the start of every job
 
@@ -31,13 +32,13 @@ class Paper:
 def to_escpos(doc: Document, paper: Paper) -> bytes:
     out = bytearray(INIT + (CHINESE_ON if paper.chinese_mode else b""))
     state = ("left", False, False)
-    for block in layout(doc, paper.columns):
+    for block in layout(doc, paper.columns, paper.codec):
         if isinstance(block, Printed):
             wanted = (block.align, block.bold, block.big)
             if wanted != state:
                 out += ALIGN[block.align] + BOLD[block.bold] + SIZE[block.big]
                 state = wanted
-            out += text.encode(block.text, paper.codec) + b"\n"
+            out += _line(block, paper) + b"\n"
         elif isinstance(block, QR):
             out += ALIGN["center"] + _qr(block, paper.qr_native) + ALIGN[state[0]]
         elif isinstance(block, Feed):
@@ -50,6 +51,21 @@ def to_escpos(doc: Document, paper: Paper) -> bytes:
         printer.cut()
         out += printer.output
     return bytes(out)
+
+
+def _line(block: Printed, paper: Paper) -> bytes:
+    """A line's bytes: text in the printer's codec, characters its font lacks as inline glyph
+    images; a big line holding such a character prints as one image at double size."""
+    pieces = text.runs(block.text, paper.codec)
+    if all(ok for ok, _ in pieces):
+        return text.encode(block.text, paper.codec)
+    if block.big:
+        image = glyphs.draw_line(block.text, paper.codec, 24, 48, paper.glyph_font)
+        return glyphs.raster(image)
+    return b"".join(
+        text.encode(piece, paper.codec) if ok else glyphs.glyph_bytes(piece, paper.glyph_font)
+        for ok, piece in pieces
+    )
 
 
 def _qr(block: QR, native: bool) -> bytes:

@@ -13,7 +13,7 @@ from devices.printer.decode import Printout, decode
 
 
 class PrinterSimulator:
-    def __init__(self, out_dir: Path | None = None, codec: str = "gb18030") -> None:
+    def __init__(self, out_dir: Path | None = None, codec: str = "gbk") -> None:
         self.paper_out = False
         self.cover_open = False
         self.jobs: list[bytes] = []

@@ -1,44 +1,115 @@
-"""Chinese text for ESC/POS: our own encoder and column layout.
+"""Chinese text for ESC/POS: our own encoder and column layout, counted as the printer counts.
 
 python-escpos's "magic" encoding sends a line as GB18030 only when it holds an ideograph, so
-`（1）：` or `。` alone print as `?`. We encode every line ourselves with the configured codec
-and count columns the way the print head does: a Chinese character is two columns wide.
+`（1）：` or `。` alone print as `?`. We encode every line ourselves with the printer's codec
+and count columns as its print head does: a character the codec sends as one byte takes one
+column (12 dots of Font A), a double-byte one two, whatever `east_asian_width` says (“ — …
+× ° are ambiguous there but double-byte in GBK). A character the printer's font lacks is drawn
+as a glyph image two columns wide (see `glyphs.py`), so it takes two as well.
 """
 
 from __future__ import annotations
 
-import unicodedata
+from functools import lru_cache
 
 # Characters GBK-only firmware prints as garbage, and what to print instead.
-_SUBSTITUTES = str.maketrans({"¥": "￥", "\u2014": "—"})
+_SUBSTITUTES = str.maketrans({"¥": "￥"})
+# GBK's user-defined areas: codes a GBK printer's font has no glyph for.
+_GBK_USER_AREAS = ((0xAA, 0xAF, 0xA1, 0xFE), (0xF8, 0xFE, 0xA1, 0xFE), (0xA1, 0xA7, 0x40, 0xA0))
+# 避头尾: what may not start a line, and what may not end one (GB/T 15834 punctuation rules).
+NO_START = set("，。、；：？！）》」』】〕〉〗’”…—·％‰,.;:?!)]}%")
+NO_END = set("（《「『【〔〈〖‘“([{")
+WORD = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-./:_*")
 
 
-def width(text: str) -> int:
-    """Print columns of `text`: wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+@lru_cache(maxsize=8192)
+def printable(char: str, codec: str = "gbk") -> bool:
+    """Whether the printer's own font prints `char` in `codec` (else it is drawn as an image).
+
+    GBK printers have no glyphs in GBK's user-defined areas; GB18030 printers are counted on
+    for the Basic Multilingual Plane (GB18030-2005's mandatory part), not the supplementary
+    planes where CJK Extensions B to G live."""
+    if char in "\n\t":
+        return False
+    try:
+        raw = char.translate(_SUBSTITUTES).encode(codec)
+    except UnicodeEncodeError:
+        return False
+    if len(raw) == 1:
+        return 0x20 <= raw[0] < 0x7F
+    if len(raw) == 4:
+        return ord(char) <= 0xFFFF
+    if 0xE000 <= ord(char) <= 0xF8FF:  # private use: no font agrees on these
+        return False
+    lead, trail = raw
+    return not any(a <= lead <= b and c <= trail <= d for a, b, c, d in _GBK_USER_AREAS)
 
 
-def encode(text: str, codec: str = "gb18030") -> bytes:
-    """The printer's bytes for `text`; what the codec cannot hold prints as `?`."""
+@lru_cache(maxsize=8192)
+def cells(char: str, codec: str = "gbk") -> int:
+    """Print columns of one character: 1 for a single byte, 2 for double-byte or an image."""
+    if not printable(char, codec):
+        return 2
+    return 1 if len(char.translate(_SUBSTITUTES).encode(codec)) == 1 else 2
+
+
+def width(text: str, codec: str = "gbk") -> int:
+    """Print columns of `text` on a printer using `codec`."""
+    return sum(cells(c, codec) for c in text)
+
+
+def encode(text: str, codec: str = "gbk") -> bytes:
+    """The printer's bytes for text that is `printable`; the renderer draws the rest."""
     return text.translate(_SUBSTITUTES).encode(codec, errors="replace")
 
 
-def wrap(text: str, columns: int) -> list[str]:
-    """Break `text` into lines of at most `columns` print columns (Chinese breaks anywhere)."""
+def runs(text: str, codec: str = "gbk") -> list[tuple[bool, str]]:
+    """`text` cut into (printable, piece) runs: pieces the font prints, and single characters
+    to draw as images."""
+    out: list[tuple[bool, str]] = []
+    for char in text:
+        ok = printable(char, codec)
+        if ok and out and out[-1][0]:
+            out[-1] = (True, out[-1][1] + char)
+        else:
+            out.append((ok, char))
+    return out
+
+
+def _tokens(paragraph: str, columns: int, codec: str) -> list[str]:
+    """Characters, with runs of Latin letters and digits kept whole where they fit a line."""
+    tokens: list[str] = []
+    for char in paragraph:
+        joins = tokens and char in WORD and tokens[-1][-1] in WORD
+        if joins and width(tokens[-1] + char, codec) <= columns:
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return tokens
+
+
+def wrap(text: str, columns: int, codec: str = "gbk") -> list[str]:
+    """Break `text` into lines of at most `columns` print columns. Chinese breaks anywhere,
+    except that no line starts with closing punctuation or ends with opening punctuation
+    (避头尾): a character or two moves down with it instead."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        for char in paragraph:
-            if width(line + char) > columns:
-                lines.append(line)
-                line = ""
-            line += char
-        lines.append(line)
+        line: list[str] = []
+        for token in _tokens(paragraph, columns, codec):
+            if line and width("".join(line) + token, codec) > columns:
+                carry = [token]
+                while len(line) > 1 and (carry[0][0] in NO_START or line[-1][-1] in NO_END):
+                    carry.insert(0, line.pop())
+                lines.append("".join(line).rstrip())
+                line = carry if carry != [" "] else []
+                continue
+            line.append(token)
+        lines.append("".join(line))
     return lines
 
 
-def pad(text: str, columns: int, align: str = "left") -> str:
-    gap = max(0, columns - width(text))
+def pad(text: str, columns: int, align: str = "left", codec: str = "gbk") -> str:
+    gap = max(0, columns - width(text, codec))
     if align == "right":
         return " " * gap + text
     if align == "center":
@@ -46,22 +117,31 @@ def pad(text: str, columns: int, align: str = "left") -> str:
     return text + " " * gap
 
 
-def label_value(label: str, value: str, columns: int) -> list[str]:
+def label_value(label: str, value: str, columns: int, codec: str = "gbk") -> list[str]:
     """`label：value`; a value that does not fit beside its label goes on its own lines,
     indented, so numbers are never broken in the middle on narrow paper."""
     head = f"{label}："
-    if width(head + value) <= columns:
+    if width(head + value, codec) <= columns:
         return [head + value]
-    if width(value) <= columns - 2:
-        return [head, *("  " + line for line in wrap(value, columns - 2))]
-    indent = width(head)
-    body = wrap(value, max(8, columns - indent))
+    if width(value, codec) <= columns - 2:
+        return [head, *("  " + line for line in wrap(value, columns - 2, codec))]
+    indent = width(head, codec)
+    if columns - indent < 8:
+        return [head, *("  " + line for line in wrap(value, columns - 2, codec))]
+    body = wrap(value, columns - indent, codec)
     return [head + body[0], *(" " * indent + line for line in body[1:])]
 
 
-def two_columns(left: str, right: str, columns: int) -> str:
-    """`left` at the start and `right` at the end of one line (right wins when too long)."""
-    room = columns - width(right) - 1
-    while width(left) > room and left:
-        left = left[:-1]
-    return pad(left, columns - width(right)) + right
+def two_columns(left: str, right: str, columns: int, codec: str = "gbk") -> list[str]:
+    """`left` at the start and `right` at the end of the line; a long left side wraps, with
+    `right` at the end of its last line (or of a line of its own)."""
+    room = columns - width(right, codec) - 1
+    if width(left, codec) <= room:
+        return [pad(left, columns - width(right, codec), codec=codec) + right]
+    lines = wrap(left, columns, codec)
+    last = lines[-1]
+    if width(last, codec) <= room:
+        lines[-1] = pad(last, columns - width(right, codec), codec=codec) + right
+    else:
+        lines.append(pad(right, columns, "right", codec))
+    return lines

@@ -22,7 +22,11 @@ CENTRE = receipts.Centre("示范镇便民服务中心", "0574-88120000", 3)
 def test_widths_and_wrapping():
     assert text.width("受理A1") == 6
     assert text.wrap("一二三四五", 4) == ["一二", "三四", "五"]
-    assert text.two_columns("户口簿", "已收取", 20) == "户口簿        已收取"
+    assert text.two_columns("户口簿", "已收取", 20) == ["户口簿        已收取"]
+    assert text.two_columns("居民身份证复印件（正反面）", "已收取", 20) == [
+        "居民身份证复印件（正",  # the name wraps instead of being cut off
+        "反面）        已收取",
+    ]
     assert text.pad("中", 4, "center") == " 中 "
     assert text.label_value("办件编号", "330212105-03-20261123-0001", 32) == [
         "办件编号：",
@@ -32,10 +36,39 @@ def test_widths_and_wrapping():
 
 
 def test_our_encoder_keeps_chinese_punctuation():
-    assert text.encode("（1）：。") == "（1）：。".encode("gb18030")
+    assert text.encode("（1）：。") == "（1）：。".encode("gbk")
     assert b"?" not in text.encode("（1）：。")
     assert text.encode("¥12", "gbk") == b"\xa3\xa412"  # full-width yen, which GBK has
-    assert text.encode("𠮷", "gbk") == b"?"  # beyond GBK: a visible ?, not garbage
+
+
+def test_widths_are_the_printers_cells_not_east_asian_width():
+    # ambiguous-width punctuation is double-byte in GBK, so two columns on paper
+    for char in "“”‘’·—…×°→●":
+        assert text.cells(char, "gbk") == 2, char
+    assert text.width("（1）：。，、；“引号”《书名》——…", "gbk") == 37
+    assert text.width("A-1 ", "gbk") == 4
+    # beyond the printer's font: drawn as a two-column image
+    assert not text.printable("𬌗", "gbk") and text.cells("𬌗", "gbk") == 2
+    assert not text.printable("䶮", "gbk")  # GBK user area at most: no glyph on the printer
+    assert text.printable("䶮", "gb18030") and not text.printable("𬌗", "gb18030")
+    assert text.runs("龚𬌗明", "gbk") == [(True, "龚"), (False, "𬌗"), (True, "明")]
+
+
+@pytest.mark.parametrize("columns", [8, 12, 16, 24, 32, 48])
+def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(columns):
+    sample = (
+        "如对本决定不服，可以自收到本通知书之日起六十日内向（区人民政府）申请行政复议，"
+        "或者在六个月内依法提起行政诉讼。需提交：《社会救助申请表》、“授权承诺书”……"
+        "身份证号码330212198001011238、电话0574-88120000。"
+    )
+    lines = text.wrap(sample, columns)
+    assert "".join(lines) == sample  # nothing lost, nothing added
+    for line in lines:
+        assert text.width(line) <= columns, line
+        assert line[0] not in text.NO_START, lines
+        assert line[-1] not in text.NO_END, lines
+    if columns >= 24:  # a number that fits a line is never broken
+        assert any("330212198001011238" in line for line in lines)
 
 
 def _doc() -> Document:
@@ -189,3 +222,38 @@ def test_previews(tmp_path):
 
     with Image.open(png) as image:
         assert image.width == 32 * 12 + 40 and image.height > 200
+
+
+def test_a_rare_character_prints_as_its_glyph_on_a_gbk_printer():
+    from fontTools.ttLib import TTFont
+
+    from devices.printer import glyphs
+
+    doc = Document("测试", (Field("申请人", "龚𬌗明"), Line("地址：䶮山路1号")))
+    data = to_escpos(doc, Paper(columns=32, codec="gbk"))
+    printed = decode(data, "gbk")  # strictly GBK: anything else would decode as �
+    assert printed.lines[:2] == ["申请人：龚\ufffc明", "地址：\ufffc山路1号"]
+    assert "\ufffd" not in printed.text and b"?" not in data
+    first, second = printed.glyphs
+    assert first.width == 24 and second.width == 24  # two 12-dot columns, like 龚
+    # the image is the font's drawing of 𬌗, and the font really has 𬌗 (not its empty box)
+    font = glyphs.font_for("𬌗")
+    with TTFont(font, fontNumber=0, lazy=True) as ttf:
+        assert 0x2C317 in ttf.getBestCmap()
+    assert first.columns == glyphs.glyph_bytes("𬌗")[5:]
+    inked = sum(first.ink(x, y) for x in range(24) for y in range(24))
+    assert 40 < inked < 400, "\n".join(first.rows())
+    assert first.columns != glyphs.glyph_bytes("龚")[5:]
+
+
+def test_a_big_line_with_a_rare_character_prints_as_one_image():
+    doc = Document("测试", (Line("龚𬌗明", "center", big=True), Line("其他")))
+    printed = decode(to_escpos(doc, Paper(columns=32)), "gbk")
+    assert printed.images == 1 and printed.glyphs == []
+    assert [line for line in printed.lines if line] == ["其他"]
+
+
+def test_a_gb18030_printer_prints_extension_a_itself():
+    data = to_escpos(Document("测试", (Line("䶮𬌗"),)), Paper(columns=32, codec="gb18030"))
+    printed = decode(data, "gb18030")
+    assert printed.lines[0] == "䶮\ufffc" and len(printed.glyphs) == 1
