@@ -45,6 +45,10 @@ class CentreSettings(Section):
     code: str = Field("", description="便民服务中心编码（9位行政区划+序号）")
     name: str = ""
     phone: str = Field("", description="咨询电话，印在回执上")
+    review_body: str = Field(
+        "", description="行政复议机关，印在不予受理通知书上，如“某某县人民政府”"
+    )
+    court: str = Field("", description="行政诉讼的人民法院；空为“有管辖权的人民法院”")
 
 
 class WindowSettings(Section):

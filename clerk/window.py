@@ -90,7 +90,7 @@ class Desk:
         settings = services.settings
         self.window_no = settings.window.no
         self.window_kind = settings.window.kind
-        self.centre = receipts.Centre(settings.centre.name, settings.centre.phone, self.window_no)
+        self.centre = receipts.centre_of(services.home, settings, self.window_no)
         self.session: Session | None = None
         self.last_document: Document | None = None
         self.online: bool | None = None
@@ -200,11 +200,11 @@ class Desk:
         """受理 or 容缺受理: the case (and the end of its draft) is durable before the receipt
         is printed."""
         case = self.store.accept(entry, clerk_id=self.clerk_id, draft_id=draft_id)
-        return self._paper(case, receipts.acceptance(case, self.centre))
+        return self._paper(case, receipts.acceptance(case, self.centre, self._item(case)))
 
     def refuse(self, entry: Intake, refusal: Refusal, draft_id: str | None = None) -> Outcome:
         case = self.store.refuse(entry, refusal, clerk_id=self.clerk_id, draft_id=draft_id)
-        return self._paper(case, receipts.refusal_notice(case, self.centre))
+        return self._paper(case, receipts.refusal_notice(case, self.centre, self._item(case)))
 
     # --- drafts: nothing typed is lost -------------------------------------------------------
 
@@ -226,8 +226,14 @@ class Desk:
 
     def tell_once(self, item: ServiceItem, applicant: str, missing: list[MaterialSpec]) -> Outcome:
         """一次性告知书 without a case: everything still needed, in writing, at once."""
-        doc = receipts.one_time_notice(item, missing, self.centre, applicant, self.clerk_id, now())
-        self.store.audit(self.clerk_id, "notice.one_time", item.code, {"missing": len(missing)})
+        at = now()
+        number = self.store.issue_notice_no(at)
+        doc = receipts.one_time_notice(
+            item, missing, self.centre, applicant, self.clerk_id, at, number=number
+        )
+        self.store.audit(
+            self.clerk_id, "notice.one_time", item.code, {"missing": len(missing), "no": number}
+        )
         return self._paper(None, doc)
 
     def consult(self, item_code: str | None, ticket: str | None) -> int:
@@ -239,6 +245,10 @@ class Desk:
         """Scan a material into a PDF blob: its SHA-256 and page count."""
         pages = self.services.scanner().scan()
         return self.services.blobs().put(to_pdf(pages)), len(pages)
+
+    def _item(self, case: Case) -> ServiceItem | None:
+        """The catalog item a paper states time limits and fees from."""
+        return self.store.item(case.payload.item.code, case.payload.item.version)
 
     # --- paper ---------------------------------------------------------------------------------
 
@@ -286,7 +296,10 @@ class Desk:
     def receive_correction(self, case: Case, materials: list[CaseMaterial]) -> Outcome:
         """补正 received: the case's materials updated and a new receipt printed."""
         updated = self.store.receive_correction(case.case_id, materials, clerk_id=self.clerk_id)
-        return self._paper(updated, receipts.acceptance(updated, self.centre))
+        doc = receipts.correction_receipt(
+            updated, self.centre, self.clerk_id, now(), self._item(updated)
+        )
+        return self._paper(updated, doc)
 
     def deliver(
         self,
@@ -306,7 +319,14 @@ class Desk:
             proxy_checked=proxy_checked,
         )
         doc = receipts.delivery_receipt(
-            updated, self.centre, receiver.name, receiver.id_number, method, self.clerk_id, now()
+            updated,
+            self.centre,
+            receiver.name,
+            receiver.id_number,
+            method,
+            self.clerk_id,
+            now(),
+            tracking_no,
         )
         return self._paper(updated, doc)
 

@@ -289,6 +289,11 @@ class Store:
                 detail={"item": item_code, "status": case.status},
             )
 
+    def issue_notice_no(self, at: datetime) -> str:
+        """The number of a 一次性告知书: the case numbering's own daily sequence under
+        `{centre_code}-GZ`, durable before the paper is printed."""
+        return issue_local_no(self.db, f"{self.centre_code}-GZ", self.window_no, at.date())
+
     def _payload(
         self, entry: Intake, item: ServiceItem, status: CaseStatus, clerk_id: str, at: datetime
     ) -> tuple[CasePayload, bool]:

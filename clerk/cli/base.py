@@ -39,6 +39,8 @@ def user_errors() -> tuple[type[Exception], ...]:
     these modules already, and `clerk --help` stays about as quick as click itself.
     """
     from clerk.config import ConfigError
+    from clerk.papers import PaperError
+    from clerk.receipts import ReprintError
     from devices.errors import DeviceError
     from offline.backfill import BackfillError
     from offline.catalog import CatalogFileError
@@ -57,6 +59,8 @@ def user_errors() -> tuple[type[Exception], ...]:
         IdentityError,
         IntakeError,
         NumberingExhausted,
+        PaperError,
+        ReprintError,
         SyncError,
         FileExistsError,
     )

@@ -3,6 +3,8 @@ audited as a reveal of personal data."""
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import click
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
 from clerk.services import Services
 from offline import backfill
+from offline.clock import now
 from offline.models import (
     CASE_STATUS_NAMES,
     CASE_TYPE_NAMES,
@@ -23,6 +26,13 @@ from offline.models import (
 from offline.privacy import mask_id, mask_phone
 
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
+REPRINTABLE = (
+    "受理回执",
+    "一次性告知书",
+    "不予受理通知书",
+    "补正回执",
+    "出件回执",
+)  # receipts.DOCS
 FULL = click.option("--full", is_flag=True, help="显示完整证件号码和电话（记入审计日志）")
 
 
@@ -204,3 +214,51 @@ def import_(services: Services, file: str) -> None:
     click.echo(f"已补录 {len(result.created)} 件，已存在跳过 {result.skipped} 件")
     for local_no in result.created:
         click.echo(f"  {local_no}")
+
+
+@case.command("print")
+@click.argument("key")
+@click.option(
+    "--doc",
+    type=click.Choice(REPRINTABLE),
+    help="补打哪种单据（默认按办件状态：受理回执、不予受理通知书或出件回执）",
+)
+@click.option("--printer", "url", help="打印机地址（默认取配置）：tcp://、serial:、usb:、file:")
+@click.option("--paper", type=click.Choice(["58", "80"]), help="纸宽（毫米，默认取配置）")
+@click.option("--preview", is_flag=True, help="只显示预览，不打印")
+@pass_services
+def print_(
+    services: Services, key: str, doc: str | None, url: str | None, paper: str | None, preview: bool
+) -> None:
+    """补打办件的单据（回执丢失、打印机故障时），单据标注“补打”，记入审计日志。"""
+    from clerk import receipts  # paper templates and the printer: loaded for this command only
+    from devices.printer.document import PAPER_COLUMNS
+    from devices.printer.preview import to_text
+    from devices.printer.printer import PrinterSettings, ReceiptPrinter
+
+    found = services.store.case(key)
+    if found is None:
+        fail(f"没有找到办件 {key}")
+    name = doc or receipts.default_doc(found)
+    centre = receipts.centre_of(services.home, services.settings, found.payload.window_no)
+    at = now()
+    notice_no = services.store.issue_notice_no(at) if name == "一次性告知书" and not preview else ""
+    document = receipts.again(services.store, found, name, centre, at, notice_no)
+    settings = services.paper()
+    if paper:
+        settings = dataclasses.replace(settings, columns=PAPER_COLUMNS[int(paper)])
+    click.echo(to_text(document, settings.columns, settings.codec))
+    if preview:
+        return
+    target = url or services.printer().settings.url  # the configured printer, or its simulator
+    with tempfile.TemporaryDirectory() as spool:  # now or not at all: the admin is told
+        result = ReceiptPrinter(PrinterSettings(target, settings), Path(spool)).print_now(document)
+    services.store.audit(
+        actor(),
+        "print.reprint",
+        found.local_no,
+        {"doc": name, "printed": result.printed == 1, "status": result.status},
+    )
+    if result.printed != 1:
+        fail(f"{name}未能打印：{result.message}")
+    click.echo(f"已补打{name}：{found.local_no}")

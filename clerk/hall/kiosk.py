@@ -98,9 +98,7 @@ class KioskApp(App[None]):
         super().__init__()
         self.services, self.live = services, live
         self.hall = services.hall()
-        self.centre = receipts.Centre(
-            services.settings.centre.name, services.settings.centre.phone, 0
-        )
+        self.centre = receipts.centre_of(services.home, services.settings, 0)
         self.kinds: list[str] = []
         self.green = False
         self.card: IdCard | None = None
