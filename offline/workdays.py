@@ -3,8 +3,9 @@
 Counting rule (行政许可法 art. 82, and as receipts state it): the day after acceptance is day 1;
 the deadline is the date on which the N-th working day falls. A day is a working day by, in
 order: the platform's calendar for its year when synced; the packaged `chinese_calendar`
-otherwise; Monday to Friday when neither covers the year, and then the deadline is marked
-unverified so the clerk and the receipt say so.
+otherwise; when neither covers the year, the statutory holidays by rule (`holidays.py`),
+and then the deadline is marked unverified (provisional: the State Council's 调休 is not
+known yet) so the clerk and the receipt say so.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Literal
 
 import chinese_calendar
 
+from offline import holidays
 from offline.models import CalendarYear, TimeLimit
 
 FALLBACK_VERSION = f"chinese-calendar-{chinese_calendar.__version__}"
-UNVERIFIED_VERSION = "weekdays-only"
+UNVERIFIED_VERSION = holidays.RULE_VERSION
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,12 @@ def _packaged(day: date) -> tuple[bool, str]:
     try:
         return chinese_calendar.is_workday(day), FALLBACK_VERSION
     except NotImplementedError:  # the package does not know this year yet
-        return day.weekday() < 5, UNVERIFIED_VERSION
+        return holidays.is_workday(day), UNVERIFIED_VERSION
+
+
+def packaged_knows(year: int) -> bool:
+    """Whether the installed holiday package has the official calendar of `year`."""
+    return _packaged(date(year, 12, 31))[1] == FALLBACK_VERSION
 
 
 class WorkCalendar:
@@ -77,3 +84,15 @@ class WorkCalendar:
         sign, (low, high) = (1, (start, end)) if end >= start else (-1, (end, start))
         days = (low + timedelta(days=i) for i in range(1, (high - low).days + 1))
         return sign * sum(self.is_workday(d)[0] for d in days)
+
+
+def missing_next_year(calendar: WorkCalendar, today: date) -> str | None:
+    """From November on, what to tell the admin when next year's official calendar is known
+    neither from the platform nor from the package (the State Council publishes it then)."""
+    year = today.year + 1
+    if today.month < 11 or calendar.has_year(year) or packaged_knows(year):
+        return None
+    return (
+        f"尚未取得{year}年官方节假日安排：{year}年的办结期限按法定节假日规则推算，"
+        "回执标注“节假日安排未核验”；请同步平台日历（clerk sync run）或升级 chinesecalendar"
+    )

@@ -17,6 +17,7 @@ from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_
 
 if TYPE_CHECKING:  # `clerk sync status` needs neither the engine nor httpx
     from clerk.services import Services
+    from offline.store import Store
     from offline.sync import Summary, SyncEngine
 
 PLATFORM = click.option("--platform", "url", help="临时改用此平台地址（不改登记）")
@@ -150,6 +151,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "quarantined_changes": [k.as_dict() for k in kept],
         "last_success": store.meta("last_success"),
         "changes_cursor": store.meta("changes_cursor"),
+        "calendar_warning": _calendar_warning(store),
     }
     if as_json:
         echo_json(data)
@@ -164,6 +166,16 @@ def status(ctx: click.Context, as_json: bool) -> None:
     for change in kept:
         when = f"{change.received_at:%m-%d %H:%M}"
         click.echo(f"被拒收的平台变更 #{change.id}（{change.kind}，{when}）：{change.reason}")
+    if data["calendar_warning"]:
+        click.echo(f"注意：{data['calendar_warning']}")
+
+
+def _calendar_warning(store: Store) -> str | None:
+    """From November, whether next year's official holiday calendar is still missing."""
+    from offline.clock import now
+    from offline.workdays import missing_next_year
+
+    return missing_next_year(store.calendar(), now().date())
 
 
 @sync.group(cls=ClerkGroup, invoke_without_command=True)

@@ -48,7 +48,8 @@ def test_print_test_to_a_network_printer(tmp_path):
         )
         assert "已打印 1 份" in out and "+" + "-" * 32 + "+" in out
         printed = decode(sim.wait_jobs(1)[0])
-        assert "（1）：。，、；“引号”《书名》" in printed.text.replace("\n  ", "")
+        flat = "".join(line.strip() for line in printed.lines)
+        assert "（1）：。，、；“引号”《书名》" in flat  # wrapped where the paper ends
         assert printed.qr == ["window-clerk 打印测试"] and printed.cuts == 1
         sim.paper_out = True
         assert "测试页未能打印：打印机缺纸" in run(
