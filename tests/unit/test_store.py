@@ -156,8 +156,9 @@ def test_synced_calendar_is_used_and_unknown_years_are_flagged(store):
 
     at = datetime(2027, 2, 1, 10, 0, tzinfo=CN_TZ)  # a year the packaged calendar lacks
     case = store.accept(pension(), clerk_id="c0107", at=at)
-    assert (case.payload.promised_by, case.deadline_verified) == (date(2027, 2, 11), False)
-    assert case.payload.deadline_rule.calendar_version == "weekdays-only"
+    # by the statutory rule: 除夕 to 初三 (5-8 Feb) and two days of 补假 (9-10 Feb) are off
+    assert (case.payload.promised_by, case.deadline_verified) == (date(2027, 2, 17), False)
+    assert case.payload.deadline_rule.calendar_version == "statutory-rule-2024"
     store.store_calendar(
         CalendarYear(
             year=2027,
