@@ -313,9 +313,17 @@ def again(
             raise ReprintError(f"办件 {case.local_no} 没有待补交的材料")
         codes = {m.code for m in case.missing}
         missing = [m for m in item.materials if m.code in codes]
-        p = case.payload
+        cp = case.payload
         return one_time_notice(
-            item, missing, centre, p.applicant.name, p.clerk_id, p.accepted_at, None, notice_no, at
+            item,
+            missing,
+            centre,
+            cp.applicant.name,
+            cp.clerk_id,
+            cp.accepted_at,
+            None,
+            notice_no,
+            at,
         )
     raise ReprintError(f"没有这种单据：{doc}（可选：{'、'.join(DOCS)}）")
 

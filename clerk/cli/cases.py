@@ -250,7 +250,9 @@ def print_(
     click.echo(to_text(document, settings.columns, settings.codec))
     if preview:
         return
-    target = url or services.printer().settings.url  # the configured printer, or its simulator
+    printer = services.printer()
+    assert isinstance(printer, ReceiptPrinter)  # the composition root builds no other
+    target = url or printer.settings.url  # the configured printer, or its simulator
     with tempfile.TemporaryDirectory() as spool:  # now or not at all: the admin is told
         result = ReceiptPrinter(PrinterSettings(target, settings), Path(spool)).print_now(document)
     services.store.audit(

@@ -23,7 +23,7 @@ and `_foot.txt`, which every paper includes) by a file of the same name in `<dat
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,8 @@ def render(paper: str, context: Mapping[str, Any], overrides: Path | None = None
     try:
         markup = env.get_template(f"{paper}.txt").render(title=PAPERS.get(paper, paper), **context)
     except TemplateError as error:
-        where = f"第{error.lineno}行：" if getattr(error, "lineno", None) else ""
+        line = getattr(error, "lineno", None)  # syntax errors know their line
+        where = f"第{line}行：" if line else ""
         raise PaperError(
             f"{PAPERS.get(paper, paper)}模板有误（{paper}.txt）：{where}{error}"
         ) from None
@@ -129,7 +130,7 @@ def _element(word: str, rest: str) -> Element:
             raise ValueError(word)
         return left.strip(), right.strip()
 
-    builders = {
+    builders: dict[str, Callable[[], Element]] = {
         "title": lambda: Line(rest, "center", bold=True, big=True),
         "center": lambda: Line(rest, "center"),
         "right": lambda: Line(rest, "right"),

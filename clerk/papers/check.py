@@ -19,6 +19,7 @@ from offline.models import Case as CaseModel
 from offline.models import (
     CaseMaterial,
     CasePayload,
+    CaseStatus,
     DeadlineRule,
     ItemRef,
     MaterialSpec,
@@ -70,7 +71,7 @@ def sample_item() -> ServiceItem:
     )
 
 
-def sample_case(status: str = "accepted_missing") -> CaseModel:
+def sample_case(status: CaseStatus = "accepted_missing") -> CaseModel:
     item = sample_item()
     payload = CasePayload(
         local_no="330212105-03-20261221-0001",

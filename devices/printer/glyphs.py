@@ -95,6 +95,7 @@ def esc_star(image: Image) -> bytes:
     """`ESC * 33` for a 24-dot-high image: column by column, three bytes each, top bit first."""
     assert image.height == DOTS, "ESC * 33 draws 24 dots high"
     pixels = image.convert("1").load()
+    assert pixels is not None
     data = bytearray()
     for x in range(image.width):
         for band in range(3):
@@ -116,6 +117,7 @@ def raster(image: Image) -> bytes:
     image = image.convert("1")
     row_bytes = (image.width + 7) // 8
     pixels = image.load()
+    assert pixels is not None
     data = bytearray()
     for y in range(image.height):
         for col in range(row_bytes):

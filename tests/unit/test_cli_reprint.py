@@ -19,9 +19,15 @@ def home(tmp_path):
     return tmp_path
 
 
+class ServedSimulator(PrinterSimulator):
+    """The simulator with the URL it serves on."""
+
+    url = ""
+
+
 @pytest.fixture
 def printer():
-    sim = PrinterSimulator()
+    sim = ServedSimulator()
     host, port = sim.serve()
     sim.url = f"tcp://{host}:{port}"
     yield sim
