@@ -69,13 +69,15 @@ def findings(settings: conf.Settings) -> list[tuple[str, str, str]]:
 @JSON
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
-    """检查配置文件：语法、未知配置项、取值；列出未配置的设备。"""
+    """检查配置文件：语法、未知配置项、取值；列出未配置的设备；检查单据模板和节假日安排。"""
     home = home_of(ctx)
     path = home / conf.CONFIG_FILE
     settings = conf.load(home)  # a ConfigError names the file, line and key
     if not settings.initialised:
         fail(f"数据目录 {home} 尚未初始化（没有 {path}），请先运行 clerk init")
-    rows = findings(settings)
+    from clerk.papers.check import admin_rows  # templates: loaded for this command only
+
+    rows = findings(settings) + admin_rows(home, settings)
     if as_json:
         echo_json(
             {

@@ -11,7 +11,7 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from clerk import receipts
+from clerk import config, receipts
 from clerk.papers import PaperError
 from devices.printer import text
 from devices.printer.document import PAPER_COLUMNS, Document, Printed, layout
@@ -192,3 +192,31 @@ if __name__ == "__main__":  # python -m clerk.papers.check --png docs/papers
             print(path)
     else:
         print("\n".join(check(demo)) or "OK")
+
+
+def admin_rows(home: Path, settings: config.Settings) -> list[tuple[str, str, str]]:
+    """What `clerk config check` adds about paper and calendar: (item, state, advice)."""
+    centre = receipts.centre_of(home, settings, settings.window.no)
+    found = check(centre, settings.printer.encoding)
+    source = "本中心模板" if centre.templates else "内置模板"
+    rows = [("单据", f"{source}，需处理", problem) for problem in found]
+    rows = rows or [("单据", f"{source}，正常", "")]
+    warning = _calendar_warning(home, settings)
+    if warning:
+        rows.append(("节假日安排", "未核验", warning))
+    return rows
+
+
+def _calendar_warning(home: Path, settings: config.Settings) -> str | None:
+    from offline.clock import now
+    from offline.store import Store
+    from offline.workdays import WorkCalendar, missing_next_year
+
+    db = home / config.DB_FILE
+    if not db.exists():
+        return missing_next_year(WorkCalendar(), now().date())
+    store = Store(db, centre_code=settings.centre.code, window_no=settings.window.no)
+    try:
+        return missing_next_year(store.calendar(), now().date())
+    finally:
+        store.close()

@@ -109,3 +109,20 @@ def test_data_cannot_add_lines_directives_or_control_bytes():
     assert decode(data).cuts == 1  # only the paper's own cut
     flat = "".join(line.strip() for line in decode(data).lines).replace(" ", "")
     assert "理由＠qrhttp://evil＠V｜x" in flat  # one flat value, printed as text
+
+
+def test_config_check_reports_the_papers(tmp_path):
+    import json
+
+    from tests.conftest import INIT, cli
+
+    home = tmp_path / "home"
+    cli(home, *INIT, input="0000\n")
+    rows = {r["advice"]: r for r in json.loads(cli(home, "config", "check", "--json"))["items"]}
+    unset = next(a for a in rows if "review_body" in a)
+    assert rows[unset]["item"] == "单据" and "内置模板" in rows[unset]["state"]
+    cli(home, "config", "set", "centre.review_body", "示范县人民政府")
+    (home / "papers").mkdir()
+    (home / "papers" / "refusal.txt").write_text("@title {{ title }}\n{{ refusal.reason }}\n")
+    out = cli(home, "config", "check")
+    assert "本中心模板，需处理" in out and "缺少“行政复议”" in out and "review_body" not in out
