@@ -9,15 +9,18 @@ from __future__ import annotations
 import getpass
 import json
 import logging
-import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import update_wrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+
+from clerk.cli import i18n
+
+i18n.install()  # click's own messages in Chinese, before any command is built
 
 if TYPE_CHECKING:  # imported where first used: `clerk --help` needs none of them
     import pydantic
@@ -66,18 +69,17 @@ def user_errors() -> tuple[type[Exception], ...]:
     )
 
 
-_USAGE = [
-    (r"^Missing option '(.+)'.*", r"缺少选项 \1"),
-    (r"^Missing argument '(.+)'.*", r"缺少参数 \1"),
-    (r"^No such option: (\S+).*", r"没有此选项：\1"),
-    (r"^No such command '(.+)'.*", r"没有此命令：\1"),
-    (r"^Got unexpected extra arguments? \((.+)\)", r"多余的参数：\1"),
-    (r"^Invalid value for '(.+?)': (.+)", r"选项 \1 的取值无效：\2"),
-    (r"^Option '(.+)' requires an argument.*", r"选项 \1 需要一个值"),
-]
-_HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
-_EXTRA_NAMES = {"[default: ": "[默认：", "[required]": "[必填]", "; ": "；"}
-_EXTRAS = re.compile(r"\[default: |\[required\]|; (?=[^\[]*\]$)")
+class NamedChoice(click.Choice):
+    """A choice of codes that takes their Chinese names too, as the output prints them."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.codes = {name: code for code, name in names.items()}
+        super().__init__([*names, *names.values()])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        chosen = super().convert(value, param, ctx)
+        return self.codes.get(chosen, chosen)
 
 
 class ClerkError(click.ClickException):
@@ -91,25 +93,12 @@ def fail(message: str) -> NoReturn:
     raise ClerkError(message)
 
 
-def _usage_message(error: click.UsageError) -> str:
-    text = error.format_message()
-    for pattern, replacement in _USAGE:
-        if re.match(pattern, text):
-            return re.sub(pattern, replacement, text)
-    return text
-
-
 class ChineseHelpFormatter(click.HelpFormatter):
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, prefix="用法：" if prefix is None else prefix)
+    """click's words come through its gettext translation (`clerk.cli.i18n`); this only gives
+    the headings a full-width colon, as Chinese text has."""
 
     def write_heading(self, heading: str) -> None:
-        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
-
-    def write_dl(self, rows: Iterable[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
-        """click's own notes after an option's help, in Chinese: [默认：3] [必填]."""
-        rows = [(term, _EXTRAS.sub(lambda m: _EXTRA_NAMES[m[0]], text)) for term, text in rows]
-        super().write_dl(rows, *args, **kwargs)
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
 
 
 class ClerkContext(click.Context):
@@ -118,12 +107,6 @@ class ClerkContext(click.Context):
 
 class ChineseHelp(click.Command):
     context_class = ClerkContext
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = "显示此帮助并退出"
-        return option
 
 
 class ClerkCommand(ChineseHelp):
@@ -153,7 +136,7 @@ class ClerkGroup(ChineseHelp, click.Group):
             code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.UsageError as error:
             hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
-            click.echo(f"用法错误：{_usage_message(error)}{hint}", err=True)
+            click.echo(f"用法错误：{error.format_message()}{hint}", err=True)
             sys.exit(2)
         except click.ClickException as error:
             error.show()

@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
+from clerk.cli.base import (
+    ClerkGroup,
+    NamedChoice,
+    actor,
+    echo_json,
+    echo_table,
+    fail,
+    pass_services,
+)
 from clerk.services import Services
 from offline import backfill
 from offline.clock import now
@@ -65,7 +73,7 @@ def _reveal(services: Services, cases: list[Case], full: bool) -> None:
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice(list(CASE_STATUS_NAMES)),
+    type=NamedChoice(CASE_STATUS_NAMES),
     help="按状态筛选（可重复）",
 )
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="受理日期起")

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
-from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
+from clerk.cli.base import (
+    ClerkGroup,
+    NamedChoice,
+    actor,
+    echo_json,
+    echo_table,
+    fail,
+    pass_services,
+)
 from clerk.services import Services
 from offline import catalog as catalog_files
 from offline.models import CASE_TYPE_NAMES, MATERIAL_STATUS_NAMES, WINDOW_KIND_NAMES, ServiceItem
 
-KIND = click.Choice(list(WINDOW_KIND_NAMES))
+KIND = NamedChoice(WINDOW_KIND_NAMES)
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 
 

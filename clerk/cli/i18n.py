@@ -13,6 +13,8 @@ from __future__ import annotations
 import gettext
 import importlib
 
+import click.types
+
 CLICK_MODULES = (
     "click.core",
     "click.decorators",
@@ -133,11 +135,14 @@ CATALOG: dict[str, str] = {
     "Shell completion is not supported for Bash versions older than 4.4.": (
         "Bash 4.4 以下版本不支持命令补全。"
     ),
-    # click's parameter type names, shown in "… is not a valid integer."
-    "integer": "整数",
-    "float": "数字",
-    "integer range": "整数",
-    "float range": "数字",
+}
+
+# click's parameter type names, shown in "'x' is not a valid integer." and as metavars.
+TYPE_NAMES = {
+    "IntParamType": "整数",
+    "FloatParamType": "数字",
+    "IntRange": "整数",
+    "FloatRange": "数字",
 }
 
 
@@ -162,3 +167,5 @@ def install() -> None:
             module._ = TRANSLATION.gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = TRANSLATION.ngettext  # type: ignore[attr-defined]
+    for type_name, chinese in TYPE_NAMES.items():
+        getattr(click.types, type_name).name = chinese

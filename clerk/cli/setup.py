@@ -11,13 +11,22 @@ import click
 
 from clerk import config
 from clerk import demo as demo_data
-from clerk.cli.base import PIN_STDIN, actor, echo_table, fail, home_of, read_pin, services
+from clerk.cli.base import (
+    PIN_STDIN,
+    NamedChoice,
+    actor,
+    echo_table,
+    fail,
+    home_of,
+    read_pin,
+    services,
+)
 from clerk.cli.desk import run_desk
 from offline.catalog import demo_catalog
 from offline.clerks import check_pin_rules
 from offline.models import ROLE_NAMES, WINDOW_KIND_NAMES, Clerk
 
-KINDS = click.Choice(list(WINDOW_KIND_NAMES))
+KINDS = NamedChoice(WINDOW_KIND_NAMES)
 
 
 @click.command()
