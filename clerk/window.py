@@ -36,6 +36,7 @@ from offline.models import (
     Ticket,
 )
 from offline.sync import SyncEngine, SyncError
+from offline.sync_lock import SyncBusy
 
 IN_PROGRESS = ("accepted", "accepted_missing", "in_review", "correction_requested", "suspended")
 
@@ -339,7 +340,10 @@ class Desk:
                 self._engine = self.services.sync_engine()
             except SyncError:  # not enrolled: the desk works offline, nothing to sync with
                 return SyncNews(self.sync_state())
-        summary = self._engine.run()
+        try:
+            summary = self._engine.run()
+        except SyncBusy:  # `clerk sync` or the timer is running: its work shows next time
+            return SyncNews(self.sync_state())
         self.online = summary.online and not summary.refused
         return SyncNews(
             self.sync_state(),

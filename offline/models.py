@@ -351,6 +351,15 @@ class Operation(Record):
     last_error: str | None = None
 
 
+class CaseState(Record):
+    """What `clerk sync verify` compares for one case: the platform's view against ours."""
+
+    case_id: str
+    status: str  # the platform's vocabulary may grow: compared, not interpreted
+    official_no: str | None = None
+    local_no: str | None = None  # for the admin's report; the platform does not send it
+
+
 class CaseQuery(Record):
     """Filters of a case search; every field narrows the result."""
 

@@ -42,6 +42,7 @@ from offline.models import (
     CaseMaterial,
     CasePayload,
     CaseQuery,
+    CaseState,
     CaseStatus,
     Catalog,
     Clerk,
@@ -581,6 +582,21 @@ class Store:
                 )
             ]
         return len(ids), hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+    def case_states(self) -> tuple[list[CaseState], set[str]]:
+        """Every case's status and official number, and the ids of cases with operations
+        the platform has not acknowledged (their state may rightly differ until sent)."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT case_id, status, official_no, local_no FROM cases ORDER BY case_id"
+            ).fetchall()
+            unsent = self.db.conn.execute(
+                "SELECT DISTINCT case_id FROM operations WHERE state != 'acked'"
+            ).fetchall()
+        states = [
+            CaseState(case_id=r[0], status=r[1], official_no=r[2], local_no=r[3]) for r in rows
+        ]
+        return states, {r[0] for r in unsent}
 
     def apply_changes(self, page: list[dict[str, Any]], cursor: str) -> changes.Applied:
         """Apply a page of platform changes and store its cursor in one transaction."""

@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 import httpx
 import pydantic
 
-from offline import outbox, text
+from offline import outbox, sync_lock, text
 from offline.blobs import BlobStore
 from offline.clock import now
-from offline.models import SQLITE_INT, CalendarYear, Catalog, Operation
+from offline.models import SQLITE_INT, CalendarYear, CaseState, Catalog, Operation
 from offline.store import Store
 
 log = logging.getLogger("offline.sync")
@@ -174,7 +174,13 @@ class SyncEngine:
 
     # --- one run ------------------------------------------------------------------------------
 
-    def run(self) -> Summary:
+    def run(self, wait: float = 0.0) -> Summary:
+        """One run, holding the store's sync lock (`offline.sync_lock`); `SyncBusy` when
+        another run still holds it after `wait` seconds."""
+        with sync_lock.exclusive(self.store.path, wait):
+            return self._run()
+
+    def _run(self) -> Summary:
         summary, sent_before = Summary(), self.blob_bytes
         self.store.reset_in_flight()
         try:
@@ -396,8 +402,10 @@ class SyncEngine:
                 )
             raise Misbehaved(f"附件上传失败（{response.status_code}）：{sha256[:12]}…")
 
-    def verify(self) -> tuple[int, int, bool]:
-        """(operations acknowledged here, operations the platform holds, same set?)."""
+    def verify(self) -> Verification:
+        """Whether this window and the platform agree: the same acknowledged operations, and
+        for every case the same status and official number (cases with operations not yet
+        acknowledged are left out: they rightly differ until sent)."""
         response = self._request("GET", "/state", params={"centre_code": self.store.centre_code})
         state = _json(response)
         if response.status_code != 200 or not isinstance(state, dict):
@@ -405,8 +413,20 @@ class SyncEngine:
         ops, digest = state.get("ops"), state.get("digest")
         if not isinstance(ops, int) or not _is_int(ops) or not isinstance(digest, str):
             raise Misbehaved("平台的核对应答无效（ops 或 digest 字段不对）")
-        local = self.store.acked_digest()
-        return local[0], ops, local[1] == digest
+        local_ops, local_digest = self.store.acked_digest()
+        try:
+            remote = [CaseState.model_validate(c) for c in state.get("case_states") or []]
+        except pydantic.ValidationError:
+            raise Misbehaved("平台的核对应答无效（case_states 字段不对）") from None
+        compared, differences, unsent = _compare_cases(self.store, remote)
+        return Verification(
+            local_ops=local_ops,
+            platform_ops=ops,
+            ops_same=local_digest == digest,
+            cases_compared=compared if "case_states" in state else None,
+            unsent=unsent,
+            differences=differences,
+        )
 
     # --- pull ---------------------------------------------------------------------------------
 
@@ -495,6 +515,68 @@ def _reason(res: OpResult, op: Operation) -> str:
     words = "".join(c for c in (res.message or "") if text.problem(c) is None)[:200]
     kind = "冲突" if res.result == "conflict" else "拒收"
     return f"平台{kind}（{code}）：{words}".rstrip("：")
+
+
+@dataclass(frozen=True)
+class CaseDifference:
+    """One field of one case on which the window and the platform disagree."""
+
+    case_id: str
+    local_no: str | None  # None: the case is not on this window at all
+    field: str  # "status", "official_no" or "presence"
+    local: str | None
+    platform: str | None
+
+
+@dataclass(frozen=True)
+class Verification:
+    local_ops: int
+    platform_ops: int
+    ops_same: bool
+    cases_compared: int | None  # None: the platform does not report case states (API 1.0)
+    unsent: int  # cases left out: operations not yet acknowledged
+    differences: list[CaseDifference]
+
+    @property
+    def same(self) -> bool:
+        return self.ops_same and not self.differences
+
+
+def _compare_cases(store: Store, remote: list[CaseState]) -> tuple[int, list[CaseDifference], int]:
+    """Cases compared, their differences, and how many were left out as not yet sent."""
+    states, unsent = store.case_states()
+    local = {s.case_id: s for s in states}
+    platform = {s.case_id: s for s in remote}
+    out: list[CaseDifference] = []
+    compared = 0
+    for case_id in sorted(local.keys() | platform.keys()):
+        if case_id in unsent:
+            continue
+        mine, theirs = local.get(case_id), platform.get(case_id)
+        compared += 1
+        if mine is None or theirs is None:
+            out.append(
+                CaseDifference(
+                    case_id,
+                    mine.local_no if mine else None,
+                    "presence",
+                    "有" if mine else None,
+                    "有" if theirs else None,
+                )
+            )
+            continue
+        for name in ("status", "official_no"):
+            if getattr(mine, name) != getattr(theirs, name):
+                out.append(
+                    CaseDifference(
+                        case_id,
+                        mine.local_no,
+                        name,
+                        getattr(mine, name),
+                        getattr(theirs, name),
+                    )
+                )
+    return compared, out, len(unsent)
 
 
 def _wire(op: Operation) -> dict:

@@ -14,12 +14,14 @@ import click
 
 from clerk import config
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
+from offline.sync_lock import SyncBusy
 
 if TYPE_CHECKING:  # `clerk sync status` needs neither the engine nor httpx
     from clerk.services import Services
     from offline.store import Store
-    from offline.sync import Summary, SyncEngine
+    from offline.sync import CaseDifference, Summary, SyncEngine
 
+BUSY = 4  # exit code: another sync run holds this store (offline.sync_lock)
 PLATFORM = click.option("--platform", "url", help="临时改用此平台地址（不改登记）")
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 
@@ -58,12 +60,21 @@ def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None
 @click.option(
     "--watch", is_flag=True, help="持续同步（用于系统服务），每隔 [platform] sync_interval 秒"
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 3600),
+    default=5,
+    show_default=True,
+    help="另一个同步正在进行时最多等待的秒数",
+)
 @click.pass_context
-def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> None:
+def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool, wait: float) -> None:
     """与平台同步一次：上报办件，取回办理结果。
 
+    同一数据目录同时只进行一个同步（窗口界面、命令行、定时任务之间也是如此）。
+
     退出码：0 全部确认；1 出错（平台应答不合约定，或仍有操作平台暂不接收）；
-    2 平台拒绝（有隔离的操作，或令牌无效）；3 平台无法连接。"""
+    2 平台拒绝（有隔离的操作，或令牌无效）；3 平台无法连接；4 另一个同步正在进行。"""
     if ctx.invoked_subcommand is not None:
         return
     svc = services(ctx)
@@ -72,7 +83,11 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> Non
     if live:
         engine.progress = _progress()
     if not watch:
-        summary = _run(svc, engine)
+        try:
+            summary = _run(svc, engine, wait)
+        except SyncBusy as busy:
+            click.echo(str(busy), err=True)
+            ctx.exit(BUSY)
         if live:
             click.echo(err=True)  # end the progress line
         _report(summary, as_json)
@@ -80,7 +95,10 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool) -> Non
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while not stop.is_set():
-        _report(_run(svc, engine), as_json, one_line=True)
+        try:
+            _report(_run(svc, engine, wait), as_json, one_line=True)
+        except SyncBusy as busy:  # another run does this round's work
+            click.echo(f"{time.strftime('%H:%M:%S')} {busy}", err=True)
         stop.wait(svc.settings.platform.sync_interval)
 
 
@@ -97,9 +115,9 @@ def _progress():
     return show
 
 
-def _run(svc: Services, engine: SyncEngine) -> Summary:
+def _run(svc: Services, engine: SyncEngine, wait: float) -> Summary:
     """One sync run, then the retention rule (it only ever touches acknowledged cases)."""
-    summary = engine.run()
+    summary = engine.run(wait)
     days = svc.settings.platform.retention_days
     summary.purged = svc.store.purge_personal_data(days, svc.blobs(), by="retention")
     return summary
@@ -226,8 +244,41 @@ def retry(ctx: click.Context, op_id: str) -> None:
 @PLATFORM
 @click.pass_context
 def verify(ctx: click.Context, url: str | None) -> None:
-    """核对本机已确认的操作与平台保存的是否完全一致。"""
-    local, remote, same = services(ctx).sync_engine(url).verify()
-    if not same:
-        fail(f"不一致：本机已确认 {local} 条，平台保存 {remote} 条")
-    click.echo(f"一致：本机已确认 {local} 条操作，平台保存 {remote} 条，摘要相同")
+    """核对本机与平台：已确认的操作，以及每个办件的状态和正式编号是否一致。"""
+    check = services(ctx).sync_engine(url).verify()
+    ops = f"本机已确认 {check.local_ops} 条操作，平台保存 {check.platform_ops} 条"
+    if check.cases_compared is None:
+        cases = "平台不提供办件状态，未核对办件"
+    else:
+        cases = f"核对办件 {check.cases_compared} 件"
+    if check.unsent:
+        cases += f"（{check.unsent} 件尚有待上报的操作，未核对）"
+    if check.same:
+        click.echo(f"一致：{ops}，摘要相同；{cases}，状态和正式编号相同")
+        return
+    for line in [_difference(d) for d in check.differences][:MAX_DIFFERENCES]:
+        click.echo(line, err=True)
+    more = len(check.differences) - MAX_DIFFERENCES
+    if more > 0:
+        click.echo(f"……另有 {more} 处不一致", err=True)
+    what = "操作摘要相同" if check.ops_same else "操作摘要不同"
+    fail(f"不一致：{ops}，{what}；{cases}，{len(check.differences)} 处不一致")
+
+
+MAX_DIFFERENCES = 20
+FIELD_NAMES = {"status": "状态", "official_no": "正式编号", "presence": "办件"}
+
+
+def _difference(d: CaseDifference) -> str:
+    """One line for the admin: the case's window number (never personal data) and the field."""
+    case = f"办件 {d.local_no}" if d.local_no else f"办件 {d.case_id}（本机没有）"
+    mine, theirs = _value(d.field, d.local), _value(d.field, d.platform)
+    return f"{case}：{FIELD_NAMES[d.field]} 本机“{mine}”，平台“{theirs}”"
+
+
+def _value(field: str, value: str | None) -> str:
+    from offline.models import CASE_STATUS_NAMES
+
+    if value is None:
+        return "无"
+    return CASE_STATUS_NAMES.get(value, value) if field == "status" else value

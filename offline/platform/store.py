@@ -392,11 +392,17 @@ class PlatformStore:
                     "SELECT op_id FROM ops WHERE centre_code = ? ORDER BY op_id", [centre]
                 )
             ]
-            [(cases,)] = self.db.conn.execute(
-                "SELECT COUNT(*) FROM cases WHERE centre_code = ?", [centre]
-            ).fetchall()
+            states = [
+                {"case_id": r[0], "status": r[1], "official_no": r[2]}
+                for r in self.db.conn.execute(
+                    "SELECT case_id, status, official_no FROM cases WHERE centre_code = ? "
+                    "ORDER BY case_id",
+                    [centre],
+                )
+            ]
         digest = hashlib.sha256("\n".join(ops).encode()).hexdigest()
-        return {"cases": cases, "ops": len(ops), "digest": digest}
+        # case_states (API 1.1): lets `clerk sync verify` compare each case, not only presence
+        return {"cases": len(states), "ops": len(ops), "digest": digest, "case_states": states}
 
     def stats(self) -> dict:
         queries = {

@@ -105,7 +105,8 @@ def assert_converged(window, platform, cases):
         "quarantined": 0,
     }
     sync = engine(window, platform)
-    assert sync.verify() == (len(cases), len(cases), True)
+    check = sync.verify()
+    assert (check.local_ops, check.platform_ops, check.same) == (len(cases), len(cases), True)
 
 
 def test_cases_go_up_and_their_status_comes_back(window, platform):
