@@ -11,19 +11,22 @@ two. Every transition is an event with its time, for waiting and service-time re
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import secrets
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlite_utils import Database, Migrations
 
 from offline.clock import now
 from offline.db import connect, write
+from offline.identity import IdentityError, check_hmt_permit, check_resident_id
 from offline.models import Ticket
 
 migrations = Migrations("hall")
@@ -82,8 +85,72 @@ def m003_pauses(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_tokens(db: Database) -> None:
+    """Credentials other than the admin key: one per window, kiosk or board, kept as the
+    SHA-256 of a random token (the token itself is shown once, when it is issued)."""
+    db.executescript(
+        "CREATE TABLE hall_tokens (digest TEXT PRIMARY KEY, role TEXT NOT NULL,"
+        " window_no INTEGER, name TEXT NOT NULL, created_at TEXT NOT NULL);"
+        "CREATE UNIQUE INDEX hall_tokens_one_per_window ON hall_tokens (window_no)"
+        " WHERE role = 'window';"
+    )
+
+
 class QueueError(Exception):
     """A queue step that cannot be taken; `str()` tells the clerk or the citizen why."""
+
+
+Role = Literal["admin", "window", "kiosk", "board"]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Who presented a key: the admin, one window, a kiosk or a board."""
+
+    role: Role
+    window_no: int | None = None
+
+    def may_act_as(self, window_no: int) -> bool:
+        return self.role == "admin" or (self.role == "window" and self.window_no == window_no)
+
+
+def check_card_number(number: str) -> str:
+    """A resident ID or a residence permit number as the kiosk's reader gives it, checked
+    (raises `IdentityError` with the reason)."""
+    try:
+        return check_resident_id(number)
+    except IdentityError:
+        if number.strip().startswith(("81", "82", "83")):
+            return check_hmt_permit(number)
+        raise
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def secret_path(db_path: Path | str) -> Path:
+    """The hall's person-key secret, beside its database (like SQLite's -wal and -shm)."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + "-secret")
+
+
+def _load_secret(path: Path) -> bytes:
+    """The per-hall secret, made (0600) on first use."""
+    try:
+        return bytes.fromhex(path.read_text("ascii").strip())
+    except FileNotFoundError:
+        pass
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:  # another process made it first
+        return bytes.fromhex(path.read_text("ascii").strip())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return bytes.fromhex(path.read_text("ascii").strip())
 
 
 @dataclass(frozen=True)
@@ -118,8 +185,11 @@ class QueueStore:
     """The queue on its SQLite file; one per process, safe to share between threads."""
 
     def __init__(self, path: Path | str, policy: QueuePolicy | None = None) -> None:
+        self.path = Path(path)
         self.db = Database(connect(path), execute_plugins=False)
         migrations.apply(self.db)
+        self._secret = _load_secret(secret_path(path))
+        self._admin_key = ""
         self.policy = policy or QueuePolicy()
         self._lock = threading.RLock()
 
@@ -180,7 +250,7 @@ class QueueStore:
         prefix = self.policy.prefixes.get(kind)
         if prefix is None:
             raise QueueError(f"没有这类业务：{kind}")
-        person = hashlib.sha256(id_number.encode()).hexdigest() if id_number else None
+        person = self.person_key(id_number) if id_number else None
         if not self.policy.open_at(kind, now()):
             spans = self.policy.hours.get(kind) or self.policy.hours["*"]
             raise QueueError(f"现在不是取号时间（取号时间 {spans.replace(',', '、')}）")
@@ -473,16 +543,75 @@ class QueueStore:
         return json.loads(row[0]) if row else None
 
     def hall_key(self) -> str:
-        """The key windows present to the hall service; made on first use."""
+        """The admin key of the hall service; made on first use, then kept in memory."""
+        if self._admin_key:
+            return self._admin_key
         with self._lock, write(self.db):
             row = self.db.conn.execute(
                 "SELECT value FROM hall_meta WHERE key = 'hall_key'"
             ).fetchone()
-            if row:
-                return row[0]
-            key = secrets.token_urlsafe(24)
-            self.db.conn.execute("INSERT INTO hall_meta VALUES ('hall_key', ?)", [key])
-            return key
+            if row is None:
+                self.db.conn.execute(
+                    "INSERT INTO hall_meta VALUES ('hall_key', ?)", [secrets.token_urlsafe(24)]
+                )
+                row = self.db.conn.execute(
+                    "SELECT value FROM hall_meta WHERE key = 'hall_key'"
+                ).fetchone()
+        self._admin_key = str(row[0])
+        return self._admin_key
+
+    def person_key(self, id_number: str) -> str:
+        """What the queue keeps of a person: an HMAC of the checked ID number with the
+        hall's secret, so that one open ticket per person per kind holds, and `hall.db`
+        alone tells nobody whose ticket it was (an ID number is guessable, the secret not)."""
+        try:
+            number = check_card_number(id_number)
+        except IdentityError as error:
+            raise QueueError(str(error)) from None
+        return hmac.new(self._secret, number.encode(), hashlib.sha256).hexdigest()
+
+    def add_token(self, role: Role, window_no: int | None = None, name: str = "") -> str:
+        """A new token for a window (replacing its old one), a kiosk or a board; only its
+        digest is kept, the token is returned once."""
+        token = f"{role}-{secrets.token_urlsafe(24)}"
+        with self._lock, write(self.db):
+            if role == "window":
+                self.db.conn.execute(
+                    "DELETE FROM hall_tokens WHERE role = 'window' AND window_no = ?", [window_no]
+                )
+            self.db.conn.execute(
+                "INSERT INTO hall_tokens VALUES (?, ?, ?, ?, ?)",
+                [_digest(token), role, window_no, name, now().isoformat()],
+            )
+        return token
+
+    def credential(self, key: str) -> Credential | None:
+        """Who `key` is: the admin key, or a token issued here; None for anything else."""
+        if not key:
+            return None
+        if hmac.compare_digest(key.encode(), self.hall_key().encode()):
+            return Credential("admin")
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT role, window_no FROM hall_tokens WHERE digest = ?", [_digest(key)]
+            ).fetchone()
+        return Credential(row[0], row[1]) if row else None
+
+    def backup(self, dest: Path) -> None:
+        """A consistent copy of the queue and, beside it, the person-key secret (without
+        it a restored hall could not keep "one open ticket per person")."""
+        if dest.exists():
+            raise FileExistsError(f"目标文件已存在：{dest}")
+        target = connect(dest)
+        try:
+            with self._lock:
+                self.db.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+        fd = os.open(secret_path(dest), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self._secret.hex() + "\n")
 
     def ahead_of(self, number: str) -> int:
         """How many of today's waiting tickets of its kind will be called before this one,

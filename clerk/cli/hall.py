@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 
 from clerk import config
-from clerk.cli.base import ClerkGroup, echo_json, echo_table, fail, home_of, services
-from clerk.hall.server import Calls, make_server
+from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
+from clerk.hall.server import Calls, build_app, make_hall
 from clerk.services import Services
 from offline.models import WINDOW_KIND_NAMES
 from offline.queue import PREFIXES, QueuePolicy, QueueStore, parse_hours
+from offline.web import Limits, bind, run
 
 DB = click.option("--db", required=True, type=click.Path(dir_okay=False), help="叫号服务数据库文件")
 HALL = click.option("--hall", "url", help="叫号服务地址（默认取配置 [hall] url）")
@@ -51,6 +53,9 @@ def hall() -> None:
     multiple=True,
     help="取号时间，如 *=08:30-12:00,13:30-17:00 或 business=09:00-11:00（可多次）",
 )
+@click.option(
+    "--private-board", is_flag=True, help="显示屏网页也需要令牌（默认大厅局域网内无需密钥）"
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -63,6 +68,7 @@ def serve(
     green_every: int,
     caps: tuple[str, ...],
     hours: tuple[str, ...],
+    private_board: bool,
 ) -> None:
     """启动大厅叫号服务（各窗口共用一个号序，全大厅一个语音播报）。"""
     policy = QueuePolicy(
@@ -72,15 +78,16 @@ def serve(
         hours=dict(_pairs(hours, "--hours", _hours_ok)),
     )
     announcer = services(ctx, initialised=False).announcer() if voice else None
-    server = make_server(QueueStore(db, policy), host, port, Calls(announcer, recall_gap))
-    click.echo(f"http://{host}:{server.server_address[1]}")
+    store = QueueStore(db, policy)
+    hall_ = make_hall(store, Calls(announcer, recall_gap), open_board=not private_board)
+    sock = bind(host, port)
+    click.echo(f"http://{host}:{sock.getsockname()[1]}")
     click.echo("叫号服务已启动", err=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("已停止", err=True)
+        run(build_app(hall_), sock, Limits(), on_exit=hall_.stopping.set)
     finally:
-        server.server_close()
+        store.close()
+        click.echo("已停止", err=True)
 
 
 def _pairs(values: tuple[str, ...], option: str, valid: Any) -> list[tuple[str, str]]:
@@ -135,8 +142,64 @@ def _hall_services(ctx: click.Context, url: str | None) -> Services:
 @hall.command()
 @DB
 def key(db: str) -> None:
-    """显示叫号服务密钥（写入各窗口配置 [hall] key）。"""
+    """显示叫号服务的管理密钥（只给管理员；各窗口用 clerk hall window add 发的令牌）。"""
     click.echo(QueueStore(db).hall_key())
+
+
+@hall.group(cls=ClerkGroup)
+def token() -> None:
+    """取号机和显示屏的令牌。"""
+
+
+@token.command("add")
+@click.argument("role", type=click.Choice(["kiosk", "board"]))
+@click.option("--name", default="", help="设备名称，如 大厅东侧取号机")
+@DB
+def token_add(role: str, name: str, db: str) -> None:
+    """给取号机（只能取号和查看）或显示屏（只能查看）发一个令牌；最后一行输出令牌。"""
+    issued = QueueStore(db).add_token("kiosk" if role == "kiosk" else "board", name=name)
+    click.echo(f"已发放{'取号机' if role == 'kiosk' else '显示屏'}令牌（只显示这一次）：", err=True)
+    click.echo(issued)
+
+
+@hall.command()
+@DB
+@click.argument("dest", type=click.Path(dir_okay=False))
+def backup(db: str, dest: str) -> None:
+    """备份叫号数据库和它的身份密钥（恢复时两个文件放在一起）。"""
+    try:
+        QueueStore(db).backup(Path(dest))
+    except FileExistsError as error:
+        fail(str(error))
+    click.echo(f"已备份到 {dest}（和 {dest}-secret）")
+
+
+@hall.command()
+@click.argument("url")
+@click.option(
+    "--token", "token_file", required=True, type=click.File("r"), help="令牌文件（- 为标准输入）"
+)
+@click.pass_context
+def join(ctx: click.Context, url: str, token_file: Any) -> None:
+    """把本机接入大厅叫号服务（令牌由叫号服务机上的 clerk hall window add 发放）。"""
+    secret = token_file.read().strip()
+    if not secret:
+        fail("令牌文件是空的")
+    home = home_of(ctx)
+    settings = config.load(home)
+    if not settings.initialised:
+        fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
+    who = _ask(url, "GET", "/whoami", secret).json()
+    if who["role"] == "window" and who["window_no"] != settings.window.no:
+        fail(f"该令牌属于{who['window_no']}号窗口，本机配置为{settings.window.no}号窗口")
+    settings.hall.url, settings.hall.key = url.rstrip("/"), secret
+    config.save(home, settings)
+    services(ctx).store.audit(actor(), "hall.join", url, {"role": who["role"]})
+    what = f"{who['window_no']}号窗口" if who["role"] == "window" else ROLES[who["role"]]
+    click.echo(f"已接入叫号服务 {url}（{what}）")
+
+
+ROLES = {"admin": "管理", "kiosk": "取号机", "board": "显示屏"}
 
 
 def _call(
@@ -146,13 +209,15 @@ def _call(
     base = url or settings.hall.url
     if not base:
         fail("未配置叫号服务地址：请用 --hall 指定，或在配置文件 [hall] url 中设置")
+    return _ask(base, method, path, settings.hall.key, body)
+
+
+def _ask(
+    base: str, method: str, path: str, key: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
     try:
         response = httpx.request(
-            method,
-            base.rstrip("/") + path,
-            json=body,
-            timeout=10,
-            headers={"X-Hall-Key": settings.hall.key},
+            method, base.rstrip("/") + path, json=body, timeout=10, headers={"X-Hall-Key": key}
         )
     except httpx.TransportError as error:
         fail(f"叫号服务无法连接（{base}）：{type(error).__name__}")
@@ -168,6 +233,28 @@ def _call(
 @hall.group(cls=ClerkGroup)
 def window() -> None:
     """窗口设置。"""
+
+
+@window.command("add")
+@click.argument("window_no", type=click.IntRange(1, 99))
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    required=True,
+    type=click.Choice(list(PREFIXES)),
+    help="该窗口办理的业务（可多次）",
+)
+@DB
+def window_add(window_no: int, kinds: tuple[str, ...], db: str) -> None:
+    """在叫号服务机上登记一个窗口并发放它的令牌（旧令牌作废）；最后一行输出令牌。
+    令牌只能代表这个窗口，在窗口机上用 clerk hall join 接入。"""
+    store = QueueStore(db)
+    store.set_window(window_no, list(kinds))
+    issued = store.add_token("window", window_no)
+    names = "、".join(WINDOW_KIND_NAMES.get(k, k) for k in kinds)
+    click.echo(f"{window_no}号窗口办理：{names}；令牌（只显示这一次）：", err=True)
+    click.echo(issued)
 
 
 @window.command("set")

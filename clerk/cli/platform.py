@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 
 import click
 
 from clerk.cli.base import ClerkGroup, echo_json, fail
-from offline.platform.server import PREFIX, make_server
+from offline.platform.server import PREFIX, build_app
 from offline.platform.store import PlatformStore, WindowTaken
+from offline.web import Limits, bind, run
 
 DB = click.option("--db", required=True, type=click.Path(dir_okay=False), help="平台数据库文件")
 
@@ -29,17 +29,10 @@ def platform() -> None:
 def serve(host: str, port: int, db: str, advance_every: float) -> None:
     """启动参考平台。"""
     store = PlatformStore(db)
-    server = make_server(store, host, port)
-    bound = server.server_address[1]
-    click.echo(f"http://{host}:{bound}{PREFIX}")
+    sock = bind(host, port)
+    click.echo(f"http://{host}:{sock.getsockname()[1]}{PREFIX}")
     click.echo("参考平台已启动（仅用于开发、演示和测试）", err=True)
     stop = threading.Event()
-
-    def on_term(*_: object) -> None:
-        stop.set()
-        server.shutdown()
-
-    signal.signal(signal.SIGTERM, on_term)
 
     def back_office() -> None:
         while not stop.wait(advance_every):
@@ -48,12 +41,10 @@ def serve(host: str, port: int, db: str, advance_every: float) -> None:
     if advance_every > 0:
         threading.Thread(target=back_office, daemon=True).start()
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        run(build_app(store), sock, Limits(body_timeout=300), on_exit=stop.set)
     finally:
         stop.set()
-        server.server_close()
+        store.db.close()
 
 
 @platform.group(cls=ClerkGroup)

@@ -8,13 +8,13 @@ reached, which the desk shows as a state and not as an error.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from httpx_sse import SSEError, connect_sse
 
 from clerk.hall.server import Calls
 from offline.models import Ticket
@@ -206,27 +206,24 @@ class RemoteHall:
         return list(self._ask("GET", "/kinds")["kinds"])
 
     def board(self) -> dict[str, Any]:
-        return dict(self._ask("GET", "/board"))
+        return dict(self._ask("GET", "/board/state"))
 
     def events(self, stop: threading.Event, after: int | None = None) -> Iterator[dict]:
         """The hall's event stream (server-sent events); `HallOffline` when it breaks, and
         the caller reconnects with the last id it saw."""
-        path = "/events" + (f"?after={after}" if after is not None else "")
+        params = {} if after is None else {"after": after}
         timeout = httpx.Timeout(5.0, read=40.0)  # the service sends a heartbeat every 15 s
+        url = self.url + "/events"
         try:
-            with self.client.stream("GET", self.url + path, timeout=timeout) as response:
-                if response.status_code != 200:
-                    raise HallError(f"叫号服务拒绝了事件订阅（{response.status_code}）")
-                data = ""
-                for line in response.iter_lines():
+            with connect_sse(self.client, "GET", url, params=params, timeout=timeout) as source:
+                if source.response.status_code != 200:
+                    raise HallError(f"叫号服务拒绝了事件订阅（{source.response.status_code}）")
+                for event in source.iter_sse():
                     if stop.is_set():
                         return
-                    if line.startswith("data:"):
-                        data += line[5:].strip()
-                    elif not line and data:
-                        yield json.loads(data)
-                        data = ""
-        except (httpx.TransportError, ValueError) as error:
+                    if event.event == "ticket":
+                        yield event.json()
+        except (httpx.TransportError, SSEError, ValueError) as error:
             if stop.is_set():
                 return  # closed on purpose
             raise HallOffline("与叫号服务的连接中断") from error

@@ -1,33 +1,41 @@
-"""The reference platform over HTTP (stdlib `http.server`), under `/api/v1`.
+"""The reference platform over HTTP (FastAPI under uvicorn, guarded by `offline.web`), under
+`/api/v1`, as `../shared/platform-api.md` says.
 
-Every answer carries `X-Platform-Api: 1`; errors are `application/problem+json` with a `code`.
-One reading of the contract: an intermediate blob chunk is answered `202` with `Upload-Offset`
-(the contract names only the final `201`, the `409` and the `422`).
+Every answer carries `X-Platform-Api: 1`; errors are `application/problem+json` with a `code`
+and a Chinese `detail` (and `message`). Bodies and paths are checked by pydantic models: a
+wrong type is `422` (code `invalid_request`), never a dropped connection. The schema is
+published at `/openapi.json`. Readings of the contract where it is silent: an intermediate
+blob chunk is answered `202` with `Upload-Offset` (the contract names only the final `201`,
+the `409` and the `422`); a body that is not an operation list is `422` `invalid_request`.
 """
 
-from __future__ import annotations
-
 import gzip
-import json
+import io
 import re
-import threading
+from collections.abc import Callable
 from datetime import date
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Annotated, Any
 
+import anyio
 import chinese_calendar
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offline.catalog import demo_catalog
-from offline.lan_http import QuietHandler
 from offline.platform.store import MAX_BLOB, MAX_CHUNK, PlatformStore
+from offline.web import Limits, Running, explain
 
 PREFIX = "/api/v1"
 MAX_OPS, MAX_BODY = 200, 4 * 1024 * 1024
-_BLOB = re.compile(r"^/blobs/([0-9a-f]{64})$")
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 BLOB_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="附件的 SHA-256")]
 
 
 def calendar_year(year: int) -> dict | None:
@@ -55,187 +63,253 @@ def calendar_year(year: int) -> dict | None:
     return {"year": year, "version": f"{year}-v1", "days": days}
 
 
-class Handler(QuietHandler):
-    store: PlatformStore
+class Problem(Exception):
+    """An RFC 9457 answer: status, machine code, Chinese detail."""
 
-    # --- plumbing -----------------------------------------------------------------------------
-
-    def _send(
-        self,
-        status: int,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        content_type: str = "application/json",
-    ) -> None:
-        data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        if len(data) > 1024 and "gzip" in self.headers.get("Accept-Encoding", ""):
-            data = gzip.compress(data)
-            headers = {**(headers or {}), "Content-Encoding": "gzip"}
-        self.send_response(status)
-        self.send_header("X-Platform-Api", "1")
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        if "Content-Length" not in (headers or {}):
-            self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _problem(
+    def __init__(
         self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
     ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+
+    def response(self) -> JSONResponse:
         body = {
             "type": "about:blank",
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "code": code,
-            "detail": detail,
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+            "message": self.detail,
         }
-        self._send(status, body, headers, "application/problem+json")
+        return JSONResponse(body, self.status, self.headers, media_type="application/problem+json")
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length", 0))
-        raw = self.rfile.read(length)
-        if len(raw) < length:
-            raise ConnectionResetError("request body cut short")
-        return gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
 
-    def _centre(self) -> str | None:
-        auth = self.headers.get("Authorization", "")
-        device = self.headers.get("X-Device-Id", "")
-        centre = (
-            self.store.device(device, auth.removeprefix("Bearer "))
-            if auth.startswith("Bearer ")
-            else None
-        )
+class ProblemBody(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str
+    message: str
+
+
+class OpsRequest(BaseModel):
+    ops: list[dict[str, Any]] = Field(description="操作，每次最多200个，按顺序")
+
+
+class OpResult(BaseModel):
+    op_id: str | None
+    result: str
+    server_version: int | None = None
+    code: str | None = None
+    message: str | None = None
+    missing: list[str] | None = None
+
+
+class OpsAnswer(BaseModel):
+    results: list[OpResult]
+
+
+class ChangesAnswer(BaseModel):
+    changes: list[dict[str, Any]]
+    cursor: str
+    more: bool
+
+
+class StateAnswer(BaseModel):
+    cases: int
+    ops: int
+    digest: str
+
+
+class PlatformHeaders:
+    """ASGI middleware: `X-Platform-Api: 1` on every answer; a gzip request body inflated
+    (at most `MAX_BODY` after inflating) before the routes see it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-platform-api", b"1"))
+            await send(message)
+
+        headers = dict(scope["headers"])
+        if int(headers.get(b"content-length") or 0) > MAX_BODY:
+            await Problem(413, "too_large", "请求超过4 MiB").response()(scope, receive, marked)
+            return
+        if headers.get(b"content-encoding") == b"gzip":
+            receive = await _inflated(receive)
+            scope = {**scope, "headers": [h for h in scope["headers"] if h[0] != b"content-length"]}
+        await self.app(scope, receive, marked)
+
+
+async def _inflated(receive: Receive) -> Receive:
+    raw = b""
+    while True:
+        message = await receive()
+        raw += message.get("body", b"")
+        if len(raw) > MAX_BODY or not message.get("more_body"):
+            break
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as inflating:
+            body = inflating.read(MAX_BODY + 1)
+    except (OSError, EOFError):
+        body = b"\x00"  # not gzip after all: the JSON check refuses it
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def build_app(store: PlatformStore) -> FastAPI:
+    """The reference platform as an ASGI application over `store`."""
+    app = FastAPI(
+        title="参考平台同步接口",
+        version="1.1",
+        docs_url=None,
+        redoc_url=None,
+        responses={401: {"model": ProblemBody}, 422: {"model": ProblemBody}},
+    )
+    _errors(app)
+
+    def device(
+        authorization: Annotated[str, Header()] = "",
+        x_device_id: Annotated[str, Header()] = "",
+    ) -> tuple[str, str]:
+        token = authorization.removeprefix("Bearer ")
+        centre = store.device(x_device_id, token) if authorization.startswith("Bearer ") else None
         if centre is None:
-            self._problem(401, "unauthorized", "设备未登记或令牌无效")
-        return centre
+            raise Problem(401, "unauthorized", "设备未登记或令牌无效")
+        return x_device_id, centre
 
-    def _route(self) -> tuple[str, dict[str, list[str]]]:
-        parts = urlsplit(self.path)
-        if not parts.path.startswith(PREFIX):
-            return "", {}
-        return parts.path[len(PREFIX) :], parse_qs(parts.query)
+    Device = Annotated[tuple[str, str], Depends(device)]
+    api = APIRouter(prefix=PREFIX)
 
-    # --- verbs ----------------------------------------------------------------------------------
+    @api.get("/changes", response_model=ChangesAnswer, summary="平台的变化")
+    def changes(
+        who: Device,
+        since: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1)] = 500,
+    ) -> dict[str, Any]:
+        found, cursor, more = store.changes(who[1], since, min(limit, 2000), who[0])
+        return {"changes": found, "cursor": str(cursor), "more": more}
 
-    def do_GET(self) -> None:
-        path, query = self._route()
-        centre = self._centre()
-        if centre is None:
-            return
-        if path == "/changes":
-            since = int((query.get("since") or ["0"])[0] or 0)
-            limit = min(int((query.get("limit") or ["500"])[0]), 2000)
-            device = self.headers.get("X-Device-Id", "")
-            changes, cursor, more = self.store.changes(centre, since, limit, device)
-            self._send(200, {"changes": changes, "cursor": str(cursor), "more": more})
-        elif path == "/catalog":
-            catalog = demo_catalog().model_dump(mode="json")
-            etag = f'"{catalog["version"]}"'
-            if self.headers.get("If-None-Match") == etag:
-                self._send(304, None, {"ETag": etag})
-            else:
-                self._send(200, catalog, {"ETag": etag})
-        elif match := re.match(r"^/calendar/(\d{4})$", path):
-            year = calendar_year(int(match.group(1)))
-            if year is None:
-                self._problem(404, "no_calendar", "该年度的工作日历尚未发布")
-            else:
-                self._send(200, year)
-        elif path == "/state":
-            self._send(200, self.store.state(centre))
-        else:
-            self._problem(404, "not_found", "没有这个接口")
+    @api.get("/catalog", summary="事项目录（ETag）")
+    def catalog(_: Device, if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        data = demo_catalog().model_dump(mode="json")
+        etag = f'"{data["version"]}"'
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return JSONResponse(data, headers={"ETag": etag})
 
-    def do_POST(self) -> None:
-        path, _ = self._route()
-        centre = self._centre()
-        if centre is None:
-            return
-        if path != "/ops":
-            self._problem(404, "not_found", "没有这个接口")
-            return
-        if int(self.headers.get("Content-Length", 0)) > MAX_BODY:
-            self._problem(413, "too_large", "请求超过4 MiB")
-            return
-        try:
-            ops = json.loads(self._body())["ops"]
-            assert isinstance(ops, list)
-        except (ValueError, KeyError, TypeError, AssertionError, OSError):
-            self._problem(400, "bad_request", "请求体不是合法的操作列表")
-            return
-        if len(ops) > MAX_OPS:
-            self._problem(413, "too_many", "每次最多200个操作")
-            return
-        device = self.headers["X-Device-Id"]
-        self._send(200, {"results": self.store.apply_ops(device, centre, ops)})
+    @api.get("/calendar/{year}", summary="工作日历")
+    def calendar(_: Device, year: Annotated[int, Path(ge=1900, le=2200)]) -> dict[str, Any]:
+        found = calendar_year(year)
+        if found is None:
+            raise Problem(404, "no_calendar", "该年度的工作日历尚未发布")
+        return found
 
-    def do_HEAD(self) -> None:
-        path, _ = self._route()
-        if self._centre() is None:
-            return
-        match = _BLOB.match(path)
-        if not match:
-            self._problem(404, "not_found", "没有这个接口")
-            return
-        status, size = self.store.blob_state(match.group(1))
-        headers = (
-            {"Content-Length": str(size)}
-            if status == 200
-            else (
-                {"Upload-Offset": str(size), "Content-Length": "0"}
-                if status == 206
-                else {"Content-Length": "0"}
-            )
-        )
-        self._send(status, None, headers)
+    @api.get("/state", response_model=StateAnswer, summary="核对双方持有的操作")
+    def state(who: Device, centre_code: str | None = None) -> dict[str, Any]:
+        return store.state(who[1])
 
-    def do_PUT(self) -> None:
-        path, _ = self._route()
-        if self._centre() is None:
-            return
-        match, rng = _BLOB.match(path), _RANGE.match(self.headers.get("Content-Range", ""))
-        if not match or not rng:
-            self._problem(400, "bad_request", "需要 /blobs/{sha256} 和 Content-Range")
-            return
+    @api.post("/ops", response_model=OpsAnswer, summary="上报操作")
+    def ops(who: Device, body: OpsRequest) -> dict[str, Any]:
+        if len(body.ops) > MAX_OPS:
+            raise Problem(413, "too_many", "每次最多200个操作")
+        return {"results": store.apply_ops(who[0], who[1], body.ops)}
+
+    @api.head("/blobs/{sha256}", summary="附件是否已上传")
+    def blob_state(_: Device, sha256: Sha256) -> Response:
+        status, size = store.blob_state(sha256)
+        if status == 206:
+            return Response(status_code=206, headers={"Upload-Offset": str(size)})
+        length = str(size) if status == 200 else "0"
+        return Response(status_code=status, headers={"Content-Length": length})
+
+    @api.put("/blobs/{sha256}", summary="上传附件的一块")
+    async def blob_put(
+        _: Device,
+        sha256: Sha256,
+        request: Request,
+        content_range: Annotated[str, Header()] = "",
+        content_type: Annotated[str, Header()] = "",
+    ) -> Response:
+        rng = _RANGE.match(content_range)
+        if not rng:
+            raise Problem(400, "bad_request", "需要 Content-Range")
         start, end, total = (int(x) for x in rng.groups())
-        kind = self.headers.get("Content-Type", "").split(";")[0]
-        if kind not in BLOB_TYPES:
-            self._problem(415, "bad_type", "只接受PDF、JPEG、PNG、TIFF")
-            return
-        chunk = self._body()
-        if len(chunk) != end - start + 1 or len(chunk) > MAX_CHUNK or total > MAX_BLOB:
-            self._problem(400, "bad_range", "分块长度与 Content-Range 不符或过大")
-            return
-        status, offset = self.store.blob_put(match.group(1), start, total, chunk)
+        if content_type.split(";")[0] not in BLOB_TYPES:
+            raise Problem(415, "bad_type", "只接受PDF、JPEG、PNG、TIFF")
+        chunk = await _read(request, MAX_CHUNK)
+        if len(chunk) != end - start + 1 or total > MAX_BLOB:
+            raise Problem(400, "bad_range", "分块长度与 Content-Range 不符或过大")
+        status, offset = await _in_thread(store.blob_put, sha256, start, total, chunk)
         if status == 409:
-            self._problem(
+            raise Problem(
                 409, "offset_mismatch", "分块起点与已上传位置不符", {"Upload-Offset": str(offset)}
             )
-        elif status == 422:
-            self._problem(422, "digest_mismatch", "附件校验值不符，已丢弃")
-        else:
-            self._send(status, None, {"Upload-Offset": str(offset)})
+        if status == 422:
+            raise Problem(422, "digest_mismatch", "附件校验值不符，已丢弃")
+        return Response(status_code=status, headers={"Upload-Offset": str(offset)})
+
+    app.include_router(api)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(PlatformHeaders)
+    return app
 
 
-def make_server(
-    store: PlatformStore, host: str = "127.0.0.1", port: int = 8700
-) -> ThreadingHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"store": store})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+async def _read(request: Request, most: int) -> bytes:
+    """The request body, refused (413) as soon as it passes `most` bytes."""
+    if int(request.headers.get("content-length") or 0) > most:
+        raise Problem(413, "too_large", "分块超过1 MiB")
+    data = b""
+    async for part in request.stream():
+        data += part
+        if len(data) > most:
+            raise Problem(413, "too_large", "分块超过1 MiB")
+    return data
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+def _errors(app: FastAPI) -> None:
+    async def problem(_: Request, error: Exception) -> Response:
+        assert isinstance(error, Problem)
+        return error.response()
+
+    async def invalid(_: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        return Problem(422, "invalid_request", explain(list(error.errors()))).response()
+
+    async def http(_: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if error.status_code == 405:
+            return Problem(405, "method_not_allowed", "该接口不支持这个方法").response()
+        return Problem(404, "not_found", "没有这个接口").response()
+
+    app.add_exception_handler(Problem, problem)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(HTTPException, http)
 
 
 def serve_in_thread(
-    store: PlatformStore, host: str = "127.0.0.1", port: int = 0
-) -> tuple[ThreadingHTTPServer, str]:
+    store: PlatformStore, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None
+) -> tuple[Running, str]:
     """Start the platform in a background thread; returns it and its base URL."""
-    server = make_server(store, host, port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    bound_host, bound_port = server.server_address[:2]
-    assert isinstance(bound_host, str)  # an AF_INET server's address
-    return server, f"http://{bound_host}:{bound_port}{PREFIX}"
+    server = Running(build_app(store), host, port, limits)
+    return server, server.url + PREFIX
