@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
+
 from bench.report import Row, show
 from clerk.demo import SAMPLES
 from offline.blobs import BlobStore
@@ -69,6 +71,17 @@ def _loopback_rate(total: int) -> float:
     return received[0] / (time.perf_counter() - start)
 
 
+def _trivial(url: str, token: str, requests: int) -> float:
+    """Mean seconds of the platform's most trivial answer (a 404 to `HEAD` of an unknown
+    blob), asked as many times as the drain asked, one after another as the drain does."""
+    headers = {"Authorization": f"Bearer {token}", "X-Device-Id": "win-03"}
+    with httpx.Client(base_url=url, headers=headers) as client:
+        start = time.perf_counter()
+        for _ in range(requests):
+            assert client.head("/blobs/" + "0" * 64).status_code == 404
+        return (time.perf_counter() - start) / requests
+
+
 def drain(ops: int, attachments: int, size: int) -> list[Row]:
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         store, blobs, payload = _window(Path(tmp), ops, attachments, size)
@@ -79,11 +92,20 @@ def drain(ops: int, attachments: int, size: int) -> list[Row]:
         with SyncEngine(store, blobs, target) as engine:
             summary = engine.run()
         took = time.perf_counter() - start
+        requests = server.requests
+        trivial = _trivial(url, target.token, requests)
         server.shutdown()
         server.server_close()
         assert summary.exit_code == 0 and platform.stats()["ops"] == ops, summary
     reference = _loopback_rate(payload) / 1e6
     return [
+        Row(
+            f"drain: time per request ({requests} requests)",
+            took / requests * 1000,
+            "ms",
+            trivial * 1000,
+            "HEAD of an unknown blob, same server, as many requests",
+        ),
         Row(f"drain {ops} ops + {attachments} × {size // 1000} KB: ops/s", ops / took, "/s"),
         Row(
             "drain: payload MB/s",

@@ -236,6 +236,11 @@ class Running:
         """Connections open now (for the tests of the caps)."""
         return len(self._server.server_state.connections)
 
+    @property
+    def requests(self) -> int:
+        """Requests answered so far (for the benchmarks)."""
+        return self._server.server_state.total_requests
+
     def shutdown(self) -> None:
         self._on_exit()
         self._server.should_exit = True

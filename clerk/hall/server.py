@@ -184,7 +184,7 @@ def build_app(hall: Hall) -> FastAPI:
 
     @app.get("/health", response_model=Health, summary="服务是否在运行（无需密钥）")
     def health() -> Health:
-        return Health(status="ok", last_event=store.last_event_id())
+        return Health(status="ok")
 
     @app.get("/whoami", response_model=Whoami, summary="这个密钥或令牌是谁")
     def whoami(who: Annotated[Credential, Depends(anyone)]) -> Whoami:
