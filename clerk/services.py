@@ -218,8 +218,8 @@ class Services:
     def hall(self) -> Hall:
         """The hall service of `[hall] url`, or without one the queue embedded in this window
         (a one-window hall), announcing through this machine's voice."""
+        from clerk.hall.calls import Calls
         from clerk.hall.client import EmbeddedHall, RemoteHall
-        from clerk.hall.server import Calls
         from offline.queue import QueueStore
 
         if self._hall is None:

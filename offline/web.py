@@ -95,10 +95,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        peer = self.client[0] if self.client else None
-        same = sum(
-            1 for c in self.connections if getattr(c, "client", None) and c.client[0] == peer
-        )
+        peer = _peer(self)
+        same = sum(1 for c in self.connections if _peer(c) == peer)
         if len(self.connections) > self.limits.connections or same > self.limits.per_peer:
             transport.close()  # refused at once: it holds nothing
             return
@@ -160,6 +158,11 @@ class GuardedH11Protocol(H11Protocol):
         self._deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+def _peer(protocol: object) -> str | None:
+    client = getattr(protocol, "client", None)
+    return str(client[0]) if client else None
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import httpx
 from httpx_sse import SSEError, connect_sse
 
-from clerk.hall.server import Calls
+from clerk.hall.calls import Calls
 from offline.models import Ticket
 from offline.queue import QueueError, QueueStore
 

@@ -10,7 +10,6 @@ published at `/openapi.json`. Answers are JSON; an error is `{"error": "<Chinese
 
 import json
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,7 +34,7 @@ from clerk.hall.api import (
     error_answers,
     install_errors,
 )
-from devices.base import Voice
+from clerk.hall.calls import Calls
 from offline.clock import now
 from offline.models import WINDOW_KIND_NAMES, Ticket
 from offline.queue import Credential, QueueError, QueueStore
@@ -55,27 +54,6 @@ def _ticket(ticket: Ticket | None, store: QueueStore) -> dict[str, Any] | None:
     if ticket.state == "issued":
         data["ahead"] = store.ahead_of(ticket.number)
     return data
-
-
-class Calls:
-    """The hall's one voice: every call is announced once; a re-call of the same ticket
-    within `gap` seconds is not, so a clerk pressing 重呼 repeatedly cannot flood the hall."""
-
-    def __init__(self, announcer: Voice | None, gap: float = 30.0) -> None:
-        self.announcer, self.gap = announcer, gap
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def announce(self, ticket: Ticket, window_no: int, *, again: bool = False) -> bool:
-        if self.announcer is None:
-            return False
-        with self._lock:
-            last = self._last.get(ticket.number)
-            if again and last is not None and time.monotonic() - last < self.gap:
-                return False
-            self._last[ticket.number] = time.monotonic()
-        self.announcer.announce(ticket.number, window_no)
-        return True
 
 
 class Refused(Exception):
@@ -119,8 +97,8 @@ class Hall:
                 await anyio.sleep(POLL)
 
     def stream(self, after: int | None, last_event_id: str | None) -> EventSourceResponse:
-        resume = after if after is not None else last_event_id
-        start = int(resume) if str(resume or "").isdigit() else self.store.last_event_id()
+        resume = str(after) if after is not None else (last_event_id or "")
+        start = int(resume) if resume.isdigit() else self.store.last_event_id()
         return EventSourceResponse(
             self.events(start),
             ping=int(HEARTBEAT),

@@ -157,7 +157,8 @@ def test_platform_odd_bodies(tmp_path):
     server, url = platform_in_thread(store)
     auth = {"Authorization": f"Bearer {token}", "X-Device-Id": "w3"}
     try:
-        for body in ({"ops": "x"}, {"ops": [1]}, [], {"nope": 1}):
+        bodies: list[object] = [{"ops": "x"}, {"ops": [1]}, [], {"nope": 1}]
+        for body in bodies:
             answer = httpx.post(f"{url}/ops", json=body, headers=auth)
             assert answer.status_code == 422, body
             assert answer.headers["X-Platform-Api"] == "1"
