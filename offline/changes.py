@@ -37,7 +37,7 @@ from offline.models import (
 )
 
 log = logging.getLogger("offline.changes")
-_CHANGE: pydantic.TypeAdapter[AnyChange] = pydantic.TypeAdapter(AnyChange)  # type: ignore[arg-type]
+_CHANGE: pydantic.TypeAdapter[AnyChange] = pydantic.TypeAdapter(AnyChange)  # type: ignore[arg-type, unused-ignore]
 MAX_KEPT = 100_000  # characters of an invalid change kept for the admin
 
 
