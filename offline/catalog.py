@@ -96,7 +96,7 @@ def get(db: Database, code: str, version: int | None = None) -> ServiceItem | No
     return ServiceItem.model_validate_json(rows[0][0]) if rows else None
 
 
-def _rank(row: dict[str, Any], query: str) -> int | None:
+def rank(row: dict[str, Any], query: str) -> int | None:
     """Lower is better; None when the row does not match."""
     code, name = row["code"].lower(), row["name"]
     initials, full = row["initials"], row["pinyin"]
@@ -108,7 +108,7 @@ def _rank(row: dict[str, Any], query: str) -> int | None:
         query in name or query in full,
         query in code,
     )
-    return next((rank for rank, hit in enumerate(tiers) if hit), None)
+    return next((tier for tier, hit in enumerate(tiers) if hit), None)
 
 
 def search(
@@ -120,9 +120,9 @@ def search(
         return items(db, window_kind)[:limit]
     ranked = []
     for row in _current_rows(db):
-        rank = _rank(row, query)
-        if rank is not None:
-            ranked.append((rank, len(row["name"]), row["code"], row))
+        tier = rank(row, query)
+        if tier is not None:
+            ranked.append((tier, len(row["name"]), row["code"], row))
     ranked.sort(key=lambda entry: entry[:3])
     found = [_item(entry[3]) for entry in ranked]
     return [i for i in found if window_kind is None or window_kind in i.window_kinds][:limit]

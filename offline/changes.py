@@ -21,12 +21,14 @@ from typing import Any
 import pydantic
 from sqlite_utils import Database
 
-from offline import audit, cases, catalog, followup, outbox
+from offline import audit, bundles, cases, catalog, followup, outbox
 from offline.clock import now
 from offline.models import (
     CASE_STATUS_NAMES,
     CHANGE_KINDS,
     AnyChange,
+    BundleChange,
+    BundleRetiredChange,
     CalendarChange,
     Case,
     FollowupChange,
@@ -82,6 +84,12 @@ def _one(db: Database, change: AnyChange, busy: set[str], out: Applied, window_n
             "UPDATE catalog_items SET retired = 1 WHERE code = ? AND version = ?",
             [change.code, change.version],
         )
+        out.applied += 1
+    elif isinstance(change, BundleChange):
+        bundles.store_bundles(db, [change.bundle])
+        out.applied += 1
+    elif isinstance(change, BundleRetiredChange):
+        bundles.retire(db, change.code, change.version)
         out.applied += 1
     elif isinstance(change, CalendarChange):
         days = json.dumps([d.model_dump(mode="json") for d in change.days])

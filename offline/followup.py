@@ -80,8 +80,10 @@ def receive_correction(
     clerk_id: str,
     window_no: int,
     at: datetime,
+    in_person: bool = True,
 ) -> Case:
-    """补正: the citizen brought what was missing. The case's materials take the new entries;
+    """补正: the citizen brought what was missing (`in_person`), or sent it by post or an
+    electronic licence (which costs them no visit). The case's materials take the new entries;
     a 容缺 case with nothing missing any more becomes 已受理, a 补正 case goes back to review."""
     if case.status not in CORRECTABLE:
         raise FollowUpError(f"办件状态为“{case.status_name}”，不需要补正")
@@ -95,7 +97,11 @@ def receive_correction(
     status: CaseStatus = "in_review" if case.status == "correction_requested" else "accepted"
     if still_missing:
         status = case.status
-    payload = {"materials": [m.model_dump(mode="json") for m in materials], "note": note}
+    payload = {
+        "materials": [m.model_dump(mode="json") for m in materials],
+        "note": note,
+        "in_person": in_person,
+    }
     _update(db, updated, status, at)
     _record(
         db,
@@ -105,7 +111,7 @@ def receive_correction(
         clerk_id=clerk_id,
         window_no=window_no,
         at=at,
-        detail={"materials": sorted(given)},
+        detail={"materials": sorted(given), "in_person": in_person},
     )
     return updated.model_copy(update={"status": status, "updated_at": at})
 

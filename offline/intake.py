@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from offline.models import CaseMaterial, CaseStatus, Person, Record, ServiceItem
+from offline.models import CaseMaterial, CaseStatus, Delivery, Person, Record, ServiceItem
 
 
 class IntakeError(ValueError):
@@ -30,6 +30,7 @@ class Intake(Record):
     form: dict[str, Any] = Field(default_factory=dict)
     materials: list[CaseMaterial] = Field(default_factory=list)
     ticket: str | None = None
+    delivery: Delivery | None = None  # 送达方式; None: 窗口自取
 
 
 _MESSAGES = {
@@ -102,4 +103,6 @@ def decide(
 def accepted_status(item: ServiceItem, intake: Intake) -> CaseStatus:
     """Validate an intake (materials already checked) and return the status it gets."""
     check_form(item, intake.form)
+    if intake.delivery and intake.delivery.method == "on_the_spot" and item.case_type != "instant":
+        raise IntakeError("当场办结仅适用于即办件，请选择窗口自取或邮寄送达")
     return decide(item, intake.materials)

@@ -233,3 +233,22 @@ def m005_sync_hardening(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m006_bundles(db: Database) -> None:
+    """一件事 bundles of the catalog (platform-api 1.1), searched like items."""
+    db.executescript(
+        """
+        CREATE TABLE catalog_bundles (
+            code TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            initials TEXT NOT NULL,
+            pinyin TEXT NOT NULL,
+            retired INTEGER NOT NULL DEFAULT 0,
+            bundle TEXT NOT NULL,
+            PRIMARY KEY (code, version)
+        );
+        """
+    )

@@ -188,9 +188,27 @@ class ServiceItem(Record):
         return next(m for m in self.materials if m.code == code)
 
 
+class BundleMember(Record):
+    code: str = Field(min_length=1, max_length=50)
+    version: int = Field(ge=1)
+
+
+class Bundle(Record):
+    """一件事: several items a citizen needs for one thing in life, taken in one intake
+    (`bundles` of `GET /catalog`, platform-api.md 1.1)."""
+
+    code: str = Field(min_length=1, max_length=50)
+    version: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    items: list[BundleMember] = Field(min_length=2)
+    shared_fields: list[str] = []
+    window_kinds: list[WindowKind] = []
+
+
 class Catalog(Record):
     version: str
     items: list[ServiceItem]
+    bundles: list[Bundle] = []
 
 
 class CalendarDay(Record):
@@ -268,6 +286,38 @@ class DeadlineRule(Record):
     calendar_version: str
 
 
+DeliveryMethod = Literal["pickup", "post", "on_the_spot"]
+DELIVERY_METHOD_NAMES = {"pickup": "窗口自取", "post": "邮寄送达", "on_the_spot": "当场办结"}
+
+
+class Delivery(Record):
+    """送达方式, chosen at intake: 邮寄 needs the address and a phone for the courier."""
+
+    method: DeliveryMethod = "pickup"
+    address: str | None = Field(None, max_length=200)
+    phone: str | None = None
+
+    @model_validator(mode="after")
+    def _post_needs_address(self) -> Self:
+        if self.method == "post":
+            if not (self.address or "").strip():
+                raise ValueError("邮寄送达须填写邮寄地址")
+            if not (self.phone or "").strip():
+                raise ValueError("邮寄送达须填写联系电话")
+        if self.phone:
+            self.phone = check_phone(self.phone)
+        return self
+
+
+class BundleLink(Record):
+    """The 一件事 a case was accepted in: its members' case numbers share one `group_id`."""
+
+    code: str
+    name: str
+    group_id: str
+    members: list[str]
+
+
 class CasePayload(Record):
     """The case as the platform receives it in `case.accept` / `case.reject`."""
 
@@ -287,6 +337,8 @@ class CasePayload(Record):
     ticket: str | None = None
     clerk_id: str
     window_no: int
+    delivery: Delivery | None = None  # 1.1; None: 窗口自取, as before 1.1
+    bundle: BundleLink | None = None  # 1.1
 
     @field_validator("accepted_at")
     @classmethod
@@ -547,6 +599,17 @@ class ItemRetiredChange(Change):
     version: int = Field(ge=1, le=SQLITE_INT)
 
 
+class BundleChange(Change):
+    kind: Literal["catalog.bundle"]
+    bundle: Bundle
+
+
+class BundleRetiredChange(Change):
+    kind: Literal["catalog.bundle_retired"]
+    code: str = Field(min_length=1, max_length=50)
+    version: int = Field(ge=1, le=SQLITE_INT)
+
+
 class CalendarChange(Change):
     kind: Literal["calendar.year"]
     year: int = Field(ge=1900, le=2200)
@@ -568,6 +631,8 @@ AnyChange = Annotated[
     | SnapshotChange
     | ItemChange
     | ItemRetiredChange
+    | BundleChange
+    | BundleRetiredChange
     | CalendarChange
     | FollowupChange,
     Field(discriminator="kind"),
@@ -578,6 +643,8 @@ CHANGE_KINDS = frozenset(
         "case.snapshot",
         "catalog.item",
         "catalog.item_retired",
+        "catalog.bundle",
+        "catalog.bundle_retired",
         "calendar.year",
         "evaluation.followup",
     }

@@ -19,6 +19,7 @@ from uuid6 import uuid7
 
 from offline import (
     audit,
+    bundles,
     cases,
     catalog,
     changes,
@@ -29,6 +30,7 @@ from offline import (
     intake,
     outbox,
     retention,
+    visits,
 )
 from offline.audit import ChainCheck
 from offline.blobs import BlobStore
@@ -37,6 +39,8 @@ from offline.db import connect, open_db, write
 from offline.intake import Intake, IntakeError
 from offline.models import (
     AuditEvent,
+    Bundle,
+    BundleLink,
     CalendarYear,
     Case,
     CaseMaterial,
@@ -132,13 +136,18 @@ class Store:
     def import_catalog(self, source: Catalog, *, by: str) -> int:
         with self._lock:
             count = catalog.store_items(self.db, source.items)
+            bundles.store_bundles(self.db, source.bundles)
             with write(self.db):
                 audit.append(
                     self.db,
                     clerk_id=by,
                     window_no=self.window_no,
                     action="catalog.import",
-                    detail={"version": source.version, "items": count},
+                    detail={
+                        "version": source.version,
+                        "items": count,
+                        "bundles": len(source.bundles),
+                    },
                 )
             return count
 
@@ -155,6 +164,22 @@ class Store:
     ) -> list[ServiceItem]:
         with self._lock:
             return catalog.search(self.db, text, window_kind, limit)
+
+    def bundles(self, window_kind: str | None = None) -> list[Bundle]:
+        with self._lock:
+            return bundles.current(self.db, window_kind)
+
+    def bundle(self, code: str, version: int | None = None) -> Bundle | None:
+        with self._lock:
+            return bundles.get(self.db, code, version)
+
+    def bundle_members(self, bundle: Bundle) -> list[ServiceItem]:
+        with self._lock:
+            return bundles.members(self.db, bundle)
+
+    def search_bundles(self, text: str, window_kind: str | None = None) -> list[Bundle]:
+        with self._lock:
+            return bundles.search(self.db, text, window_kind)
 
     def store_calendar(self, year: CalendarYear) -> None:
         """Keep the platform's calendar of a year; it then wins over the packaged one."""
@@ -217,6 +242,38 @@ class Store:
                 entry, item, "refused", refusal, clerk_id, at, source_ref, draft_id
             )
 
+    def accept_bundle(
+        self, entry: bundles.BundleIntake, *, clerk_id: str, at: datetime | None = None
+    ) -> list[Case]:
+        """一件事: every member checked first, then numbered, then all its cases, operations
+        and audit entries committed in one transaction, linked by one group id."""
+        with self._lock:
+            bundle, plans = bundles.plan(self.db, entry)
+            at = at or now()
+            payloads = [self._payload(p.entry, p.item, p.status, clerk_id, at) for p in plans]
+            link = BundleLink(
+                code=bundle.code,
+                name=bundle.name,
+                group_id=str(uuid7()),
+                members=[payload.local_no for payload, _ in payloads],
+            )
+            made = [
+                Case(
+                    case_id=str(uuid7()),
+                    status=plan.status,
+                    payload=payload.model_copy(update={"bundle": link}),
+                    refusal=plan.refusal,
+                    deadline_verified=verified,
+                    updated_at=now(),
+                )
+                for plan, (payload, verified) in zip(plans, payloads, strict=True)
+            ]
+            with write(self.db):
+                for case, plan in zip(made, plans, strict=True):
+                    op_type, op_payload = _operation(case)
+                    self._write_case(case, op_type, op_payload, clerk_id, at, plan.item.code)
+            return made
+
     def _checked(self, entry: Intake) -> tuple[ServiceItem, Intake]:
         """The entry's item, and the entry with its materials named and ordered as there."""
         item = catalog.get(self.db, entry.item_code, entry.item_version)
@@ -249,10 +306,7 @@ class Store:
             source_ref=source_ref,
             updated_at=now(),
         )
-        op_type: OpType = "case.accept"
-        op_payload = payload.model_dump(mode="json")
-        if refusal:
-            op_type, op_payload = "case.reject", {**refusal.model_dump(), **op_payload}
+        op_type, op_payload = _operation(case)
         self._write_case(case, op_type, op_payload, clerk_id, at, item.code, draft_id)
         return case
 
@@ -321,6 +375,7 @@ class Store:
             ticket=entry.ticket,
             clerk_id=clerk_id,
             window_no=self.window_no,
+            delivery=entry.delivery,
         )
         return payload, verified
 
@@ -337,9 +392,15 @@ class Store:
         return case
 
     def receive_correction(
-        self, key: str, materials: list[CaseMaterial], note: str = "", *, clerk_id: str
+        self,
+        key: str,
+        materials: list[CaseMaterial],
+        note: str = "",
+        *,
+        clerk_id: str,
+        in_person: bool = True,
     ) -> Case:
-        """补正: the missing materials arrived."""
+        """补正: the missing materials arrived, brought in person or not (跑动次数)."""
         with self._lock, write(self.db):
             case = self._follow(key)
             item = catalog.get(self.db, case.payload.item.code, case.payload.item.version)
@@ -353,7 +414,23 @@ class Store:
                 clerk_id=clerk_id,
                 window_no=self.window_no,
                 at=now(),
+                in_person=in_person,
             )
+
+    def visits(self) -> list[visits.CaseVisits]:
+        """跑动次数 of every case this window accepted (`offline.visits`)."""
+        with self._lock:
+            return visits.from_store(self.db)
+
+    def case_visits(self, case_id: str) -> visits.CaseVisits | None:
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT payload FROM cases WHERE case_id = ?", [case_id]
+            ).fetchone()
+            ops = [(op.type, op.payload) for op in outbox.for_case(self.db, case_id)]
+        if row is None or not ops:
+            return None
+        return visits.count(case_id, json.loads(row[0]), ops)
 
     def deliver(
         self,
@@ -660,3 +737,11 @@ class Store:
         finally:
             target.close()
         os.chmod(dest, 0o600)
+
+
+def _operation(case: Case) -> tuple[OpType, dict[str, Any]]:
+    """The operation that tells the platform about a new case: accepted or refused."""
+    payload = case.payload.model_dump(mode="json")
+    if case.refusal:
+        return "case.reject", {**case.refusal.model_dump(), **payload}
+    return "case.accept", payload

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "初始化本机：写入配置、建立数据库、创建首个管理员（PIN在终端输入两次）。",
     ),
     "platform": ("clerk.cli.platform", "参考平台（仅用于开发、演示和测试，不是正式平台）。"),
+    "report": ("clerk.cli.report", "统计报表。"),
     "sync": ("clerk.cli.sync", "与平台同步一次：上报办件，取回办理结果。"),
     "user": ("clerk.cli.users", "窗口人员与管理员。"),
 }

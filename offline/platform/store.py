@@ -21,6 +21,7 @@ from sqlite_utils import Database, Migrations
 from offline.catalog import demo_catalog
 from offline.clock import now
 from offline.db import connect, insert
+from offline.visits import CaseVisits, count
 
 migrations = Migrations("platform")
 MAX_CHUNK = 1024 * 1024
@@ -83,6 +84,18 @@ def m003_numbers_and_windows(db: Database) -> None:
         CREATE UNIQUE INDEX devices_window ON devices (centre_code, window_no)
             WHERE window_no IS NOT NULL;
         ALTER TABLE changes ADD COLUMN device_id TEXT;
+        """
+    )
+
+
+@migrations()
+def m004_bundles_and_visits(db: Database) -> None:
+    """1.1: each case's 一件事 group, and each operation's payload (for 跑动次数)."""
+    db.executescript(
+        """
+        ALTER TABLE cases ADD COLUMN group_id TEXT;
+        CREATE INDEX cases_group ON cases (group_id) WHERE group_id IS NOT NULL;
+        ALTER TABLE ops ADD COLUMN payload TEXT;
         """
     )
 
@@ -220,6 +233,7 @@ class PlatformStore:
                 "fingerprint": fingerprint(op),
                 "server_version": version,
                 "at": now().isoformat(),
+                "payload": json.dumps(payload, ensure_ascii=False),
             },
         )
         return {"op_id": op_id, "result": "applied", "server_version": version}
@@ -237,6 +251,11 @@ class PlatformStore:
                 return _result(
                     None, "rejected", "duplicate_local_no", "该办件编号已属于平台上的另一件办件"
                 )
+            delivery = payload.get("delivery") or {}
+            if delivery.get("method") == "post" and not (
+                delivery.get("address") and delivery.get("phone")
+            ):
+                return _result(None, "rejected", "schema", "邮寄送达须有地址和电话")
         return None
 
     def _case_change(
@@ -252,7 +271,7 @@ class PlatformStore:
             official = self._official_no(centre)
             conn.execute(
                 "INSERT INTO cases (case_id, centre_code, server_version, status, official_no, "
-                "body, updated_at, local_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "body, updated_at, local_no, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     case_id,
                     centre,
@@ -262,6 +281,7 @@ class PlatformStore:
                     json.dumps(payload, ensure_ascii=False),
                     now().isoformat(),
                     payload.get("local_no"),
+                    (payload.get("bundle") or {}).get("group_id"),
                 ],
             )
             self.change(
@@ -338,11 +358,7 @@ class PlatformStore:
                         "at": now().isoformat(),
                     },
                 )
-            rows = db.conn.execute(
-                "SELECT case_id, centre_code, server_version, status, official_no FROM cases "
-                "WHERE status IN ('in_review', 'approved') ORDER BY updated_at LIMIT ?",
-                [limit],
-            ).fetchall()
+            rows = self._movable(limit)
             for case_id, centre, version, status, official in rows:
                 nxt = NEXT_STATUS[status]
                 db.conn.execute(
@@ -363,6 +379,42 @@ class PlatformStore:
                     },
                 )
         return len(rows) + len(bad)
+
+    def _movable(self, limit: int) -> list[tuple]:
+        """The cases to move one step: a 一件事's members move together, the ones behind
+        first, so that a group reaches 待出件 at once (one trip to collect it all)."""
+        rows = self.db.conn.execute(
+            "SELECT case_id, centre_code, server_version, status, official_no, group_id "
+            "FROM cases WHERE status IN ('in_review', 'approved') ORDER BY updated_at LIMIT ?",
+            [limit],
+        ).fetchall()
+        groups = {r[5] for r in rows if r[5]}
+        moving = [r[:5] for r in rows if not r[5]]
+        for group in sorted(groups):
+            members = self.db.conn.execute(
+                "SELECT case_id, centre_code, server_version, status, official_no FROM cases "
+                "WHERE group_id = ? AND status IN ('in_review', 'approved') ORDER BY case_id",
+                [group],
+            ).fetchall()
+            behind = [m for m in members if m[3] == "in_review"]
+            moving += behind or members
+        return moving
+
+    def visits(self, centre: str) -> list[CaseVisits]:
+        """跑动次数 of the centre's cases, counted from the operations the platform holds,
+        by the same rule as the window (`offline.visits`)."""
+        with self._lock:
+            cases = self.db.conn.execute(
+                "SELECT case_id, body FROM cases WHERE centre_code = ?", [centre]
+            ).fetchall()
+            ops: dict[str, list[tuple[str, dict]]] = {}
+            for case_id, kind, payload in self.db.conn.execute(
+                "SELECT case_id, type, payload FROM ops WHERE centre_code = ? "
+                "ORDER BY case_id, rowid",
+                [centre],
+            ):
+                ops.setdefault(case_id, []).append((kind, json.loads(payload or "{}")))
+        return [count(case_id, json.loads(body), ops.get(case_id, [])) for case_id, body in cases]
 
     # --- changes, state, stats ------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ def test_last_admin_cannot_be_disabled(clerk):
 
 def test_catalog(ready, tmp_path):
     items = json.loads(ready("catalog", "list", "--json"))
-    assert len(items) == 30
+    assert len(items) == 33
     assert "城乡居民基本养老保险参保登记" in ready("catalog", "search", "ylbx")
     found = json.loads(ready("catalog", "search", "ylbx", "--kind", "social_security", "--json"))
     assert "330212105-GG-0012" in [i["code"] for i in found]

@@ -25,6 +25,7 @@ def test_migrations_from_empty(tmp_path):
         "m003_evaluation_followups",
         "m004_intake_drafts",
         "m005_sync_hardening",
+        "m006_bundles",
     ]
     assert migrations.pending(db) == []
     assert {
