@@ -28,7 +28,7 @@ from offline.models import (
     Ticket,
     TimeLimit,
 )
-from offline.privacy import mask_id
+from offline.privacy import mask_id, mask_phone
 from offline.store import Store
 
 NO_VALUE = "无"  # what an empty value prints as ("—" is two columns and reads as a dash)
@@ -106,6 +106,18 @@ def _fee(item: ServiceItem | None) -> str:
     return item.fee
 
 
+def delivery_text(case: Case) -> str:
+    """送达方式 as chosen at intake: "结果将邮寄至…", "请于…后到任一窗口领取", 当场办结."""
+    p = case.payload
+    if p.delivery and p.delivery.method == "post":
+        return f"结果将邮寄至：{p.delivery.address}（{mask_phone(p.delivery.phone)}）"
+    if p.delivery and p.delivery.method == "on_the_spot":
+        return "当场办结，结果已当场交付"
+    if p.promised_by:
+        return f"请于{p.promised_by:%Y年%m月%d日}后到任一窗口领取结果"
+    return "请到任一窗口领取结果"
+
+
 def _case(case: Case, item: ServiceItem | None) -> dict[str, Any]:
     """The variables every paper about a case has."""
     p = case.payload
@@ -134,6 +146,7 @@ def _case(case: Case, item: ServiceItem | None) -> dict[str, Any]:
             "promised_by": _promised_by(case),
         },
         "fee": _fee(item),
+        "delivery": delivery_text(case),
     }
 
 
@@ -157,6 +170,39 @@ def acceptance(
     limits, the fee, and the applicant's signature."""
     p = case.payload
     return _render("acceptance", centre, p.clerk_id, p.accepted_at, reprint, **_case(case, item))
+
+
+def bundle_acceptance(cases: list[Case], centre: Centre) -> Document:
+    """一件事受理回执: every member with its number, decision, promised date and missing
+    materials, how its result reaches the citizen, and one QR code for the group."""
+    first = cases[0].payload
+    assert first.bundle is not None
+    members = [
+        {
+            "item": c.payload.item.name,
+            "local_no": c.local_no,
+            "status_name": c.status_name,
+            "refusal": c.refusal.reason if c.refusal else "",
+            "refer_to": c.refusal.refer_to or "" if c.refusal else "",
+            "promised_by": _promised_by(c),
+            "missing": [m.name for m in c.missing],
+            "delivery": delivery_text(c),
+            "posted": bool(c.payload.delivery and c.payload.delivery.method == "post"),
+        }
+        for c in cases
+    ]
+    bundle = {"name": first.bundle.name, "group_id": first.bundle.group_id}
+    return _render(
+        "bundle",
+        centre,
+        first.clerk_id,
+        first.accepted_at,
+        None,
+        bundle=bundle,
+        applicant=_person(first.applicant),
+        agent=_person(first.agent),
+        members=members,
+    )
 
 
 def correction_receipt(

@@ -18,10 +18,13 @@ from clerk.services import Services
 from devices.printer.document import Document
 from devices.printer.printer import PrintResult
 from devices.scanner.pdf import to_pdf
+from offline import bundles
+from offline.bundles import BundleIntake, SharedChecklist
 from offline.clock import now
 from offline.handover import Note
 from offline.intake import Intake
 from offline.models import (
+    Bundle,
     Case,
     CaseMaterial,
     CaseQuery,
@@ -60,6 +63,15 @@ class Outcome:
     """A decision at the window: the case (none for a 一次性告知 alone) and its paper."""
 
     case: Case | None
+    document: Document
+    printed: PrintResult
+
+
+@dataclass
+class BundleOutcome:
+    """A 一件事 decided at the window: a case per member and their one receipt."""
+
+    cases: list[Case]
     document: Document
     printed: PrintResult
 
@@ -203,6 +215,23 @@ class Desk:
         case = self.store.accept(entry, clerk_id=self.clerk_id, draft_id=draft_id)
         return self._paper(case, receipts.acceptance(case, self.centre, self._item(case)))
 
+    def search_bundles(self, text: str) -> list[Bundle]:
+        """一件事 this window takes, found as items are."""
+        if not text.strip():
+            return []
+        return self.store.search_bundles(text, self.window_kind)
+
+    def bundle_form(self, bundle: Bundle) -> tuple[list[ServiceItem], SharedChecklist]:
+        """A bundle's members and its one materials checklist, for the bundle intake."""
+        items = self.store.bundle_members(bundle)
+        return items, bundles.checklist(items)
+
+    def accept_bundle(self, entry: BundleIntake) -> BundleOutcome:
+        """一件事: every member's case durable before the one receipt is printed."""
+        made = self.store.accept_bundle(entry, clerk_id=self.clerk_id)
+        doc = receipts.bundle_acceptance(made, self.centre)
+        return BundleOutcome(made, doc, self.print(doc))
+
     def refuse(self, entry: Intake, refusal: Refusal, draft_id: str | None = None) -> Outcome:
         case = self.store.refuse(entry, refusal, clerk_id=self.clerk_id, draft_id=draft_id)
         return self._paper(case, receipts.refusal_notice(case, self.centre, self._item(case)))
@@ -294,9 +323,13 @@ class Desk:
     def record_rating(self, case: Case, level: EvaluationLevel | None) -> None:
         self.store.evaluate(case.case_id, level, "window_device", clerk_id=self.clerk_id)
 
-    def receive_correction(self, case: Case, materials: list[CaseMaterial]) -> Outcome:
-        """补正 received: the case's materials updated and a new receipt printed."""
-        updated = self.store.receive_correction(case.case_id, materials, clerk_id=self.clerk_id)
+    def receive_correction(
+        self, case: Case, materials: list[CaseMaterial], in_person: bool = True
+    ) -> Outcome:
+        """补正 received (brought in person or not: 跑动次数) and a new receipt printed."""
+        updated = self.store.receive_correction(
+            case.case_id, materials, clerk_id=self.clerk_id, in_person=in_person
+        )
         doc = receipts.correction_receipt(
             updated, self.centre, self.clerk_id, now(), self._item(updated)
         )

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
 
+from clerk.desk.bundle_view import case_lines, chosen_post, visits_line
 from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
 from clerk.desk.messages import explain
@@ -30,6 +31,7 @@ from offline.models import (
     ServiceItem,
 )
 from offline.privacy import mask_id
+from offline.visits import CaseVisits
 from widgets.materials import MaterialsChecklist
 
 if TYPE_CHECKING:
@@ -176,6 +178,8 @@ class CaseScreen(Screen[None]):
             rows.append(Label(f"承诺办结：{p.promised_by:%Y-%m-%d}{extra}"))
         if case.flagged:
             rows.append(Label(f"⚑ {case.flagged}", classes="flag"))
+        rows += [Label(line) for line in case_lines(case)]
+        rows.append(Label("", id="visits"))
         rows.append(Label("材料", classes="section"))
         for m in p.materials:
             scans = f"，扫描件{len(m.attachments)}份" if m.attachments else ""
@@ -204,6 +208,12 @@ class CaseScreen(Screen[None]):
             buttons.append(Button("再次评价（差评已回访）", id="rate-again"))
         rows.append(Horizontal(*buttons, id="actions"))
         await body.mount_all(rows)
+        store = self.app.desk.store
+        self.app.run_step(store.case_visits, case.case_id, done=self._show_visits)
+
+    def _show_visits(self, counted: CaseVisits | None) -> None:
+        if counted is not None and self.query("#visits"):
+            self.query_one("#visits", Label).update(visits_line(counted))
 
     @on(Button.Pressed, "#rate-again")
     def rate_again(self) -> None:
@@ -232,10 +242,10 @@ class CaseScreen(Screen[None]):
         ]
         self.app.push_screen(CorrectionDialog(item, missing), self._corrected)
 
-    def _corrected(self, materials: list[CaseMaterial] | None) -> None:
-        if materials:
+    def _corrected(self, result: tuple[list[CaseMaterial], bool] | None) -> None:
+        if result:
             desk, case = self.app.desk, self.case
-            self.app.run_step(desk.receive_correction, case, materials, done=self._done)
+            self.app.run_step(desk.receive_correction, case, *result, done=self._done)
 
     @on(Button.Pressed, "#deliver")
     def deliver(self) -> None:
@@ -265,6 +275,7 @@ class CorrectionDialog(Dialog):
         with Vertical():
             yield Label("补正材料", classes="title")
             yield MaterialsChecklist(self.item, only=self.codes)
+            yield Checkbox("申请人本人到窗口递交（邮寄、电子证照不勾选）", True, id="in-person")
             yield Label("", classes="error")
             yield self.buttons(("确认收取", "ok", "primary"), ("取消", "cancel", "default"))
 
@@ -288,7 +299,7 @@ class CorrectionDialog(Dialog):
         if not materials:
             self.query_one(".error", Label).update("请至少收取一项材料")
             return
-        self.dismiss(materials)
+        self.dismiss((materials, self.query_one("#in-person", Checkbox).value))
 
 
 class DeliverDialog(Dialog):
@@ -317,6 +328,9 @@ class DeliverDialog(Dialog):
     def card_read(self, card: IdCard) -> None:
         self.query_one(PersonFields).fill(card)
 
+    def on_mount(self) -> None:
+        chosen_post(self)
+
     @on(Button.Pressed, "#ok")
     def ok(self) -> None:
         try:
@@ -327,6 +341,9 @@ class DeliverDialog(Dialog):
         method = str(self.query_one("#method", Select).value)
         tracking = self.query_one("#tracking", Input).value.strip() or None
         proxy = self.query_one("#proxy", Checkbox).value
+        if method == "post" and not tracking:
+            self.query_one(".error", Label).update("邮寄出件须填写快递单号")
+            return
         if method == "pickup" and not proxy and not is_party(self.case, receiver):
             self.query_one(".error", Label).update(
                 "领取人不是申请人或代办人：请核验其授权委托书，勾选后再确认"

@@ -33,6 +33,7 @@ from offline.intake import Intake
 from offline.models import (
     CASE_STATUS_NAMES,
     WINDOW_KIND_NAMES,
+    Bundle,
     Case,
     Draft,
     ServiceItem,
@@ -298,10 +299,21 @@ class DeskScreen(Screen[None]):
 
     @on(IntakePanel.ItemSearch)
     def search_items(self, event: IntakePanel.ItemSearch) -> None:
-        def found(items: list[ServiceItem]) -> None:
-            self.query_one(IntakePanel).show_items(event.text, items)
+        desk = self.app.desk
 
-        self.app.run_step(self.app.desk.search_items, event.text, done=found, group="items")
+        def search() -> tuple[list[ServiceItem], list[Bundle]]:
+            return desk.search_items(event.text), desk.search_bundles(event.text)
+
+        def found(result: tuple[list[ServiceItem], list[Bundle]]) -> None:
+            self.query_one(IntakePanel).show_items(event.text, *result)
+
+        self.app.run_step(search, done=found, group="items")
+
+    @on(IntakePanel.BundleChosen)
+    def bundle_chosen(self, event: IntakePanel.BundleChosen) -> None:
+        from clerk.desk.bundle_intake import open_bundle
+
+        open_bundle(self, event.bundle)
 
     def action_decide(self, which: str) -> None:
         getattr(self, which)()

@@ -15,10 +15,11 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from devices.idcard.card import IdCard
+from offline.bundles import BUNDLE_MARK
 from offline.clock import now
 from offline.identity import IdentityError, check_id, check_phone
 from offline.intake import Intake, form_problems
-from offline.models import CASE_TYPE_NAMES, Draft, DraftPerson, Person, ServiceItem
+from offline.models import CASE_TYPE_NAMES, Bundle, Draft, DraftPerson, Person, ServiceItem
 from widgets.materials import MaterialsChecklist
 from widgets.schema_form import SchemaForm
 
@@ -142,6 +143,13 @@ class IntakePanel(VerticalScroll):
             super().__init__()
             self.text = text
 
+    class BundleChosen(Message):
+        """A 一件事 was picked in the item search: the desk opens its own intake."""
+
+        def __init__(self, bundle: Bundle) -> None:
+            super().__init__()
+            self.bundle = bundle
+
     class Changed(Message):
         """A field was left or a choice made: time to save the draft."""
 
@@ -150,7 +158,7 @@ class IntakePanel(VerticalScroll):
         self.draft_id: str | None = None  # the draft this intake is kept as
         self._revision = 0
         self.item: ServiceItem | None = None
-        self._found: dict[str, ServiceItem] = {}
+        self._found: dict[str, ServiceItem | Bundle] = {}
         self._shown_for = ""  # the search text the list shows matches for
         self._pick_when_found = False
         self.ticket: str | None = None
@@ -192,17 +200,21 @@ class IntakePanel(VerticalScroll):
     def search_changed(self, event: Input.Changed) -> None:
         self.post_message(self.ItemSearch(event.value))
 
-    def show_items(self, text: str, items: list[ServiceItem]) -> None:
+    def show_items(
+        self, text: str, items: list[ServiceItem], bundles: list[Bundle] | None = None
+    ) -> None:
         if text != self.query_one("#item-search", Input).value:
             return  # the clerk typed on: a newer search is under way
         results = self.query_one("#item-results", OptionList)
         results.clear_options()
+        bundles = bundles or []
+        results.add_options([Option(f"{BUNDLE_MARK}{b.name}", id=b.code) for b in bundles])
         results.add_options(
             [Option(f"{i.name}  {CASE_TYPE_NAMES[i.case_type]}", id=i.code) for i in items]
         )
-        self._found = {i.code: i for i in items}
+        self._found = {i.code: i for i in items} | {b.code: b for b in bundles}
         self._shown_for = text
-        results.set_class(bool(items), "found")
+        results.set_class(bool(items or bundles), "found")
         if items:
             results.highlighted = 0
         if self._pick_when_found:
@@ -230,7 +242,10 @@ class IntakePanel(VerticalScroll):
         if item:
             await self.choose(item)
 
-    async def choose(self, item: ServiceItem) -> None:
+    async def choose(self, item: ServiceItem | Bundle) -> None:
+        if isinstance(item, Bundle):
+            self.post_message(self.BundleChosen(item))
+            return
         self.item = item
         limit = item.promised_limit
         days = f"，承诺{limit.count}个工作日" if limit else ""

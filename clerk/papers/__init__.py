@@ -38,6 +38,7 @@ OVERRIDES = "papers"  # the centre's own templates, in the data directory
 PAPERS = {
     "ticket": "排队号",
     "acceptance": "受理回执",
+    "bundle": "一件事受理回执",
     "notice": "一次性告知书",
     "refusal": "不予受理通知书",
     "correction": "补正回执",

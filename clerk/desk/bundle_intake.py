@@ -1,0 +1,293 @@
+"""The 一件事 intake: one applicant, the shared fields once, each member's own fields under its
+name, one materials checklist (一套材料) and one 送达方式; 受理 makes a case per member.
+
+A member the citizen does not need is unticked (left out); a member that cannot be accepted
+gets 不予受理 with its reason while the others are accepted. Like the desk, this screen only
+collects what is typed; `clerk.window.Desk.accept_bundle` decides and saves in a worker.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+
+from clerk.desk.dialogs import ResultDialog
+from clerk.desk.intake import PersonFields
+from clerk.window import BundleOutcome
+from devices.idcard.card import IdCard
+from devices.printer.preview import to_text
+from offline.bundles import BundleIntake, MemberEntry, SharedChecklist, own_form, shared_fields
+from offline.models import CASE_STATUS_NAMES, CASE_TYPE_NAMES, Bundle, Refusal, ServiceItem
+from offline.privacy import mask_id
+from widgets.delivery import DeliveryChooser
+from widgets.materials import MaterialsChecklist
+from widgets.schema_form import SchemaForm
+
+if TYPE_CHECKING:
+    from clerk.desk.app import DeskApp
+
+
+class MemberPanel(Vertical):
+    """One member: taken or left out, its own fields, and 不予受理 with a reason."""
+
+    DEFAULT_CSS = """
+    MemberPanel { height: auto; border-left: thick $secondary; padding-left: 1; margin-bottom: 1; }
+    MemberPanel .member-head { height: 1; }
+    MemberPanel .member-head Checkbox { width: 1fr; }
+    MemberPanel .refusal { display: none; height: 1; margin-bottom: 1; }
+    MemberPanel.refused .refusal { display: block; }
+    MemberPanel.left-out .member-body { display: none; }
+    MemberPanel .member-body { height: auto; }
+    """
+
+    def __init__(self, bundle: Bundle, item: ServiceItem, n: int) -> None:
+        super().__init__(id=f"member-{n}")
+        self.bundle, self.item = bundle, item
+
+    def compose(self) -> ComposeResult:
+        limit = self.item.promised_limit
+        days = f"，承诺{limit.count}个工作日" if limit else ""
+        with Horizontal(classes="member-head"):
+            yield Checkbox(
+                f"{self.item.name}（{CASE_TYPE_NAMES[self.item.case_type]}{days}）",
+                value=True,
+                compact=True,
+                classes="take",
+            )
+            yield Checkbox("不予受理", compact=True, classes="refuse")
+        with Vertical(classes="member-body"):
+            with Horizontal(classes="refusal"):
+                yield Input(placeholder="不予受理理由", compact=True, classes="reason")
+                yield Input(placeholder="建议前往", compact=True, classes="refer")
+            form = own_form(self.bundle, self.item)
+            if form["properties"]:
+                yield SchemaForm(form)
+
+    @on(Checkbox.Changed, ".take")
+    def taken(self, event: Checkbox.Changed) -> None:
+        self.set_class(not event.value, "left-out")
+
+    @on(Checkbox.Changed, ".refuse")
+    def refused(self, event: Checkbox.Changed) -> None:
+        self.set_class(event.value, "refused")
+
+    @property
+    def included(self) -> bool:
+        return self.query_one(".take", Checkbox).value
+
+    def entry(self) -> MemberEntry:
+        forms = self.query(SchemaForm)
+        refusal = None
+        if self.query_one(".refuse", Checkbox).value:
+            reason = self.query_one(".reason", Input).value.strip()
+            if not reason:
+                raise ValueError(f"请填写“{self.item.name}”的不予受理理由")
+            refer = self.query_one(".refer", Input).value.strip() or None
+            refusal = Refusal(reason=reason, refer_to=refer)
+        return MemberEntry(
+            item_code=self.item.code,
+            form=forms.first().values if forms else {},
+            refusal=refusal,
+        )
+
+
+class BundleIntakeScreen(Screen[BundleOutcome | None]):
+    """一件事受理: dismissed with the outcome once every member's case is saved."""
+
+    DEFAULT_CSS = """
+    BundleIntakeScreen #bundle-body { padding: 0 1; }
+    BundleIntakeScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    BundleIntakeScreen #bundle-title { text-style: bold; background: $primary; padding: 0 1; }
+    BundleIntakeScreen #bundle-actions { height: 1; margin: 0 1; }
+    BundleIntakeScreen #bundle-actions Button { min-width: 0; width: auto; margin-right: 2; }
+    BundleIntakeScreen #bundle-error { color: $error; height: auto; margin: 0 1; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "accept", "受理", id="bundle.accept"),
+        Binding("f10", "scan", "扫描", id="bundle.scan"),
+        Binding("f9", "read_card", "读卡", id="bundle.read_card"),
+        Binding("escape", "back", "返回", id="bundle.back"),
+    ]
+
+    app: DeskApp
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        items: list[ServiceItem],
+        shared: SharedChecklist,
+        applicant: dict[str, str],
+        ticket: str | None,
+    ) -> None:
+        super().__init__()
+        self.bundle, self.items, self.shared = bundle, items, shared
+        self.applicant_values, self.ticket = applicant, ticket
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"一件事受理：{self.bundle.name}（{len(self.items)}个事项）", id="bundle-title"
+        )
+        with VerticalScroll(id="bundle-body"):
+            yield Label("申请人（放身份证自动填写）", classes="section")
+            yield PersonFields("bundle-applicant")
+            shared = shared_fields(self.bundle, self.items)
+            if shared:
+                yield Label("共同信息（各事项只填一次）", classes="section")
+                yield SchemaForm(
+                    {"type": "object", "properties": shared, "required": list(shared)},
+                    id="shared-form",
+                )
+            yield Label("办理事项（不需要的取消勾选）", classes="section")
+            for n, item in enumerate(self.items):
+                yield MemberPanel(self.bundle, item, n)
+            yield Label("材料（一套材料：共用材料只收一次、扫描一次；F10 扫描）", classes="section")
+            yield MaterialsChecklist(self.shared.as_item(self.bundle), id="bundle-materials")
+            yield Label("送达方式", classes="section")
+            yield DeliveryChooser(all(i.case_type == "instant" for i in self.items))
+        yield Static("", id="bundle-error")
+        with Horizontal(id="bundle-actions"):
+            yield Button("受理 ^S", compact=True, id="bundle-accept", variant="success")
+            yield Button("返回 Esc", compact=True, id="bundle-back")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        p = "bundle-applicant"
+        for name, value in self.applicant_values.items():
+            self.query_one(f"#{p}-{name}", Input).value = value
+        self._address_default()
+        self.query_one(f"#{p}-name", Input).focus()
+
+    def _address_default(self) -> None:
+        chooser = self.query_one(DeliveryChooser)
+        chooser.default_address = self.query_one("#bundle-applicant-address", Input).value
+        chooser.default_phone = self.query_one("#bundle-applicant-phone", Input).value
+
+    @on(Input.Changed, "#bundle-applicant-address, #bundle-applicant-phone")
+    def applicant_changed(self) -> None:
+        self._address_default()
+
+    # --- devices -------------------------------------------------------------------------------
+
+    def card_read(self, card: IdCard) -> None:
+        self.query_one(PersonFields).fill(card)
+        self._address_default()
+        self.notify(f"已读取申请人证件：{card.name} {mask_id(card.id_number)}")
+
+    def action_read_card(self) -> None:
+        def read(card: IdCard | None) -> None:
+            if card is None:
+                self.notify("读卡器上没有证件，请放好证件", severity="warning")
+            else:
+                self.card_read(card)
+
+        self.app.run_step(self.app.read_card_once, done=read)
+
+    def action_scan(self) -> None:
+        row = self.query_one(MaterialsChecklist).focused_row()
+        if row is None:
+            return
+        self.notify(f"正在扫描：{row.spec.name}")
+
+        def scanned(result: tuple[str, int]) -> None:
+            row.add_scan(*result)
+            self.notify(f"{row.spec.name} 已扫描 {result[1]} 页（各事项共用）")
+
+        self.app.run_step(self.app.desk.scan, done=scanned)
+
+    # --- the decision --------------------------------------------------------------------------
+
+    def entry(self) -> BundleIntake:
+        """What was typed, read on the UI thread; `ValueError` names what is wrong."""
+        shared = self.query("#shared-form")
+        members = [m.entry() for m in self.query(MemberPanel) if m.included]
+        return BundleIntake(
+            bundle_code=self.bundle.code,
+            bundle_version=self.bundle.version,
+            applicant=self.query_one(PersonFields).person(),
+            shared_form=shared.first(SchemaForm).values if shared else {},
+            members=members,
+            materials=self.query_one(MaterialsChecklist).materials(),
+            delivery=self.query_one(DeliveryChooser).delivery(),
+            ticket=self.ticket,
+        )
+
+    @on(Button.Pressed, "#bundle-accept")
+    def action_accept(self) -> None:
+        if self.saving:  # ^S pressed twice: one intake, one set of cases
+            return
+        try:
+            entry = self.entry()
+        except ValueError as error:
+            self._error(error)
+            return
+        self.saving = True
+
+        def failed(error: BaseException) -> None:
+            self.saving = False
+            self._error(error)
+
+        def run() -> None:
+            try:
+                outcome = self.app.desk.accept_bundle(entry)
+            except Exception as error:
+                self.app.call_from_thread(failed, error)
+                return
+            self.app.call_from_thread(self.decided, outcome)
+
+        self.run_worker(run, thread=True, group="desk", exit_on_error=False)
+
+    def _error(self, error: BaseException) -> None:
+        from clerk.desk.messages import explain
+
+        text = explain(error)
+        self.query_one("#bundle-error", Static).update(text)
+        self.notify(text, severity="error", timeout=8)
+
+    def decided(self, outcome: BundleOutcome) -> None:
+        lines = [
+            f"{c.payload.item.name}：{c.local_no} {CASE_STATUS_NAMES[c.status]}"
+            + (f"，承诺{c.payload.promised_by:%m月%d日}" if c.payload.promised_by else "")
+            for c in outcome.cases
+        ]
+        lines.append(f"{outcome.document.name}：{outcome.printed.message}")
+        self.app.show_print(outcome.printed, quiet=True)
+        preview = to_text(outcome.document, self.app.desk.services.paper().columns)
+        title = f"{self.bundle.name}：{len(outcome.cases)}件已保存"
+        self.app.push_screen(ResultDialog(title, lines, preview), lambda _: self.dismiss(outcome))
+
+    @on(Button.Pressed, "#bundle-back")
+    def action_back(self) -> None:
+        if not self.saving:
+            self.dismiss(None)
+
+
+def open_bundle(desk_screen: Any, bundle: Bundle) -> None:
+    """From the desk's item search: load the members in a worker, then the bundle intake,
+    with what the desk already has of the applicant; afterwards the citizen rates."""
+    from clerk.desk.intake import IntakePanel
+
+    app: DeskApp = desk_screen.app
+    panel = desk_screen.query_one(IntakePanel)
+    applicant = {
+        name: panel.query_one(f"#applicant-{name}", Input).value
+        for name in ("name", "id-number", "phone", "address")
+    }
+
+    def after(outcome: BundleOutcome | None) -> None:
+        if outcome is None:
+            return
+        accepted = [c for c in outcome.cases if not c.refusal]
+        desk_screen.after(accepted[0] if accepted else None)
+
+    def loaded(result: tuple[list[ServiceItem], SharedChecklist]) -> None:
+        screen = BundleIntakeScreen(bundle, *result, applicant, panel.ticket)
+        app.push_screen(screen, after)
+
+    app.run_step(app.desk.bundle_form, bundle, done=loaded)
