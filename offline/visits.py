@@ -52,7 +52,8 @@ def count(
     case_id: str, payload: dict[str, Any], ops: Iterable[tuple[str, dict[str, Any]]]
 ) -> CaseVisits:
     """A case's visits from its accepted payload and its operations (type, payload) in order."""
-    case = CasePayload.model_validate(payload)
+    known = CasePayload.model_fields  # a reject's payload carries its reason beside the case
+    case = CasePayload.model_validate({k: v for k, v in payload.items() if k in known})
     method = case.delivery.method if case.delivery else "pickup"
     refused, corrections, pickups, delivered = False, 0, 0, False
     for kind, body in ops:

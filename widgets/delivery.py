@@ -6,6 +6,7 @@ The address is prefilled from the applicant's card when 邮寄 is chosen; the mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
@@ -27,11 +28,17 @@ class DeliveryChooser(Vertical):
     DeliveryChooser.by-post .post { display: block; }
     """
 
-    def __init__(self, instant: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        instant: bool,
+        defaults: Callable[[], tuple[str, str]] = lambda: ("", ""),
+        **kwargs: Any,
+    ) -> None:
+        """`defaults` gives the applicant's (address, phone) as typed or read from the card
+        when 邮寄 is chosen."""
         super().__init__(**kwargs)
         self.instant = instant
-        self.default_address = ""
-        self.default_phone = ""
+        self.defaults = defaults
 
     def compose(self) -> ComposeResult:
         options = [
@@ -55,12 +62,11 @@ class DeliveryChooser(Vertical):
     def method_changed(self, event: Select.Changed) -> None:
         post = event.value == "post"
         self.set_class(post, "by-post")
-        address = self.query_one("#delivery-address", Input)
-        if post and not address.value:
-            address.value = self.default_address
-        phone = self.query_one("#delivery-phone", Input)
-        if post and not phone.value:
-            phone.value = self.default_phone
+        if not post:
+            return
+        for field, value in zip(("address", "phone"), self.defaults(), strict=True):
+            found = self.query_one(f"#delivery-{field}", Input)
+            found.value = found.value or value
 
     def delivery(self) -> Delivery:
         method = str(self.query_one("#delivery-method", Select).value)

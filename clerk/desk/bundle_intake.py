@@ -150,7 +150,9 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
             yield Label("材料（一套材料：共用材料只收一次、扫描一次；F10 扫描）", classes="section")
             yield MaterialsChecklist(self.shared.as_item(self.bundle), id="bundle-materials")
             yield Label("送达方式", classes="section")
-            yield DeliveryChooser(all(i.case_type == "instant" for i in self.items))
+            yield DeliveryChooser(
+                all(i.case_type == "instant" for i in self.items), self._applicant_contact
+            )
         yield Static("", id="bundle-error")
         with Horizontal(id="bundle-actions"):
             yield Button("受理 ^S", compact=True, id="bundle-accept", variant="success")
@@ -161,23 +163,18 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         p = "bundle-applicant"
         for name, value in self.applicant_values.items():
             self.query_one(f"#{p}-{name}", Input).value = value
-        self._address_default()
         self.query_one(f"#{p}-name", Input).focus()
 
-    def _address_default(self) -> None:
-        chooser = self.query_one(DeliveryChooser)
-        chooser.default_address = self.query_one("#bundle-applicant-address", Input).value
-        chooser.default_phone = self.query_one("#bundle-applicant-phone", Input).value
-
-    @on(Input.Changed, "#bundle-applicant-address, #bundle-applicant-phone")
-    def applicant_changed(self) -> None:
-        self._address_default()
+    def _applicant_contact(self) -> tuple[str, str]:
+        return (
+            self.query_one("#bundle-applicant-address", Input).value.strip(),
+            self.query_one("#bundle-applicant-phone", Input).value.strip(),
+        )
 
     # --- devices -------------------------------------------------------------------------------
 
     def card_read(self, card: IdCard) -> None:
         self.query_one(PersonFields).fill(card)
-        self._address_default()
         self.notify(f"已读取申请人证件：{card.name} {mask_id(card.id_number)}")
 
     def action_read_card(self) -> None:

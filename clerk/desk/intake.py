@@ -20,6 +20,7 @@ from offline.clock import now
 from offline.identity import IdentityError, check_id, check_phone
 from offline.intake import Intake, form_problems
 from offline.models import CASE_TYPE_NAMES, Bundle, Draft, DraftPerson, Person, ServiceItem
+from widgets.delivery import DeliveryChooser
 from widgets.materials import MaterialsChecklist
 from widgets.schema_form import SchemaForm
 
@@ -263,10 +264,17 @@ class IntakePanel(VerticalScroll):
         widgets += [
             Label("材料（*为必需；容缺仅限事项允许的材料；F10 扫描当前材料）", classes="section"),
             MaterialsChecklist(item),
+            Label("送达方式", classes="section"),
+            DeliveryChooser(item.case_type == "instant", self._contact),
         ]
         await area.mount_all(widgets)
         self._focus_first_field()
         self.post_message(self.Changed())
+
+    def _contact(self) -> tuple[str, str]:
+        """The applicant's address and phone, for 邮寄送达."""
+        value = lambda name: self.query_one(f"#applicant-{name}", Input).value.strip()  # noqa: E731
+        return value("address"), value("phone")
 
     def _focus_first_field(self) -> None:
         fields = self.query_one("#item-area").query("Input, Select")
@@ -332,6 +340,7 @@ class IntakePanel(VerticalScroll):
             agent = self.query_one("#agent", Vertical).query_one(PersonFields).person()
         forms = self.query(SchemaForm)
         checklist = self.checklist
+        delivery = self.query(DeliveryChooser)
         return Intake(
             item_code=self.item.code,
             item_version=self.item.version,
@@ -340,6 +349,7 @@ class IntakePanel(VerticalScroll):
             form=forms.first().values if forms else {},
             materials=checklist.materials() if checklist else [],
             ticket=self.ticket,
+            delivery=delivery.first().delivery() if delivery else None,
         )
 
     # --- the draft: nothing typed is lost ------------------------------------------------------
