@@ -15,10 +15,11 @@ from typing import TypedDict
 
 from clerk import config
 from clerk.hall.client import Hall
+from offline.bundles import BundleIntake, MemberEntry
 from offline.catalog import demo_catalog
 from offline.clock import now
 from offline.intake import Intake
-from offline.models import CaseMaterial, Clerk, Person, Refusal, Role, WindowKind
+from offline.models import CaseMaterial, Clerk, Delivery, Person, Refusal, Role, WindowKind
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.store import Store
@@ -39,9 +40,10 @@ CLERKS: list[tuple[str, str, Role, str]] = [
     ("c0108", "陈伟", "clerk", "5678"),
 ]
 PENSION = "330212105-GG-0012"
+NEWBORN = "330212105-YJS-01"  # 新生儿出生一件事
 LOGIN_HINT = (
     "演示：李娜 c0107 / 1234（本窗口A岗），陈伟 c0108 / 5678（AB岗）\n"
-    "Ctrl+B 放一张演示身份证；评价时按 1-5 代替群众按评价器"
+    "Ctrl+B 放一张演示身份证；评价时按 1-5 代替群众按评价器；事项处输入 xsecs 办理新生儿出生一件事"
 )
 
 
@@ -99,6 +101,27 @@ SAMPLES = [
 ]
 
 
+def _newborn() -> BundleIntake:
+    """周建华 for his daughter: 新生儿出生一件事, all three members, results by post."""
+    parent = _person("周建华", "330212198803157618", "13600002468")
+    return BundleIntake(
+        bundle_code=NEWBORN,
+        ticket="C004",
+        applicant=parent,
+        shared_form={"child_name": "周思语", "child_birth_date": "2026-11-26"},
+        members=[
+            MemberEntry(
+                item_code="330212105-GG-0037", form={"child_gender": "女", "relation": "父亲"}
+            ),
+            MemberEntry(item_code="330212105-GG-0038", form={"insured_year": 2026}),
+            MemberEntry(item_code="330212105-GG-0039", form={"bank": "宁波银行"}),
+        ],
+        materials=[_received(f"S0{n}") for n in range(1, 5)]
+        + [CaseMaterial(code="S05", name="", status="missing_allowed")],
+        delivery=Delivery(method="post", address=parent.address, phone=parent.phone),
+    )
+
+
 def simulate_devices(settings: config.Settings, home: Path) -> None:
     """Every device of the demo window is a simulator, said so by its `sim:` address; the
     voice writes each call as a WAV file instead of needing a sound card."""
@@ -123,6 +146,8 @@ def prepare(store: Store, by: str) -> None:
             store.refuse(entry, refusal, clerk_id="c0107", at=at, source_ref=ref)
         else:
             store.accept(entry, clerk_id="c0107", at=at, source_ref=ref)
+    at = earlier - timedelta(minutes=20)  # the first of the day
+    store.accept_bundle(_newborn(), clerk_id="c0107", at=at, source_ref="demo:bundle")
 
 
 # --- the running demo: a local platform, tickets arriving, the desk ---------------------------

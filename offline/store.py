@@ -243,11 +243,21 @@ class Store:
             )
 
     def accept_bundle(
-        self, entry: bundles.BundleIntake, *, clerk_id: str, at: datetime | None = None
+        self,
+        entry: bundles.BundleIntake,
+        *,
+        clerk_id: str,
+        at: datetime | None = None,
+        source_ref: str | None = None,
     ) -> list[Case]:
         """一件事: every member checked first, then numbered, then all its cases, operations
-        and audit entries committed in one transaction, linked by one group id."""
+        and audit entries committed in one transaction, linked by one group id. A
+        `source_ref` makes it idempotent (member n is recorded as `{source_ref}#n`)."""
         with self._lock:
+            refs = [f"{source_ref}#{n}" if source_ref else None for n in range(len(entry.members))]
+            if refs[:1] != [None] and (known := self._by_source(str(refs[0]))):
+                assert known.payload.bundle is not None
+                return [c for n in known.payload.bundle.members if (c := cases.get(self.db, n))]
             bundle, plans = bundles.plan(self.db, entry)
             at = at or now()
             payloads = [self._payload(p.entry, p.item, p.status, clerk_id, at) for p in plans]
@@ -264,9 +274,10 @@ class Store:
                     payload=payload.model_copy(update={"bundle": link}),
                     refusal=plan.refusal,
                     deadline_verified=verified,
+                    source_ref=ref,
                     updated_at=now(),
                 )
-                for plan, (payload, verified) in zip(plans, payloads, strict=True)
+                for plan, (payload, verified), ref in zip(plans, payloads, refs, strict=True)
             ]
             with write(self.db):
                 for case, plan in zip(made, plans, strict=True):

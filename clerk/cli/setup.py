@@ -132,13 +132,17 @@ def demo(ctx: click.Context, keep: str | None, no_desk: bool) -> None:
         ["工号", "姓名", "角色", "PIN"],
         [(i, n, ROLE_NAMES[r], p) for i, n, r, p in demo_data.CLERKS],
     )
-    click.echo(f"事项目录 {len(store.items())} 项，示例办件 {len(demo_data.SAMPLES)} 件。")
+    click.echo(
+        f"事项目录 {len(store.items())} 项、一件事 {len(store.bundles())} 个，"
+        f"示例办件 {len(demo_data.SAMPLES)} 件，另有新生儿出生一件事 1 组（邮寄送达）。"
+    )
     if no_desk:
         command = _command()
         click.echo("接着可以试试：")
         click.echo(f"  export CLERK_HOME={home}")
         click.echo(f"  {command} catalog search ylbx")
         click.echo(f"  {command} case list")
+        click.echo(f"  {command} report visits")
         return
     world = demo_data.DemoHall(home)
     try:

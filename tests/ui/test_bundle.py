@@ -89,7 +89,11 @@ async def test_newborn_bundle_from_the_card_one_scan_three_cases_one_receipt(
         await pilot.press("ctrl+s")  # pressed twice: still one set of cases
         await settle(pilot)
         assert isinstance(app.screen, ResultDialog)
-        made = [c for c in store.search_cases_all() if c.payload.bundle]
+        made = [
+            c
+            for c in store.search_cases_all()
+            if c.payload.bundle and c.payload.applicant.name == "张三"
+        ]
         assert len(made) == 3
         made.sort(key=lambda c: c.local_no)
         assert len({c.payload.bundle.group_id for c in made}) == 1
@@ -142,11 +146,19 @@ async def test_leaving_out_a_member_and_a_clear_message_when_one_is_incomplete(
         await settle(pilot)
         error = str(screen.query_one("#bundle-error").render())
         assert "新生儿社会保障卡申领" in error and "合作银行" in error
-        assert [c for c in services.store.search_cases_all() if c.payload.bundle] == []
+        assert [
+            c
+            for c in services.store.search_cases_all()
+            if c.payload.bundle and c.payload.applicant.name == "张三"
+        ] == []
         screen.query_one("#member-2 #f-bank", Select).value = "中国银行"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        made = [c for c in services.store.search_cases_all() if c.payload.bundle]
+        made = [
+            c
+            for c in services.store.search_cases_all()
+            if c.payload.bundle and c.payload.applicant.name == "张三"
+        ]
         assert len(made) == 2
         assert {c.payload.item.name for c in made} == {
             "新生儿出生登记（申报户口）",
@@ -175,7 +187,11 @@ async def test_post_delivery_to_handover_and_visits_after_corrections(
             await pilot.click("#none")
             await settle(pilot)
             made = sorted(
-                (c for c in store.search_cases_all() if c.payload.bundle),
+                (
+                    c
+                    for c in store.search_cases_all()
+                    if c.payload.bundle and c.payload.applicant.name == "张三"
+                ),
                 key=lambda c: c.local_no,
             )
             hukou, _, card = made
