@@ -255,7 +255,7 @@ class Store:
         `source_ref` makes it idempotent (member n is recorded as `{source_ref}#n`)."""
         with self._lock:
             refs = [f"{source_ref}#{n}" if source_ref else None for n in range(len(entry.members))]
-            if refs[:1] != [None] and (known := self._by_source(str(refs[0]))):
+            if source_ref and (known := self._by_source(f"{source_ref}#0")):
                 assert known.payload.bundle is not None
                 return [c for n in known.payload.bundle.members if (c := cases.get(self.db, n))]
             bundle, plans = bundles.plan(self.db, entry)
