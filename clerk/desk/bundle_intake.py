@@ -280,8 +280,10 @@ def open_bundle(desk_screen: Any, bundle: Bundle) -> None:
     def after(outcome: BundleOutcome | None) -> None:
         if outcome is None:
             return
+        desk_screen.end_draft("draft.bundle")  # the desk's intake became the bundle's cases
         accepted = [c for c in outcome.cases if not c.refusal]
-        desk_screen.after(accepted[0] if accepted else None)
+        if accepted:
+            desk_screen.after(accepted[0])
 
     def loaded(result: tuple[list[ServiceItem], SharedChecklist]) -> None:
         screen = BundleIntakeScreen(bundle, *result, applicant, panel.ticket)
