@@ -41,6 +41,7 @@ class MemberPanel(Vertical):
     MemberPanel .member-head { height: 1; }
     MemberPanel .member-head Checkbox { width: 1fr; }
     MemberPanel .refusal { display: none; height: 1; margin-bottom: 1; }
+    MemberPanel .refusal Input { width: 1fr; margin-right: 1; }
     MemberPanel.refused .refusal { display: block; }
     MemberPanel.left-out .member-body { display: none; }
     MemberPanel .member-body { height: auto; }
