@@ -245,3 +245,26 @@ def test_report_visits_cli(tmp_path):
     table = cli(home, "report", "visits")
     assert "最多跑一次率" in table and "新生儿社会保障卡申领" in table
     assert "晚于" in cli(home, "report", "visits", "--from", "2030-01-01", code=1)
+
+
+def test_receipts_say_how_the_result_reaches_the_citizen(store):
+    from clerk.bundle_receipt import bundle_receipt
+    from clerk.receipts import Centre, acceptance
+    from devices.printer.preview import to_text as preview
+
+    centre = Centre("示范镇便民服务中心", "0574-88120000", 3)
+
+    def to_text(doc, columns):  # the printed lines joined, as the citizen reads them
+        return "".join(line.strip("| ") for line in preview(doc, columns).splitlines())
+
+    posted = store.accept(pension().model_copy(update={"delivery": POST}), clerk_id="c0107")
+    text = to_text(acceptance(posted, centre), 48)
+    assert "结果将邮寄至：浙江省宁波市示范镇和平村1号（138****1234）" in text
+    kept = store.accept(pension(), clerk_id="c0107")
+    assert f"请于{kept.payload.promised_by:%Y年%m月%d日}后到任一窗口领取结果" in to_text(
+        acceptance(kept, centre), 48
+    )
+    made = store.accept_bundle(newborn(delivery=None), clerk_id="c0107")
+    paper = to_text(bundle_receipt(made, centre), 48)
+    assert paper.count("后到任一窗口领取结果") == 2  # each accepted member, its own date
+    assert "结果将邮寄至" not in paper and "新生儿已在外地参保" in paper
