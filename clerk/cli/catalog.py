@@ -63,6 +63,31 @@ def search(services: Services, text: str, kind: str | None, as_json: bool) -> No
 
 
 @catalog.command()
+@click.option("--kind", type=KIND, help="只列出该类窗口可办的一件事")
+@JSON
+@pass_services
+def bundles(services: Services, kind: str | None, as_json: bool) -> None:
+    """列出一件事：所含事项与共用的表单字段。"""
+    found = services.store.bundles(kind)
+    if as_json:
+        echo_json([b.model_dump(mode="json") for b in found])
+        return
+    names = {i.code: i.name for i in services.store.items()}
+    echo_table(
+        ["编码", "一件事", "所含事项", "共用字段"],
+        [
+            (
+                b.code,
+                b.name,
+                "、".join(names.get(r.code, r.code) for r in b.items),
+                "、".join(b.shared_fields) or "—",
+            )
+            for b in found
+        ],
+    )
+
+
+@catalog.command()
 @click.argument("code")
 @JSON
 @pass_services

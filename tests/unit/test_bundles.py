@@ -245,6 +245,10 @@ def test_report_visits_cli(tmp_path):
     table = cli(home, "report", "visits")
     assert "最多跑一次率" in table and "新生儿社会保障卡申领" in table
     assert "晚于" in cli(home, "report", "visits", "--from", "2030-01-01", code=1)
+    listed = cli(home, "catalog", "bundles")
+    assert "新生儿出生一件事" in listed and "新生儿出生登记（申报户口）" in listed
+    found = json.loads(cli(home, "catalog", "bundles", "--kind", "business", "--json"))
+    assert [b["name"] for b in found] == ["个体工商户开办一件事"]
 
 
 def test_receipts_say_how_the_result_reaches_the_citizen(store):
