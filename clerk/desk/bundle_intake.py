@@ -112,7 +112,6 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
     BINDINGS = [
         Binding("ctrl+s", "accept", "受理", id="bundle.accept"),
         Binding("f10", "scan", "扫描", id="bundle.scan"),
-        Binding("f9", "read_card", "读卡", id="bundle.read_card"),
         Binding("escape", "back", "返回", id="bundle.back"),
     ]
 
@@ -175,17 +174,9 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
     # --- devices -------------------------------------------------------------------------------
 
     def card_read(self, card: IdCard) -> None:
+        """A card placed on the reader (the app routes it here) fills the applicant."""
         self.query_one(PersonFields).fill(card)
         self.notify(f"已读取申请人证件：{card.name} {mask_id(card.id_number)}")
-
-    def action_read_card(self) -> None:
-        def read(card: IdCard | None) -> None:
-            if card is None:
-                self.notify("读卡器上没有证件，请放好证件", severity="warning")
-            else:
-                self.card_read(card)
-
-        self.app.run_step(self.app.read_card_once, done=read)
 
     def action_scan(self) -> None:
         row = self.query_one(MaterialsChecklist).focused_row()
