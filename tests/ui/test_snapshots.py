@@ -71,3 +71,23 @@ def test_transfer_dialog(snap_compare, make_app, services, size) -> None:
         await quiet(pilot)
 
     assert snap_compare(make_app(background=False), terminal_size=size, run_before=transfer)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_bundle_intake(snap_compare, make_app, services, size) -> None:
+    """一件事受理: the applicant from the card, the shared fields, each member's own."""
+    from clerk.desk.bundle_intake import BundleIntakeScreen
+
+    async def newborn(pilot: Pilot) -> None:
+        await login(pilot)
+        panel = pilot.app.screen.query_one(IntakePanel)
+        services.reader()
+        services.idcard_simulator.place(0)
+        panel.fill_from_card(services.reader().read_card())
+        await pilot.press(*"xsecs", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, BundleIntakeScreen)
+        pilot.app.screen.query_one("#shared-form #f-child_name", Input).value = "张小花"
+        await quiet(pilot)
+
+    assert snap_compare(make_app(background=False), terminal_size=size, run_before=newborn)
