@@ -172,7 +172,9 @@ def acceptance(
     return _render("acceptance", centre, p.clerk_id, p.accepted_at, reprint, **_case(case, item))
 
 
-def bundle_acceptance(cases: list[Case], centre: Centre) -> Document:
+def bundle_acceptance(
+    cases: list[Case], centre: Centre, reprint: datetime | None = None
+) -> Document:
     """一件事受理回执: every member with its number, decision, promised date and missing
     materials, how its result reaches the citizen, and one QR code for the group."""
     first = cases[0].payload
@@ -197,7 +199,7 @@ def bundle_acceptance(cases: list[Case], centre: Centre) -> Document:
         centre,
         first.clerk_id,
         first.accepted_at,
-        None,
+        reprint,
         bundle=bundle,
         applicant=_person(first.applicant),
         agent=_person(first.agent),

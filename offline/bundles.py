@@ -51,7 +51,7 @@ def row(bundle: Bundle) -> dict[str, Any]:
 def store_bundles(db: Database, bundles: list[Bundle]) -> int:
     """Insert or replace bundles (call inside `write`, or alone). Returns the count."""
     with write(db):
-        db["catalog_bundles"].upsert_all([row(b) for b in bundles], pk=("code", "version"))
+        db.table("catalog_bundles").upsert_all([row(b) for b in bundles], pk=("code", "version"))
     return len(bundles)
 
 
@@ -84,6 +84,7 @@ def current(db: Database, window_kind: str | None = None) -> list[Bundle]:
 
 
 def get(db: Database, code: str, version: int | None = None) -> Bundle | None:
+    args: list[Any]
     if version is None:
         where, args = "code = ? AND retired = 0 ORDER BY version DESC LIMIT 1", [code]
     else:

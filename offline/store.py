@@ -34,6 +34,7 @@ from offline import (
 )
 from offline.audit import ChainCheck
 from offline.blobs import BlobStore
+from offline.bundles import BundleIntake
 from offline.clock import now
 from offline.db import connect, open_db, write
 from offline.intake import Intake, IntakeError
@@ -62,6 +63,7 @@ from offline.models import (
     ServiceItem,
 )
 from offline.numbering import issue_local_no
+from offline.visits import CaseVisits
 from offline.workdays import WorkCalendar
 
 
@@ -244,7 +246,7 @@ class Store:
 
     def accept_bundle(
         self,
-        entry: bundles.BundleIntake,
+        entry: BundleIntake,
         *,
         clerk_id: str,
         at: datetime | None = None,
@@ -428,12 +430,12 @@ class Store:
                 in_person=in_person,
             )
 
-    def visits(self) -> list[visits.CaseVisits]:
+    def visits(self) -> list[CaseVisits]:
         """跑动次数 of every case this window accepted (`offline.visits`)."""
         with self._lock:
             return visits.from_store(self.db)
 
-    def case_visits(self, case_id: str) -> visits.CaseVisits | None:
+    def case_visits(self, case_id: str) -> CaseVisits | None:
         with self._lock:
             row = self.db.conn.execute(
                 "SELECT payload FROM cases WHERE case_id = ?", [case_id]

@@ -15,8 +15,8 @@ from clerk import config, receipts
 from clerk.papers import PaperError
 from devices.printer import text
 from devices.printer.document import PAPER_COLUMNS, Document, Printed, layout
-from offline.models import Case as CaseModel
 from offline.models import (
+    BundleLink,
     CaseMaterial,
     CasePayload,
     CaseStatus,
@@ -29,6 +29,7 @@ from offline.models import (
     Ticket,
     TimeLimit,
 )
+from offline.models import Case as CaseModel
 
 AT = datetime(2026, 12, 21, 9, 30, tzinfo=timezone(timedelta(hours=8)))
 # what each paper must say, whatever a centre's template makes of it: (any of) phrases
@@ -43,6 +44,7 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
         ("六个月", "6个月"),
         ("签收", "签名", "签字"),
     ],
+    "bundle": [("签名", "签字")],
     "correction": [("签名", "签字")],
     "delivery": [("签名", "签字")],
     "ticket": [],
@@ -106,6 +108,21 @@ def sample_case(status: CaseStatus = "accepted_missing") -> CaseModel:
     )
 
 
+def sample_bundle() -> list[CaseModel]:
+    """Two members of a 一件事: one accepted with a 容缺 material, one refused."""
+    made = [sample_case(), sample_case("refused")]
+    numbers = [f"330212105-03-20261221-000{n}" for n in (1, 2)]
+    link = BundleLink(
+        code="330212105-YJS-01", name="新生儿出生一件事", group_id="0193f5a2-group", members=numbers
+    )
+    return [
+        case.model_copy(
+            update={"payload": case.payload.model_copy(update={"bundle": link, "local_no": no})}
+        )
+        for case, no in zip(made, numbers, strict=True)
+    ]
+
+
 def samples(centre: receipts.Centre, reprint: datetime | None = None) -> dict[str, Document]:
     """Each paper (by template name) for the sample case, as `centre` would print it."""
     item, case = sample_item(), sample_case()
@@ -115,6 +132,7 @@ def samples(centre: receipts.Centre, reprint: datetime | None = None) -> dict[st
     return {
         "ticket": receipts.queue_ticket(ticket, centre, ahead=4),
         "acceptance": receipts.acceptance(case, centre, item, reprint),
+        "bundle": receipts.bundle_acceptance(sample_bundle(), centre, reprint),
         "notice": receipts.one_time_notice(
             item,
             item.materials[1:],

@@ -15,6 +15,7 @@ from clerk.services import Services
 from devices.printer.decode import decode
 from tests.ui.conftest import login, open_case, settle, until
 from tests.ui.test_day import SIZE
+from widgets.materials import MaterialRow
 
 pytestmark = pytest.mark.anyio
 PHONE = "13800001234"
@@ -81,8 +82,8 @@ async def test_newborn_bundle_from_the_card_one_scan_three_cases_one_receipt(
 
         screen.query_one("#m-S01 Select").focus()  # the father's ID card, scanned once
         await pilot.press("f10")
-        await until(pilot, lambda: screen.query_one("#m-S01").attachments, timeout=60)
-        [scan] = screen.query_one("#m-S01").attachments
+        await until(pilot, lambda: screen.query_one("#m-S01", MaterialRow).attachments, timeout=60)
+        [scan] = screen.query_one("#m-S01", MaterialRow).attachments
 
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -252,8 +252,7 @@ def test_report_visits_cli(tmp_path):
 
 
 def test_receipts_say_how_the_result_reaches_the_citizen(store):
-    from clerk.bundle_receipt import bundle_receipt
-    from clerk.receipts import Centre, acceptance
+    from clerk.receipts import Centre, acceptance, bundle_acceptance
     from devices.printer.preview import to_text as preview
 
     centre = Centre("示范镇便民服务中心", "0574-88120000", 3)
@@ -269,6 +268,6 @@ def test_receipts_say_how_the_result_reaches_the_citizen(store):
         acceptance(kept, centre), 48
     )
     made = store.accept_bundle(newborn(delivery=None), clerk_id="c0107")
-    paper = to_text(bundle_receipt(made, centre), 48)
+    paper = to_text(bundle_acceptance(made, centre), 48)
     assert paper.count("后到任一窗口领取结果") == 2  # each accepted member, its own date
     assert "结果将邮寄至" not in paper and "新生儿已在外地参保" in paper
