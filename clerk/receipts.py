@@ -146,7 +146,7 @@ def _case(case: Case, item: ServiceItem | None) -> dict[str, Any]:
             "promised_by": _promised_by(case),
         },
         "fee": _fee(item),
-        "delivery": delivery_text(case),
+        "handover": delivery_text(case),  # how the result reaches the citizen
     }
 
 

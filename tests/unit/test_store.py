@@ -42,7 +42,7 @@ def test_migrations_from_empty(tmp_path):
         "handover_notes",
     } <= set(db.table_names())
     open_db(tmp_path / "new.db")  # applying again is a no-op
-    assert len(migrations.applied(db)) == 5
+    assert len(migrations.applied(db)) == 6
 
 
 def test_database_is_owner_only_with_durable_pragmas(store):
