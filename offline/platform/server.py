@@ -22,7 +22,7 @@ import chinese_calendar
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -97,7 +97,13 @@ class OpsRequest(BaseModel):
     ops: list[dict[str, Any]] = Field(description="操作，每次最多200个，按顺序")
 
 
-class OpResult(BaseModel):
+class Answer(BaseModel):
+    """An answer's published members; members the store adds (1.1 additions) pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class OpResult(Answer):
     op_id: str | None
     result: str
     server_version: int | None = None
@@ -106,20 +112,29 @@ class OpResult(BaseModel):
     missing: list[str] | None = None
 
 
-class OpsAnswer(BaseModel):
+class OpsAnswer(Answer):
     results: list[OpResult]
 
 
-class ChangesAnswer(BaseModel):
+class ChangesAnswer(Answer):
     changes: list[dict[str, Any]]
     cursor: str
     more: bool
 
 
-class StateAnswer(BaseModel):
+class CaseState(Answer):
+    case_id: str
+    status: str
+    official_no: str | None = None
+
+
+class StateAnswer(Answer):
     cases: int
     ops: int
     digest: str
+    case_states: list[CaseState] | None = Field(
+        None, description="每个办件的状态（参考平台的补充，供 clerk sync verify 逐件核对）"
+    )
 
 
 class PlatformHeaders:
