@@ -19,12 +19,19 @@ from textual.screen import Screen
 from clerk.desk.desk_screen import DeskScreen
 from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
-from clerk.desk.messages import CardRead, DeviceState, explain
+from clerk.desk.messages import explain
 from clerk.hall.client import follow
-from clerk.services import NOT_CONFIGURED
+from clerk.messages import CardNotRead, CardRead, DeviceState, ReadCard, WorkerRestarted
+from clerk.owners import (
+    CardEvent,
+    CardFailed,
+    CardFound,
+    CardOwner,
+    NoCard,
+    OwnerRestarted,
+    ReaderState,
+)
 from clerk.window import Desk, Session, SyncNews, SyncState, age
-from devices.errors import DeviceError, DeviceNotConfigured
-from devices.idcard.card import IdCard
 from devices.printer.printer import PrintResult
 from devices.printer.states import STATUS_TEXT
 from offline.models import WINDOW_KIND_NAMES, Case
@@ -52,6 +59,8 @@ class DeskApp(App[None]):
         self._last_input = time.monotonic()
         self.sync_label: tuple[str, bool] | None = None
         self.device_states: dict[str, tuple[str, bool]] = {}
+        # the card reader's only user: it polls, and F9 asks it (clerk/owners.py)
+        self.cards = CardOwner(desk.services.reader, self._card_event)
 
     # --- start and stop ----------------------------------------------------------------------
 
@@ -64,7 +73,7 @@ class DeskApp(App[None]):
 
     def start_background(self) -> None:
         settings = self.desk.services.settings
-        self.run_worker(self.poll_cards, thread=True, group="cards", exit_on_error=False)
+        self.cards.start()
         self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
         # a plain daemon thread: a stream waiting for its next event never holds up quitting
         threading.Thread(target=self.follow_hall, daemon=True).start()
@@ -76,6 +85,7 @@ class DeskApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop.set()
+        self.cards.stop(timeout=1.0)
 
     # --- one runner for every blocking step ----------------------------------------------------
 
@@ -206,27 +216,22 @@ class DeskApp(App[None]):
 
     # --- devices -------------------------------------------------------------------------------
 
-    def poll_cards(self) -> None:
-        """Cards arrive by themselves: each card placed on the reader fills the intake."""
-        try:
-            reader = self.desk.services.reader()
-        except DeviceNotConfigured:
-            self.post_message(DeviceState("读卡器", NOT_CONFIGURED, False))
-            return
-        except DeviceError as error:
-            self.post_message(DeviceState("读卡器", str(error), False))
-            return
-        self.post_message(DeviceState("读卡器", "就绪", True))
-        for found in reader.poll(self._stop.is_set):
-            if isinstance(found, IdCard):
-                self.post_message(CardRead(found))
-                self.post_message(DeviceState("读卡器", "就绪", True))
-            else:
-                self.post_message(DeviceState("读卡器", "故障", False))
-                self.call_from_thread(self.notify, str(found), severity="error")
+    def _card_event(self, event: CardEvent) -> None:
+        """The card owner's report (its thread): posted up as a message."""
+        if isinstance(event, CardFound):
+            self.post_message(CardRead(event.card, event.asked))
+        elif isinstance(event, NoCard):
+            self.post_message(CardNotRead("读卡器上没有证件，请放好证件", warning=True))
+        elif isinstance(event, CardFailed):
+            self.post_message(CardNotRead(event.message, warning=False))
+        elif isinstance(event, ReaderState):
+            self.post_message(DeviceState(CardOwner.name, event.state, event.ok))
+        elif isinstance(event, OwnerRestarted):
+            self.post_message(WorkerRestarted(event.message))
 
-    def read_card_once(self) -> IdCard | None:
-        return self.desk.services.reader().read_card()
+    def on_read_card(self, message: ReadCard) -> None:
+        """F9: ask the owner; a read already waiting answers this press too."""
+        self.cards.request_read()
 
     def on_card_read(self, message: CardRead) -> None:
         if self.locked or self.desk.session is None:
@@ -234,6 +239,13 @@ class DeskApp(App[None]):
         card_read = getattr(self.screen, "card_read", None)  # the desk or 出件's dialog
         if card_read is not None:
             card_read(message.card)
+
+    def on_card_not_read(self, message: CardNotRead) -> None:
+        if not self.locked and self.desk.session is not None:
+            self.notify(message.text, severity="warning" if message.warning else "error")
+
+    def on_worker_restarted(self, message: WorkerRestarted) -> None:
+        self.notify(message.text, severity="error", timeout=15)
 
     def on_device_state(self, message: DeviceState) -> None:
         self.device_states[message.device] = (message.state, message.ok)

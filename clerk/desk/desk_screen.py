@@ -26,6 +26,7 @@ from clerk.desk.dialogs import (
 )
 from clerk.desk.intake import IntakePanel
 from clerk.hall.client import HallOffline, WindowView
+from clerk.messages import ReadCard
 from clerk.window import Outcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
@@ -264,13 +265,8 @@ class DeskScreen(Screen[None]):
         self.notify(f"已读取{who}证件：{card.name} {mask_id(card.id_number)}")
 
     def action_read_card(self) -> None:
-        def read(card: IdCard | None) -> None:
-            if card is None:
-                self.notify("读卡器上没有证件，请放好证件", severity="warning")
-            else:
-                self.card_read(card)
-
-        self.app.run_step(self.app.read_card_once, done=read)
+        """F9: the card owner reads; the card comes back as `CardRead` (see DeskApp)."""
+        self.post_message(ReadCard())
 
     def action_scan(self) -> None:
         checklist = self.query_one(IntakePanel).checklist

@@ -1,15 +1,14 @@
-"""App-wide events of the desk, and the one place errors become words for the clerk."""
+"""The one place errors become words for the clerk. (The app-wide events are in
+`clerk/messages.py`.)"""
 
 from __future__ import annotations
 
 import logging
 
 import pydantic
-from textual.message import Message
 
 from clerk.hall.client import HallError
 from devices.errors import DeviceError
-from devices.idcard.card import IdCard
 from offline.clerks import AuthError
 from offline.followup import FollowUpError
 from offline.intake import IntakeError
@@ -28,20 +27,6 @@ EXPECTED = (
     SyncError,
     ValueError,
 )
-
-
-class CardRead(Message):
-    """A card was put on the reader (or F9 read it)."""
-
-    def __init__(self, card: IdCard) -> None:
-        super().__init__()
-        self.card = card
-
-
-class DeviceState(Message):
-    def __init__(self, device: str, state: str, ok: bool) -> None:
-        super().__init__()
-        self.device, self.state, self.ok = device, state, ok
 
 
 def explain(error: BaseException) -> str:

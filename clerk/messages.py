@@ -1,0 +1,48 @@
+"""App-wide events (architecture rule 3): what owners and workers post up to the app.
+
+Owners (`clerk/owners.py`) report plain typed events from their threads; the app posts these
+Textual messages (`post_message` is thread-safe) and routes them to the screen that wants
+them. Screens post `ReadCard` to ask the card owner for a read (F9).
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from devices.idcard.card import IdCard
+
+
+class CardRead(Message):
+    """A card was put on the reader, or a read the clerk asked for (F9) found one."""
+
+    def __init__(self, card: IdCard, asked: bool = False) -> None:
+        super().__init__()
+        self.card, self.asked = card, asked
+
+
+class CardNotRead(Message):
+    """A read the clerk asked for found no card or failed; `text` is the clerk's message."""
+
+    def __init__(self, text: str, warning: bool) -> None:
+        super().__init__()
+        self.text, self.warning = text, warning
+
+
+class ReadCard(Message):
+    """A screen asks the card owner for a read now (F9)."""
+
+
+class DeviceState(Message):
+    """A device's state for the status bar (读卡器 就绪 / 故障 / 未配置 ...)."""
+
+    def __init__(self, device: str, state: str, ok: bool) -> None:
+        super().__init__()
+        self.device, self.state, self.ok = device, state, ok
+
+
+class WorkerRestarted(Message):
+    """An owner or worker failed unexpectedly and was restarted; `text` tells the clerk."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
