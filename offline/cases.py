@@ -54,7 +54,9 @@ def from_row(row: dict[str, Any]) -> Case:
     return Case(
         case_id=row["case_id"],
         status=row["status"],
-        payload=CasePayload.model_validate_json(row["payload"], context={"purged": purged}),
+        payload=CasePayload.model_validate_json(
+            row["payload"], context={"purged": purged, "stored": True}
+        ),
         refusal=Refusal.model_validate_json(row["refusal"]) if row["refusal"] else None,
         official_no=row["official_no"],
         server_version=row["server_version"],

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from offline import text
-from offline.identity import check_id, check_phone
+from offline.identity import check_id, check_phone, from_chip
 
 # --- Closed vocabularies (wire values; Chinese labels for the clerk) -------------------------
 
@@ -234,7 +234,10 @@ PURGED = "已清除"  # what is shown of a name or ID number after the retention
 class Person(Record):
     """An applicant or agent. `id_number` is checked against its type's rule, except in a
     case whose personal data retention removed: that is a flag of the case (`Case.purged`,
-    passed down as the validation context `{"purged": True}`), never a magic value here."""
+    passed down as the validation context `{"purged": True}`), never a magic value here.
+    A number the card reader read is taken as the chip gives it (context `{"chip": True}`):
+    a rule it fails is logged, not refused; a stored case loads without the checks
+    (`{"stored": True}`) since it was checked when it came in."""
 
     kind: Literal["person", "org"] = "person"
     name: str = Field(min_length=1, max_length=100)
@@ -245,11 +248,14 @@ class Person(Record):
 
     @model_validator(mode="after")
     def _check_identity(self, info: ValidationInfo) -> Self:
-        if info.context and info.context.get("purged"):
-            return self
+        if info.context and (info.context.get("purged") or info.context.get("stored")):
+            return self  # checked on the way in; a stored case always loads
         if (self.kind == "org") != (self.id_type == "uscc"):
             raise ValueError("单位申请人须使用统一社会信用代码，个人不能使用")
-        self.id_number = check_id(self.id_type, self.id_number)
+        if info.context and info.context.get("chip"):  # read by the card reader: as given
+            self.id_number = from_chip(self.id_type, self.id_number)
+        else:
+            self.id_number = check_id(self.id_type, self.id_number)
         if self.phone:
             self.phone = check_phone(self.phone)
         return self

@@ -60,6 +60,7 @@ class PersonFields(Vertical):
     def __init__(self, prefix: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prefix = prefix
+        self.chip: tuple[str, str] | None = None  # (ID type, number) the reader filled in
 
     def compose(self) -> ComposeResult:
         p = self.prefix
@@ -83,23 +84,32 @@ class PersonFields(Vertical):
         self.query_one(f"#{p}-name", Input).value = card.name
         self.query_one(f"#{p}-id-type", Select).value = card.id_type
         self.query_one(f"#{p}-id-number", Input).value = card.id_number
-        self.query_one(f"#{p}-address", Input).value = card.address
+        self.chip = (card.id_type, card.id_number)
+        self.query_one(f"#{p}-address", Input).value = card.current_address  # 追加住址 first
+
+    def from_chip(self, id_type: str, number: str) -> bool:
+        """Whether the number is the one the card reader read (taken as the chip gives it)."""
+        return self.chip == (id_type, number.strip())
 
     def person(self) -> Person:
-        """The person as typed; pydantic checks the ID number's check digit."""
+        """The person as typed; pydantic checks the ID number (normalised: full-width digits
+        typed by hand are fine), except a number the reader read, taken as given."""
         p = self.prefix
         value = lambda name: self.query_one(f"#{p}-{name}", Input).value.strip()  # noqa: E731
         id_type = str(self.query_one(f"#{p}-id-type", Select).value)
-        return Person(
-            kind="org" if id_type == "uscc" else "person",
-            name=value("name"),
-            id_type=id_type,  # type: ignore[arg-type]
-            id_number=value("id-number").upper(),
-            phone=value("phone") or None,
-            address=value("address") or None,
-        )
+        data = {
+            "kind": "org" if id_type == "uscc" else "person",
+            "name": value("name"),
+            "id_type": id_type,
+            "id_number": value("id-number"),
+            "phone": value("phone") or None,
+            "address": value("address") or None,
+        }
+        chip = self.from_chip(id_type, value("id-number"))
+        return Person.model_validate(data, context={"chip": chip})
 
     def clear(self) -> None:
+        self.chip = None
         for field in self.query(Input):
             field.value = ""
         self.query_one(Select).value = "resident_id"
@@ -320,7 +330,9 @@ class IntakePanel(VerticalScroll):
         try:
             if name.endswith("-id-number"):
                 kind = self.query_one(f"#{name.removesuffix('-number')}-type", Select).value
-                check_id(str(kind), value)
+                owner = next(a for a in field.ancestors if isinstance(a, PersonFields))
+                if not owner.from_chip(str(kind), value):
+                    check_id(str(kind), value)
             elif name.endswith("-phone"):
                 check_phone(value)
         except IdentityError as error:

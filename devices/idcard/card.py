@@ -118,6 +118,7 @@ class IdCard:
     renewals: str = ""
     name_en_more: str = ""
     previous_number: str = ""
+    new_address: str = ""  # 追加住址 (30 03): where the holder lives now, if they moved
     photo: bytes = field(default=b"", repr=False)
 
     @property
@@ -132,6 +133,12 @@ class IdCard:
     @property
     def nation_name(self) -> str:
         return NATIONS.get(int(self.nation), self.nation) if self.nation.isdigit() else ""
+
+    @property
+    def current_address(self) -> str:
+        """The address the intake uses: the appended one when the chip has it, else the
+        address printed on the card (`address`, kept beside it)."""
+        return self.new_address or self.address
 
     @property
     def english_name(self) -> str:
@@ -172,6 +179,19 @@ def parse(text: bytes, photo: bytes = b"") -> IdCard:
         raise ProtocolError("证件信息不完整（缺少姓名或号码）")
     _date(card.birth, "出生日期")
     return card
+
+
+def parse_address(data: bytes) -> str:
+    """The 追加住址 of a `30 03` reply: UCS-2LE text padded with spaces, its length told by
+    the frame (GA/T 490 gives the address 70 bytes; we do not rely on it)."""
+    usable = data[: len(data) // 2 * 2]
+    return usable.decode("utf-16-le", errors="replace").rstrip(" \x00").strip()
+
+
+def encode_address(address: str) -> bytes:
+    """What a reader sends for a 追加住址: 70 bytes of UCS-2LE, space-padded."""
+    raw = address.encode("utf-16-le")[:70]
+    return raw + " ".encode("utf-16-le") * ((70 - len(raw)) // 2)
 
 
 def encode(card: IdCard) -> bytes:

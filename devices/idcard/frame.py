@@ -21,9 +21,10 @@ SAM_ID = (0x12, 0xFF)
 FIND = (0x20, 0x01)
 SELECT = (0x20, 0x02)
 READ = (0x30, 0x01)
+READ_ADDRESS = (0x30, 0x03)  # 追加住址: the address after a move, written on the chip later
 
 # SW3 status codes of the reader
-OK, FOUND, NO_CARD = 0x90, 0x9F, 0x80
+OK, FOUND, NO_CARD, NO_CONTENT = 0x90, 0x9F, 0x80, 0x91
 STATUS_TEXT = {
     0x90: "操作成功",
     0x9F: "寻找证卡成功",

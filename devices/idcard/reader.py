@@ -8,6 +8,7 @@ who plugs it back in just reads again. "No card" is a state (`None`), not an err
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +21,10 @@ from devices.idcard import card as cards
 from devices.idcard.frame import (
     FIND,
     FOUND,
+    NO_CONTENT,
     OK,
     READ,
+    READ_ADDRESS,
     SELECT,
     STATUS,
     STATUS_TEXT,
@@ -140,10 +143,26 @@ class SamReader:
                 continue  # lifted between find and select: try again from find
             reply = self.exchange(READ)
             if reply.sw3 == OK:
-                return self._card(reply.data)
+                return self._with_new_address(self._card(reply.data))
             log.warning("card read failed: %s", STATUS_TEXT.get(reply.sw3, hex(reply.sw3)))
             failed = True
         raise CardReadError()
+
+    def _with_new_address(self, card: cards.IdCard) -> cards.IdCard:
+        """Ask for the 追加住址 (30 03) after the base read. A card without one answers 91; a
+        failure here keeps the card as read (its printed address) and is only logged."""
+        if card.kind not in ("resident", "hmt"):  # foreign cards carry no appended address
+            return card
+        try:
+            reply = self.exchange(READ_ADDRESS)
+        except DeviceError as error:
+            log.warning("appended address not read: %s", error)
+            return card
+        if reply.sw3 == OK and reply.data:
+            return dataclasses.replace(card, new_address=cards.parse_address(reply.data))
+        if reply.sw3 != NO_CONTENT:
+            log.warning("appended address: %s", STATUS_TEXT.get(reply.sw3, hex(reply.sw3)))
+        return card
 
     @staticmethod
     def _card(data: bytes) -> cards.IdCard:

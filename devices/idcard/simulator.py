@@ -24,8 +24,10 @@ from devices.idcard.frame import (
     FIND,
     FOUND,
     NO_CARD,
+    NO_CONTENT,
     OK,
     READ,
+    READ_ADDRESS,
     RESET,
     SAM_ID,
     SELECT,
@@ -55,6 +57,7 @@ class Faults:
     trickle: bool = False  # send replies one byte at a time, with garbage before them
     lift_during_read: bool = False  # the card leaves the reader while being read
     silent: bool = False  # answer nothing at all
+    no_appended_address: bool = False  # older firmware: 30 03 is an unknown command
 
 
 class SamSimulator:
@@ -121,6 +124,14 @@ class SamSimulator:
                 return response(0x41)
             self._read_done, self._selected = True, False
             return response(OK, _card_data(self.on_reader))
+        if cmd == READ_ADDRESS:  # after the base read, while the card is still on the reader
+            if self.faults.no_appended_address:
+                return response(0x21)
+            if self.on_reader is None or not self._read_done:
+                return response(0x41)
+            if not self.on_reader.new_address:
+                return response(NO_CONTENT)
+            return response(OK, cards.encode_address(self.on_reader.new_address))
         return response(0x21)
 
     def _send(self, frame: bytes, write) -> None:

@@ -76,10 +76,40 @@ def test_foreign_permanent_2023_and_2017_layouts():
     with pytest.raises(IdentityError, match="以9开头"):
         check_foreign_permanent("330212198001011238")
     assert check_foreign_permanent("USA318506071201") == "USA318506071201"
-    with pytest.raises(IdentityError, match="出生日期无效"):
-        check_foreign_permanent("USA318513071201")
+    # 2017 layout: structure only (sources disagree on the birth date's place and the check)
+    assert check_foreign_permanent("CAN110086121501") == "CAN110086121501"
+    assert check_foreign_permanent("usa 3185 0607 1201") == "USA318506071201"
     with pytest.raises(IdentityError, match="3位字母"):
         check_foreign_permanent("US3107850612011")
+    with pytest.raises(IdentityError, match="3位字母"):
+        check_foreign_permanent("USA31850607120")
+
+
+def test_hand_entered_numbers_are_normalised_before_the_checks():
+    from offline.identity import check_id
+
+    typed = "３３０２１２　１９８００１０１１２３８"  # full-width digits, an ideographic space
+    assert check_id("resident_id", typed) == "330212198001011238"
+    assert check_id("resident_id", "11010519491231002x") == "11010519491231002X"
+    assert check_id("resident_id", "１１０１０５１９４９１２３１００２ｘ") == "11010519491231002X"
+    assert check_id("foreign_permanent", "ｕｓａ３１８５０６０７１２０１") == "USA318506071201"
+    with pytest.raises(IdentityError, match="校验位错误"):
+        check_id("resident_id", "３３０２１２１９８００１０１１２３９")
+
+
+def test_a_number_read_from_the_chip_is_taken_as_given(caplog):
+    from offline.identity import from_chip
+    from offline.models import Person
+
+    odd = "990212198001011230"  # a province code our table lacks: our rule, not the card
+    with pytest.raises(ValueError, match="地区码无效"):  # typed by hand: refused
+        Person(name="张三", id_type="resident_id", id_number=odd)
+    person = Person.model_validate(
+        {"name": "张三", "id_type": "resident_id", "id_number": odd}, context={"chip": True}
+    )
+    assert person.id_number == odd
+    assert "fails our rule" in caplog.text and odd not in caplog.text  # logged, masked
+    assert from_chip("resident_id", "330212198001011238") == "330212198001011238"
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "11100000000013127D"])
