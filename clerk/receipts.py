@@ -220,11 +220,12 @@ def correction_receipt(
 
 
 def material_text(spec: MaterialSpec) -> str:
-    """How a material is asked for on paper: `户口簿（户主页及本人页），原件1份、复印件1份`;
-    a material whose copies are photographs says so in its note (照片 N 张)."""
+    """How a material is asked for on paper: `户口簿（户主页及本人页），原件1份、复印件1份`,
+    `近期二寸免冠彩色照片（白底），照片3张`; a form filled in at the window, `原件1份`."""
     parts = [
         f"原件{spec.original}份" if spec.original else "",
         f"复印件{spec.copies}份" if spec.copies else "",
+        f"照片{spec.photos}张" if spec.photos else "",
     ]
     counted = "、".join(p for p in parts if p)
     note = f"（{spec.note}）" if spec.note else ""

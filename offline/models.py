@@ -143,6 +143,7 @@ class MaterialSpec(Record):
     required: bool = True
     original: int = Field(0, ge=0, description="原件份数 (shown and checked, not kept)")
     copies: int = Field(0, ge=0, description="复印件份数")
+    photos: int = Field(0, ge=0, description="照片张数（规格、底色写在名称或备注里）")
     note: str = ""
 
 

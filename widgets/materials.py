@@ -53,7 +53,11 @@ class MaterialRow(Horizontal):
         yield Select(options, compact=True, value=default, allow_blank=False, classes="status")
         yield Checkbox("原件", compact=True, value=bool(self.spec.original), classes="original")
         yield Input(
-            str(self.spec.copies), compact=True, type="integer", classes="copies", max_length=2
+            str(self.spec.copies or self.spec.photos),
+            compact=True,
+            type="integer",
+            classes="copies",
+            max_length=2,
         )
         yield Label("", classes="scans")
 

@@ -55,7 +55,7 @@ def sample_item() -> ServiceItem:
     materials = [
         MaterialSpec(code="M01", name="申请人居民身份证", original=1, copies=1),
         MaterialSpec(code="M02", name="户口簿", original=1, copies=1, note="户主页及本人页"),
-        MaterialSpec(code="M03", name="近期二寸免冠彩色照片", note="照片2张，白底"),
+        MaterialSpec(code="M03", name="近期二寸免冠彩色照片", photos=2, note="白底"),
     ]
     return ServiceItem(
         code="330212105-GG-0012",

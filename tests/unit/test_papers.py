@@ -126,3 +126,34 @@ def test_config_check_reports_the_papers(tmp_path):
     (home / "papers" / "refusal.txt").write_text("@title {{ title }}\n{{ refusal.reason }}\n")
     out = cli(home, "config", "check")
     assert "本中心模板，需处理" in out and "缺少“行政复议”" in out and "review_body" not in out
+
+
+def test_every_material_of_the_catalog_prints_sensibly():
+    from offline.catalog import demo_catalog
+
+    for item in demo_catalog().items:
+        doc = receipts.one_time_notice(item, item.materials, CENTRE, "张三", "c0107", AT)
+        for mm in (58, 80):
+            printed = decode(to_escpos(doc, Paper(columns=PAPER_COLUMNS[mm])), "gbk")
+            assert all(text.width(line) <= PAPER_COLUMNS[mm] for line in printed.lines)
+            assert all(line.lstrip()[:1] not in text.NO_START for line in printed.lines)
+        for spec in item.materials:
+            said = receipts.material_text(spec)
+            assert said.startswith(spec.name), said
+            assert spec.original or spec.copies or spec.photos, (item.code, spec.name)
+            if "照片" in spec.name or "证件照" in spec.name:  # photographs are counted as such
+                assert spec.photos and f"照片{spec.photos}张" in said and "复印件" not in said
+            assert ("复印件" in said) == bool(spec.copies) and ("原件" in said) == bool(
+                spec.original
+            )
+
+
+def test_the_guides_materials_for_subsistence_and_disability_cards():
+    from offline.catalog import demo_catalog
+
+    items = {i.code: i for i in demo_catalog().items}
+    dibao = [m.name for m in items["330212105-QR-0021"].materials]
+    assert "《社会救助申请表》（含授权承诺书）" in dibao
+    card = {m.code: m for m in items["330212105-QR-0026"].materials}
+    assert receipts.material_text(card["M03"]) == "近期二寸免冠彩色照片（白底），照片3张"
+    assert any("残疾人证申请表" in m.name for m in card.values())
