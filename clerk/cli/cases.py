@@ -243,6 +243,7 @@ def print_(
     from devices.printer.document import PAPER_COLUMNS
     from devices.printer.preview import to_text
     from devices.printer.printer import PrinterSettings, ReceiptPrinter
+    from devices.printer.states import STATUS_TEXT
 
     found = services.store.case(key)
     if found is None:
@@ -270,5 +271,6 @@ def print_(
         {"doc": name, "printed": result.printed == 1, "status": result.status},
     )
     if result.printed != 1:
-        fail(f"{name}未能打印：{result.message}")
+        why = STATUS_TEXT[result.status].split("（")[0]  # nothing is kept: no "已保留"
+        fail(f"{name}未能打印：{why}，请处理后重新补打")
     click.echo(f"已补打{name}：{found.local_no}")

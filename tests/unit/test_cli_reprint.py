@@ -68,7 +68,8 @@ def test_reprint_a_receipt_marked_and_audited(home, printer):
 def test_a_reprint_that_cannot_print_says_so_and_keeps_nothing(home, printer):
     no = _cases(home)["accepted_missing"]
     printer.paper_out = True
-    assert "受理回执未能打印：" in run(home, "case", "print", no, "--printer", printer.url, code=1)
+    said = run(home, "case", "print", no, "--printer", printer.url, code=1)
+    assert "受理回执未能打印：打印机缺纸，请装纸，请处理后重新补打" in said and "保留" not in said
     printer.paper_out = False
     assert printer.jobs == []
     audit = json.loads(run(home, "audit", "list", "--limit", "1", "--json"))[0]
