@@ -32,6 +32,7 @@ TEXT_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
+NO_GLYPH = "□"  # printed where no installed font has the character (GBK A1F5, two columns)
 DOTS = 24  # Font A's Chinese character: 24 x 24 dots, two 12-dot columns
 ESC_STAR_24 = b"\x1b\x2a\x21"  # ESC * 33: 24-dot double-density bit image
 
@@ -82,7 +83,7 @@ def draw(char: str, size: int = DOTS, font_file: str | None = None) -> Image:
     """`char` as a black-on-white `size` x `size` image, centred."""
     from PIL import Image, ImageDraw
 
-    font = _font(font_for(char, font_file), size)
+    font = _font(font_for(char, font_file), size)  # MissingGlyph when no font has it
     left, top, right, bottom = font.getbbox(char)
     x = (size - (right - left)) // 2 - left
     y = (size - (bottom - top)) // 2 - top
@@ -146,7 +147,13 @@ def draw_line(line: str, codec: str, cell: int, height: int, font_file: str | No
         span = text.cells(char, codec) * cell
         if not char.isspace():
             use_body = body and text.printable(char, codec) and has_glyph(body, char)
-            path = body if use_body else font_for(char, font_file)
+            try:
+                path = body if use_body else font_for(char, font_file)
+            except MissingGlyph:
+                char, path = NO_GLYPH, body
+            if path is None:  # no Chinese font at all: nothing to draw this character with
+                x += span
+                continue
             font = _font(path, min(height - 2, 2 * cell))
             left, _, right, _ = font.getbbox(char)
             _, top, _, bottom = font.getbbox("中")

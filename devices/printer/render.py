@@ -6,11 +6,13 @@ builds the QR code (native `GS ( k`, or a raster image for printers without it) 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from devices.printer import glyphs, text
 from devices.printer.document import QR, Document, Feed, Printed, layout
 
+log = logging.getLogger("devices.printer")
 INIT = b"\x1b\x40"  # ESC @: forget any state a previous job left
 CHINESE_ON = b"\x1c\x26"  # FS &
 ALIGN = {"left": b"\x1b\x61\x00", "center": b"\x1b\x61\x01", "right": b"\x1b\x61\x02"}
@@ -63,9 +65,18 @@ def _line(block: Printed, paper: Paper) -> bytes:
         image = glyphs.draw_line(block.text, paper.codec, 24, 48, paper.glyph_font)
         return glyphs.raster(image)
     return b"".join(
-        text.encode(piece, paper.codec) if ok else glyphs.glyph_bytes(piece, paper.glyph_font)
-        for ok, piece in pieces
+        text.encode(piece, paper.codec) if ok else _glyph(piece, paper) for ok, piece in pieces
     )
+
+
+def _glyph(char: str, paper: Paper) -> bytes:
+    """The glyph image of `char`; a box (□, two columns like the image) when no installed font
+    has it, so the paper still prints and shows where a character is missing."""
+    try:
+        return glyphs.glyph_bytes(char, paper.glyph_font)
+    except glyphs.MissingGlyph:
+        log.warning("no font draws U+%04X; printed as a box", ord(char))
+        return text.encode(glyphs.NO_GLYPH, paper.codec)
 
 
 def _qr(block: QR, native: bool) -> bytes:

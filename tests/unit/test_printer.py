@@ -257,3 +257,9 @@ def test_a_gb18030_printer_prints_extension_a_itself():
     data = to_escpos(Document("测试", (Line("䶮𬌗"),)), Paper(columns=32, codec="gb18030"))
     printed = decode(data, "gb18030")
     assert printed.lines[0] == "䶮\ufffc" and len(printed.glyphs) == 1
+
+
+def test_a_character_no_font_has_prints_as_a_box_not_garbage():
+    data = to_escpos(Document("测试", (Line("张\U000f0001三"),)), Paper(columns=32))
+    printed = decode(data, "gbk")
+    assert printed.lines[0] == "张□三" and printed.glyphs == []
