@@ -85,10 +85,18 @@ class CasesScreen(Screen[None]):
     @on(Input.Changed, "#search")
     @on(Select.Changed, "#status")
     def reload(self) -> None:
+        query = self._query()
+
+        def done(cases: list[tuple[Case, int | None]]) -> None:
+            if self._query() == query:  # else the clerk typed on: a newer search is under way
+                self.show(cases)
+
+        self.app.run_step(self.app.desk.cases, *query, done=done, group="cases")
+
+    def _query(self) -> tuple[str, list[str]]:
         text = self.query_one("#search", Input).value.strip()
         value = str(self.query_one("#status", Select).value or "")
-        statuses = value.split(",") if value else []
-        self.app.run_step(self.app.desk.cases, text, statuses, done=self.show, group="cases")
+        return text, value.split(",") if value else []
 
     def show(self, cases: list[tuple[Case, int | None]]) -> None:
         table = self.query_one(DataTable)
@@ -232,15 +240,20 @@ class CaseScreen(Screen[None]):
     def correction(self) -> None:
         case = self.case
         assert case is not None
-        item = self.app.desk.store.item(case.payload.item.code, case.payload.item.version)
-        if item is None:
-            self.notify("本机事项目录中没有该事项，请先同步", severity="error")
-            return
-        missing = [m.code for m in case.payload.materials if m.status == "missing_allowed"]
-        missing += [
-            s.code for s in item.materials if s.code not in {m.code for m in case.payload.materials}
-        ]
-        self.app.push_screen(CorrectionDialog(item, missing), self._corrected)
+
+        def loaded(item: ServiceItem | None) -> None:
+            if item is None:
+                self.notify("本机事项目录中没有该事项，请先同步", severity="error")
+                return
+            missing = [m.code for m in case.payload.materials if m.status == "missing_allowed"]
+            had = {m.code for m in case.payload.materials}
+            missing += [s.code for s in item.materials if s.code not in had]
+            self.app.push_screen(CorrectionDialog(item, missing), self._corrected)
+
+        store = self.app.desk.store  # read in a worker: no SQLite on the UI thread
+        self.app.run_step(
+            store.item, case.payload.item.code, case.payload.item.version, done=loaded
+        )
 
     def _corrected(self, result: tuple[list[CaseMaterial], bool] | None) -> None:
         if result:
