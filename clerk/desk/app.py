@@ -33,11 +33,10 @@ from clerk.owners import (
 )
 from clerk.window import Desk, Session, SyncNews, SyncState, age
 from devices.printer.printer import PrintResult
+from devices.printer.states import READY as PRINTER_READY
 from devices.printer.states import STATUS_TEXT
 from offline.models import WINDOW_KIND_NAMES, Case
 from widgets.status_bar import StatusBar
-
-PRINTER_OK = {"ok", "near_end", "unknown"}
 
 
 class DeskApp(App[None]):
@@ -265,7 +264,7 @@ class DeskApp(App[None]):
                 yield from screen.query(StatusBar)
 
     def show_print(self, result: PrintResult, quiet: bool = False) -> None:
-        ok = result.status in PRINTER_OK
+        ok = result.status in PRINTER_READY
         label = "正常" if ok and not result.waiting else f"待打印{result.waiting}份"
         if not ok:
             label = STATUS_TEXT[result.status].split("（")[0].split("，")[0]
