@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-.PHONY: deps setup demo test bench
+.PHONY: deps setup demo test bench bundle
 deps:
 	bash .ci/deps
 
@@ -28,3 +28,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# One archive for an offline window PC of this machine's architecture (docs/install.md).
+bundle: setup
+	PYTHON=$(BIN)/python bash deploy/bundle.sh

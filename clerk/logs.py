@@ -42,14 +42,25 @@ def _basic_config(handler: logging.Handler) -> bool:
     )
 
 
+class OwnerOnlyRotatingHandler(logging.handlers.RotatingFileHandler):
+    """A rotated log is as private as the first one: each new file is created 0600."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+        os.close(fd)
+        return super()._open()
+
+
 def log_path(home: Path) -> Path:
     return home / "logs" / "clerk.log"
 
 
 def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: int = 10) -> Path:
     """Send the root logger to `home/logs/clerk.log` (0600, rotated); returns the path."""
+    from clerk.config import ensure_home
+
     path = log_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_home(path.parent)  # the data directory too: 0700 before anything is written
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     root = logging.getLogger()
@@ -57,7 +68,7 @@ def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: 
         if getattr(handler, "clerk_home", None) or _basic_config(handler):
             root.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(
+    handler = OwnerOnlyRotatingHandler(
         path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
     )
     handler.clerk_home = str(home)  # type: ignore[attr-defined]

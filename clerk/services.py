@@ -65,6 +65,7 @@ class Services:
     _display: display.Display | None = None
     _hall: Hall | None = None
     _evaluator: SerialEvaluator | None = None
+    migration_backup: Path | None = None  # the automatic backup taken before migrating
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reader(self) -> CardReader:
@@ -247,7 +248,26 @@ class Services:
 def build(home: Path, settings: config.Settings | None = None) -> Services:
     settings = settings or config.load(home)
     logs.setup(home, settings.log.level, settings.log.max_bytes, settings.log.backups)
+    saved = _backup_before_migrating(home)
     store = Store(
         home / config.DB_FILE, centre_code=settings.centre.code, window_no=settings.window.no
     )
-    return Services(home=home, settings=settings, store=store)
+    return Services(home=home, settings=settings, store=store, migration_backup=saved)
+
+
+def _backup_before_migrating(home: Path) -> Path | None:
+    """An upgrade never migrates a database without a backup first, and says so in the log."""
+    import logging
+
+    from offline.db import pending_migrations
+
+    pending = pending_migrations(home / config.DB_FILE)
+    if not pending:
+        return None
+    from clerk import backup
+
+    saved = backup.create(home, home / "backups", reason="before-migration")
+    logging.getLogger("clerk.services").warning(
+        "database needs migrations %s; backed up first to %s", ", ".join(pending), saved
+    )
+    return saved

@@ -1,6 +1,9 @@
 """Clerks and their PINs: a slow salted scrypt hash, lockout after repeated wrong PINs.
 
 The PIN itself is never stored, logged or returned; the hash never leaves this module.
+The lockout doubles with every further wrong PIN (5 minutes, 10, 20 … up to a day), so a
+4-digit PIN cannot be guessed in a week. An unknown 工号 answers exactly as a wrong PIN does,
+after the same scrypt work, so a guesser cannot tell which numbers exist.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from offline.models import Clerk
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
+MAX_LOCKOUT = timedelta(days=1)
+WRONG = "工号或PIN不正确"
 _N, _R, _P = 2**14, 8, 1  # about 50 ms on a hall PC: cheap for a clerk, dear for a guesser
 
 
@@ -44,6 +49,21 @@ def pin_matches(pin: str, stored: str) -> bool:
         pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
     )
     return hmac.compare_digest(candidate, base64.b64decode(key))
+
+
+_DUMMY_HASH = "$".join(
+    ["scrypt", str(_N), str(_R), str(_P), _b64(b"window-clerk-salt"), _b64(bytes(64))]
+)
+
+
+def lockout(failures: int) -> timedelta:
+    """How long the MAX_FAILURES-th and every later wrong PIN in a row lock the clerk out."""
+    return min(LOCKOUT * 2 ** max(0, failures - MAX_FAILURES), MAX_LOCKOUT)
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60}小时" if minutes >= 60 and minutes % 60 == 0 else f"{minutes}分钟"
 
 
 def check_pin_rules(pin: str) -> None:
@@ -156,7 +176,8 @@ def _attempt(db: Database, clerk_id: str, pin: str, at: datetime) -> tuple[Clerk
     """One login attempt inside the caller's transaction: the clerk, or why not."""
     row = _row(db, clerk_id)
     if row is None:
-        return None, "工号或PIN不正确"
+        pin_matches(pin, _DUMMY_HASH)  # the same work as for a known 工号
+        return None, WRONG
     if row["disabled"]:
         return None, "该工号已停用，请联系管理员"
     locked = row["locked_until"]
@@ -166,11 +187,12 @@ def _attempt(db: Database, clerk_id: str, pin: str, at: datetime) -> tuple[Clerk
     if pin_matches(pin, row["pin_hash"]):
         db.table("clerks").update(clerk_id, {"failed_attempts": 0, "locked_until": None})
         return _clerk({**row, "locked_until": None}), ""
-    failures = row["failed_attempts"] + 1
+    failures = row["failed_attempts"] + 1  # in a row: only a right PIN or a new one resets it
     if failures >= MAX_FAILURES:
+        span = lockout(failures)
         db.table("clerks").update(
-            clerk_id, {"failed_attempts": 0, "locked_until": (at + LOCKOUT).isoformat()}
+            clerk_id, {"failed_attempts": failures, "locked_until": (at + span).isoformat()}
         )
-        return None, f"PIN连续错误{MAX_FAILURES}次，账号锁定{LOCKOUT.seconds // 60}分钟"
+        return None, f"PIN连续错误{failures}次，账号锁定{_minutes(span)}"
     db.table("clerks").update(clerk_id, {"failed_attempts": failures})
-    return None, f"工号或PIN不正确（还可尝试{MAX_FAILURES - failures}次）"
+    return None, WRONG

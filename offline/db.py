@@ -76,3 +76,58 @@ def insert(db: Database, table: str, row: Mapping[str, Any]) -> None:
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+
+
+def backup_file(src: Path, dest: Path) -> None:
+    """A consistent copy of the database at `src` (another process may be writing it)
+    through SQLite's online backup API, as one self-contained 0600 file."""
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    target = connect(dest)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        target.close()
+        source.close()
+    os.chmod(dest, 0o600)
+
+
+# SQLite's own error names (not its message texts) and what the admin should hear.
+_STORAGE = {
+    "SQLITE_FULL": "磁盘已满：请清理磁盘空间后重试（未写入任何数据）",
+    "SQLITE_READONLY": "数据目录是只读的，无法写入（只读命令仍可使用）：请检查磁盘挂载和权限",
+    "SQLITE_CANTOPEN": "无法打开数据库文件：请检查数据目录是否存在、是否可写",
+    "SQLITE_CORRUPT": "数据库文件已损坏：请用 clerk backup restore 从最近的备份恢复",
+    "SQLITE_NOTADB": "数据库文件已损坏（不是数据库）：请用 clerk backup restore 从最近的备份恢复",
+    "SQLITE_IOERR": "读写磁盘出错：请检查磁盘（可能已满或有坏道）",
+    "SQLITE_BUSY": "数据库正忙（另一个程序正在写入），请稍后重试",
+    "SQLITE_LOCKED": "数据库正忙（另一个程序正在写入），请稍后重试",
+}
+BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def storage_problem(error: BaseException) -> tuple[str, bool] | None:
+    """A SQLite failure as (one Chinese line, whether it is only busy), or None."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    name = getattr(error, "sqlite_errorname", "") or ""
+    base = name.split("_")[0] + "_" + name.split("_")[1] if name.count("_") >= 2 else name
+    message = _STORAGE.get(name) or _STORAGE.get(base)
+    if message is None:
+        return None
+    return message, base in BUSY
+
+
+def pending_migrations(path: Path) -> list[str]:
+    """The migrations an existing database at `path` has not had yet (read-only; [] for a
+    new one, which needs no backup before it is created)."""
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        db = Database(conn, execute_plugins=False)
+        if not db["_sqlite_migrations"].exists():
+            return []
+        return [m.name for m in migrations.pending(db)]
+    finally:
+        conn.close()

@@ -7,7 +7,7 @@ a number printed on two receipts is not.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlite_utils import Database
 
@@ -43,3 +43,29 @@ def issue_local_no(db: Database, centre_code: str, window_no: int, day: date) ->
         if row[0] > MAX_SEQ:
             raise NumberingExhausted()
     return format_local_no(centre_code, window_no, day, row[0])
+
+
+RESTORE_MARGIN = 1000
+
+
+def skip_after_restore(
+    db: Database, centre_code: str, window_no: int, since: date, until: date
+) -> int:
+    """After a restore, move numbering past what the lost machine may have issued since the
+    backup: every day from the backup's day to today continues `RESTORE_MARGIN` numbers
+    later (a window issues far fewer than that in a day). Returns the days moved."""
+    days = 0
+    with write(db):
+        day = since
+        while day <= until:
+            db.execute(
+                """
+                INSERT INTO local_no_seq (centre_code, window_no, day, last) VALUES (?, ?, ?, ?)
+                ON CONFLICT (centre_code, window_no, day)
+                DO UPDATE SET last = MIN(last + ?, ?)
+                """,
+                [centre_code, window_no, day.isoformat(), RESTORE_MARGIN, RESTORE_MARGIN, MAX_SEQ],
+            ).fetchall()
+            day += timedelta(days=1)
+            days += 1
+    return days

@@ -21,6 +21,10 @@ from clerk.cli.base import ClerkGroup
 # to the command's own first docstring line.
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("clerk.cli.audit", "审计日志。"),
+    "backup": (
+        "clerk.cli.backup",
+        "备份与恢复：数据库、扫描件、打印队列、配置、令牌和叫号库，一个带校验清单的文件。",
+    ),
     "case": ("clerk.cli.cases", "办件查询。"),
     "catalog": ("clerk.cli.catalog", "事项目录。"),
     "config": ("clerk.cli.settings", "检查、查看和修改配置文件 clerk.toml。"),
@@ -88,8 +92,13 @@ def _short_help(group: click.Group, name: str, limit: int) -> str:
 )
 def main(home: str | None) -> None:
     """便民服务中心窗口客户端：初始化、人员、事项目录、办件与数据库管理。"""
+    import logging
+    import os
+
     from clerk import config, logs
 
+    os.umask(0o077)  # whatever this process writes is its owner's only
+    logging.raiseExceptions = False  # a full disk must not print a logging traceback
     where = config.resolve_home(home)
     settings = config.load(where)
     logs.setup(where, settings.log.level, settings.log.max_bytes, settings.log.backups)

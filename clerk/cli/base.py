@@ -6,6 +6,7 @@ one line on stderr and a non-zero exit, never a traceback; unexpected ones go to
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import logging
@@ -41,6 +42,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     Imported at the first error, not at start-up: the command that raised one has loaded
     these modules already, and `clerk --help` stays about as quick as click itself.
     """
+    from clerk.backup import BackupError
     from clerk.config import ConfigError
     from clerk.papers import PaperError
     from clerk.receipts import ReprintError
@@ -56,6 +58,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     return (
         AuthError,
         BackfillError,
+        BackupError,
         CatalogFileError,
         ConfigError,
         DeviceError,
@@ -82,11 +85,21 @@ class NamedChoice(click.Choice):
         return self.codes.get(chosen, chosen)
 
 
+# The exit codes, the same for every command (README, "The admin CLI").
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_BUSY = 0, 1, 2, 3, 4
+
+
 class ClerkError(click.ClickException):
     """A failure to report to the admin as one Chinese line."""
 
     def show(self, file: Any = None) -> None:
         click.echo(f"错误：{self.format_message()}", err=True)
+
+
+class BusyError(ClerkError):
+    """Another process holds what this command needs: try again shortly."""
+
+    exit_code = EXIT_BUSY
 
 
 def fail(message: str) -> NoReturn:
@@ -137,7 +150,7 @@ class ClerkGroup(ChineseHelp, click.Group):
         except click.UsageError as error:
             hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
             click.echo(f"用法错误：{error.format_message()}{hint}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_ERROR)  # a usage error is an error (the one exit code table)
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
@@ -162,9 +175,29 @@ def _for_admin(error: Exception, ctx: click.Context) -> Exception:
         sys.stderr.close()
         return click.exceptions.Exit(0)
     if isinstance(error, OSError):
-        return ClerkError(f"{error.strerror or error}：{error.filename or ''}")
+        return ClerkError(_os_problem(error))
+    from offline.db import storage_problem
+
+    if found := storage_problem(error):
+        message, busy = found
+        log.warning("storage: %s (%s)", message, type(error).__name__)
+        return BusyError(message) if busy else ClerkError(message)
     log.exception("unexpected error in %s", ctx.command_path)
     return ClerkError(f"内部错误（{type(error).__name__}），详情已写入日志")
+
+
+def _os_problem(error: OSError) -> str:
+    """The operating system's refusal in Chinese: full disk and read-only mounts by name."""
+    where = f"：{error.filename}" if error.filename else ""
+    if error.errno == errno.ENOSPC:
+        return f"磁盘已满{where}：请清理磁盘空间后重试（未写入任何数据）"
+    if error.errno == errno.EROFS:
+        return f"只读文件系统{where}：无法写入（只读命令仍可使用）"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"没有权限{where}（应由运行 clerk 的用户所有，见 clerk db check）"
+    if error.errno == errno.ENOENT:
+        return f"文件或目录不存在{where}"
+    return f"{error.strerror or error}{where}"
 
 
 def describe(error: pydantic.ValidationError) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from clerk.cli.base import ClerkGroup, actor, fail, pass_services
+from clerk.cli.base import JSON, ClerkGroup, actor, echo_json, fail, pass_services
 from clerk.services import Services
 
 
@@ -16,20 +16,56 @@ def db() -> None:
 
 
 @db.command()
+@click.option("--fix", is_flag=True, help="把数据目录中过宽的权限改为仅所有者可读写")
+@JSON
 @pass_services
-def check(services: Services) -> None:
-    """检查数据库完整性、外键和文件权限。"""
-    problems = services.store.integrity_problems()
+def check(services: Services, fix: bool, as_json: bool) -> None:
+    """检查数据库完整性、外键，以及数据目录中每个文件和目录的权限。"""
+    from clerk import datadir
+
+    fixed = datadir.fix_modes(services.home) if fix else []
+    for item in fixed:
+        click.echo(f"已修正：{item.path}（{item.mode:o} → {item.wanted:o}）", err=as_json)
+    store = services.store
+    problems = store.integrity_problems()
+    problems += [str(i) for i in datadir.loose_modes(services.home) if i.path != store.path]
+    problems += [f"{path} 不属于当前用户" for path in datadir.others_own(services.home)]
+    counts = store.outbox_counts()
+    if as_json:
+        echo_json({"ok": not problems, "problems": problems, "outbox": counts})
+        if problems:
+            click.get_current_context().exit(1)
+        return
     for problem in problems:
         click.echo(f"问题：{problem}", err=True)
     if problems:
-        fail(f"数据库检查发现 {len(problems)} 个问题")
-    counts = services.store.outbox_counts()
-    click.echo(f"数据库正常：{services.store.path}")
+        fail(f"数据库检查发现 {len(problems)} 个问题（权限问题可用 clerk db check --fix 修正）")
+    click.echo(f"数据库正常：{store.path}")
     click.echo(
         f"待上报操作 {counts['pending'] + counts['in_flight']} 条，"
         f"已确认 {counts['acked']} 条，隔离 {counts['quarantined']} 条"
     )
+
+
+@db.command()
+@JSON
+@click.pass_context
+def migrate(ctx: click.Context, as_json: bool) -> None:
+    """显示并执行数据库结构升级（升级前自动备份到数据目录的 backups/）。"""
+    from clerk import config
+    from clerk.cli.base import home_of, services
+    from offline.db import pending_migrations
+
+    pending = pending_migrations(home_of(ctx) / config.DB_FILE)
+    svc = services(ctx)  # opening the store backs up, then applies them
+    if as_json:
+        echo_json({"applied": pending, "backup": str(svc.migration_backup or "") or None})
+        return
+    if not pending:
+        click.echo("数据库结构已是最新，无需升级")
+        return
+    click.echo(f"已升级数据库结构：{'、'.join(pending)}")
+    click.echo(f"升级前的备份：{svc.migration_backup}")
 
 
 @db.command()

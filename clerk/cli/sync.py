@@ -38,12 +38,13 @@ JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 @click.pass_context
 def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None:
     """把本机登记到平台。"""
-    from offline.sync import Platform
 
     token = Path(token_file).read_text("utf-8").strip()
     if not token:
         fail("令牌文件是空的")
-    Platform(url, device_id, token).check()
+    from clerk.enrolment import verify
+
+    verify(url, device_id, token)  # a real request first: nothing is kept unless it works
     home = home_of(ctx)
     settings = config.load(home)
     if not settings.initialised:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from clerk.cli import main
-from tests.conftest import INIT
+from tests.conftest import INIT, cli
 
 
 @pytest.fixture
@@ -140,12 +142,12 @@ def test_db_check_backup_verify_and_tampering(ready, tmp_path):
 
 
 def test_usage_errors_are_chinese_one_liners(ready):
-    out = ready("user", "add", "--id", "x", code=2)
+    out = ready("user", "add", "--id", "x", code=1)
     assert (
         out.startswith("用法错误：缺少选项 '--name'")
         and "（运行 clerk user add --help 查看用法）" in out
     )
-    assert "用法错误：没有此命令" in ready("frobnicate", code=2)
+    assert "用法错误：没有此命令" in ready("frobnicate", code=1)
     help_text = ready("user", "add", "--help")
     assert "用法：" in help_text and "选项：" in help_text and "显示此帮助并退出" in help_text
     assert "[必填]" in help_text and "required" not in help_text
@@ -172,7 +174,7 @@ def test_real_process_exit_codes_and_no_traceback(tmp_path):
 
 
 def test_pins_are_never_arguments(ready):
-    assert "--pin-stdin" in ready("user", "passwd", "--id", "c0107", "--pin", "1", code=2)
+    assert "--pin-stdin" in ready("user", "passwd", "--id", "c0107", "--pin", "1", code=1)
     assert "--pin-stdin" in ready("user", "passwd", "--id", "c0107", code=1)  # no terminal
     assert "PIN须为4至12位数字" in ready(
         "user", "add", "--id", "c0201", "--name", "吴", "--pin-stdin", input="12\n", code=1
@@ -185,3 +187,36 @@ def test_pins_are_never_arguments(ready):
 def test_init_takes_the_windows_own_clerk(clerk):
     clerk(*INIT)
     assert 'clerk = "c0107"' in (clerk.home / "clerk.toml").read_text()
+
+
+def test_data_directory_is_owner_only_and_db_check_mends_it(tmp_path):
+    home = tmp_path / "new" / "home"
+    cli(home, *INIT)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    everything = [home, *home.rglob("*")]
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in everything), [
+        (p, oct(p.stat().st_mode)) for p in everything
+    ]
+    home.chmod(0o755)
+    (home / "clerk.toml").chmod(0o644)
+    (home / "logs" / "clerk.log.1").write_text("old\n")
+    (home / "logs" / "clerk.log.1").chmod(0o644)
+    report = json.loads(cli(home, "db", "check", "--json", code=1))
+    assert len(report["problems"]) == 3 and "clerk.toml 权限为 644，应为 600" in "".join(
+        report["problems"]
+    )
+    assert "已修正" in cli(home, "db", "check", "--fix")
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert json.loads(cli(home, "db", "check", "--json"))["ok"]
+
+
+def test_a_rotated_log_is_owner_only(tmp_path):
+    from clerk import logs
+
+    path = logs.setup(tmp_path / "h", max_bytes=200, backups=2)
+    for n in range(20):
+        logging.getLogger("clerk.test").warning("line %d %s", n, "x" * 50)
+    rotated = list(path.parent.glob("clerk.log*"))
+    assert len(rotated) == 3
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in rotated)
+    logs.setup(tmp_path / "other")  # let go of the file

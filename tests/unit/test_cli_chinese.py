@@ -57,7 +57,7 @@ def home(tmp_path_factory):
     ],
 )
 def test_click_errors_are_chinese(home, args, expected):
-    out = cli(home, *args, code=2)
+    out = cli(home, *args, code=1)
     assert out.startswith("用法错误：") and expected in out, out
     assert not any(word in out for word in ("Error", "Invalid", "not", "No such", "Missing"))
 
