@@ -9,17 +9,23 @@ skipped, so importing the same file again creates nothing.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pydantic
+from pydantic import ConfigDict, Field, field_validator
 
 from offline.identity import IdentityError
 from offline.intake import Intake, IntakeError
-from offline.models import CaseMaterial, Person, Refusal
-from offline.store import Store
+from offline.models import CaseMaterial, Person, Record, Refusal
+from offline.store import BackfillEntry, Store
 
 
 class BackfillError(ValueError):
@@ -32,50 +38,89 @@ class BackfillResult:
     skipped: int = 0  # already imported before
 
 
-def _entry(data: dict) -> tuple[Intake, datetime, str, str, Refusal | None]:
-    item = data["item"]
-    intake = Intake(
-        item_code=item["code"],
-        item_version=item.get("version"),
-        applicant=Person.model_validate(data["applicant"]),
-        agent=Person.model_validate(data["agent"]) if data.get("agent") else None,
-        form=data.get("form") or {},
-        materials=[CaseMaterial.model_validate(m) for m in data.get("materials", [])],
-        ticket=data.get("ticket"),
-    )
-    at = datetime.fromisoformat(data["accepted_at"])
-    if at.tzinfo is None:
-        raise ValueError("accepted_at 需要带时区，如 2026-11-20T09:30:00+08:00")
-    refusal = Refusal.model_validate(data["refusal"]) if data.get("refusal") else None
-    return intake, at, data["clerk_id"], data["source_ref"], refusal
+class ItemKey(Record):
+    model_config = ConfigDict(extra="ignore")
+    code: str = Field(min_length=1, max_length=50)
+    version: int | None = None
+
+
+class Line(Record):
+    """One line of the file, every field's type checked (members of the case payload that
+    are assigned here, such as `local_no` or `window_no`, are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    item: ItemKey
+    applicant: Person
+    agent: Person | None = None
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials: list[CaseMaterial] = Field(default_factory=list)
+    ticket: str | None = Field(None, max_length=20)
+    accepted_at: datetime
+    clerk_id: str = Field(min_length=1, max_length=20)
+    source_ref: str = Field(min_length=1, max_length=200)
+    refusal: Refusal | None = None
+
+    @field_validator("accepted_at", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("accepted_at 应为文本，如 2026-11-20T09:30:00+08:00")
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is None:
+            raise ValueError("accepted_at 需要带时区，如 2026-11-20T09:30:00+08:00")
+        return at
+
+    def entry(self, number: int) -> BackfillEntry:
+        intake = Intake(
+            item_code=self.item.code,
+            item_version=self.item.version,
+            applicant=self.applicant,
+            agent=self.agent,
+            form=self.form,
+            materials=self.materials,
+            ticket=self.ticket,
+        )
+        return BackfillEntry(
+            number, intake, self.accepted_at, self.clerk_id, self.source_ref, self.refusal
+        )
 
 
 def import_file(store: Store, path: Path) -> BackfillResult:
-    """Check every line first, then create the cases: a bad file creates nothing."""
-    lines = path.read_text("utf-8").splitlines()
+    """Check every line, then create all the cases in one transaction: a bad file creates
+    nothing, and a message names the line as an editor counts it (blank lines included).
+    One import at a time per data directory; a second one is told so at once."""
     entries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, text in enumerate(path.read_text("utf-8").split("\n"), start=1):
+        if not text.strip():
             continue
         try:
-            entries.append(_entry(json.loads(line)))
-        except (ValueError, KeyError, TypeError, pydantic.ValidationError) as error:
-            raise BackfillError(f"第{number}行：{_reason(error)}") from None
-    result = BackfillResult()
-    for number, (intake, at, clerk_id, ref, refusal) in enumerate(entries, start=1):
-        if store.case_by_source(ref):
-            result.skipped += 1
-            continue
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("每行应为一个JSON对象")
+            entries.append(Line.model_validate(data, strict=False).entry(number))
+        except (ValueError, pydantic.ValidationError) as error:
+            raise BackfillError(f"第{number}行：{_reason(error)}（整个文件未导入）") from None
+    with _one_at_a_time(store.path):
         try:
-            case = (
-                store.refuse(intake, refusal, clerk_id=clerk_id, at=at, source_ref=ref)
-                if refusal
-                else store.accept(intake, clerk_id=clerk_id, at=at, source_ref=ref)
-            )
+            created, skipped = store.backfill(entries)
         except (IntakeError, IdentityError) as error:
-            raise BackfillError(f"第{number}行（{ref}）：{error}") from None
-        result.created.append(case.local_no)
-    return result
+            where = getattr(error, "line", "?")
+            raise BackfillError(f"第{where}行：{error}（整个文件未导入）") from None
+    return BackfillResult(created=[c.local_no for c in created], skipped=skipped)
+
+
+@contextmanager
+def _one_at_a_time(db_path: Path) -> Iterator[None]:
+    lock = db_path.with_name(db_path.name + ".import.lock")
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackfillError("另一个补录导入正在进行，请等它完成后再导入") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _reason(error: Exception) -> str:
@@ -83,6 +128,6 @@ def _reason(error: Exception) -> str:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         return f"{where} {str(first['msg']).removeprefix('Value error, ')}".strip()
-    if isinstance(error, KeyError):
-        return f"缺少字段 {error.args[0]}"
+    if isinstance(error, json.JSONDecodeError):
+        return f"不是合法的JSON（第{error.colno}列）"
     return str(error)

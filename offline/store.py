@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,18 @@ from offline.models import (
 from offline.numbering import issue_local_no
 from offline.visits import CaseVisits
 from offline.workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class BackfillEntry:
+    """One 补录 line, checked: its line number in the file names it in messages."""
+
+    line: int
+    intake: Intake
+    at: datetime
+    clerk_id: str
+    source_ref: str
+    refusal: Refusal | None
 
 
 class Store:
@@ -286,6 +299,46 @@ class Store:
                     op_type, op_payload = _operation(case)
                     self._write_case(case, op_type, op_payload, clerk_id, at, plan.item.code)
             return made
+
+    def backfill(self, entries: list[BackfillEntry]) -> tuple[list[Case], int]:
+        """补录 all or nothing: every entry is checked first (an error carries `line`), the
+        case numbers are reserved (each in its own commit, as always: an unused one is a
+        harmless gap), then every case is written in one transaction. Entries whose
+        `source_ref` was imported before are skipped; returns (created, skipped)."""
+        with self._lock:
+            todo: list[tuple[BackfillEntry, ServiceItem, Intake, CaseStatus]] = []
+            for e in entries:
+                if self._by_source(e.source_ref) or e.source_ref in {t[0].source_ref for t in todo}:
+                    continue
+                try:
+                    item, intake_ = self._checked(e.intake)
+                except (IntakeError, ValueError) as error:
+                    error.line = e.line  # type: ignore[attr-defined]
+                    raise
+                status: CaseStatus = (
+                    "refused" if e.refusal else intake.accepted_status(item, intake_)
+                )
+                todo.append((e, item, intake_, status))
+            ready = []
+            for e, item, intake_, status in todo:
+                payload, verified = self._payload(intake_, item, status, e.clerk_id, e.at)
+                ready.append((e, item, payload, verified, status))
+            created = []
+            with write(self.db):
+                for e, item, payload, verified, status in ready:
+                    case = Case(
+                        case_id=str(uuid7()),
+                        status=status,
+                        payload=payload,
+                        refusal=e.refusal,
+                        deadline_verified=verified,
+                        source_ref=e.source_ref,
+                        updated_at=now(),
+                    )
+                    op_type, op_payload = _operation(case)
+                    self._write_case(case, op_type, op_payload, e.clerk_id, e.at, item.code)
+                    created.append(case)
+            return created, len(entries) - len(created)
 
     def _checked(self, entry: Intake) -> tuple[ServiceItem, Intake]:
         """The entry's item, and the entry with its materials named and ordered as there."""

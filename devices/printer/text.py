@@ -10,10 +10,16 @@ as a glyph image two columns wide (see `glyphs.py`), so it takes two as well.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+from devices.errors import PrinterError
 
 # Characters GBK-only firmware prints as garbage, and what to print instead.
 _SUBSTITUTES = str.maketrans({"¥": "￥"})
+# Control characters (ESC and GS start printer commands) and bidi/format characters: text
+# from data never carries them to the printer. Line breaks are layout, split off before.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 # GBK's user-defined areas: codes a GBK printer's font has no glyph for.
 _GBK_USER_AREAS = ((0xAA, 0xAF, 0xA1, 0xFE), (0xF8, 0xFE, 0xA1, 0xFE), (0xA1, 0xA7, 0x40, 0xA0))
 # 避头尾: what may not start a line, and what may not end one (GB/T 15834 punctuation rules).
@@ -58,14 +64,26 @@ def width(text: str, codec: str = "gbk") -> int:
     return sum(cells(c, codec) for c in text)
 
 
+def refuse_control(text: str) -> None:
+    """A control character in data is refused (`PrinterError`), neither sent nor drawn:
+    printer commands cannot be smuggled into a receipt through a name or a note."""
+    found = _CONTROL.search(text)
+    if found:
+        raise PrinterError(
+            f"打印内容含有控制字符（U+{ord(found.group()):04X}），已拒绝打印，请核对办件信息"
+        )
+
+
 def encode(text: str, codec: str = "gbk") -> bytes:
     """The printer's bytes for text that is `printable`; the renderer draws the rest."""
+    refuse_control(text)
     return text.translate(_SUBSTITUTES).encode(codec, errors="replace")
 
 
 def runs(text: str, codec: str = "gbk") -> list[tuple[bool, str]]:
     """`text` cut into (printable, piece) runs: pieces the font prints, and single characters
     to draw as images."""
+    refuse_control(text)
     out: list[tuple[bool, str]] = []
     for char in text:
         ok = printable(char, codec)

@@ -71,3 +71,58 @@ def test_a_bad_line_is_named_and_nothing_is_created(tmp_path):
     out = runner.invoke(main, [*home, "case", "import", str(bad)])
     assert out.exit_code == 1 and "第2行" in out.output and "校验位错误" in out.output
     assert json.loads(runner.invoke(main, [*home, "case", "list", "--json"]).output) == []
+
+
+def test_a_bad_file_creates_nothing_and_names_the_exact_line(tmp_path):
+    from offline.backfill import BackfillError, import_file
+    from offline.store import Store
+
+    home = tmp_path / "h"
+    assert CliRunner().invoke(main, ["--home", str(home), *INIT]).exit_code == 0
+    store = Store(home / "clerk.db", centre_code="330212105", window_no=3)
+    paper = tmp_path / "paper.jsonl"
+    bad_id = line("P-3", id_number="330212198001011234")
+    paper.write_text("\n".join([line("P-1"), "", "", line("P-2"), bad_id]) + "\n", "utf-8")
+    try:
+        import_file(store, paper)
+    except BackfillError as error:
+        assert str(error).startswith("第5行") and "未导入" in str(error)
+    else:
+        raise AssertionError("the bad line was taken")
+    assert store.case_by_source("P-1") is None  # all or nothing
+    paper.write_text("\n" + line("P-1", source_ref={"x": 1}) + "\n", "utf-8")
+    try:
+        import_file(store, paper)
+    except BackfillError as error:
+        assert str(error).startswith("第2行：source_ref")
+    paper.write_text(line("P-1", name="张\u202e三") + "\n", "utf-8")
+    try:
+        import_file(store, paper)
+    except BackfillError as error:
+        assert "控制字符" in str(error) and str(error).startswith("第1行")
+    store.close()
+
+
+def test_two_imports_at_once_are_serialised_with_a_clear_message(tmp_path):
+    import fcntl
+    import os
+
+    from offline.backfill import BackfillError, import_file
+    from offline.store import Store
+
+    home = tmp_path / "h"
+    assert CliRunner().invoke(main, ["--home", str(home), *INIT]).exit_code == 0
+    store = Store(home / "clerk.db", centre_code="330212105", window_no=3)
+    paper = tmp_path / "paper.jsonl"
+    paper.write_text(line("P-1") + "\n", "utf-8")
+    held = os.open(home / "clerk.db.import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another import is running
+    try:
+        import_file(store, paper)
+    except BackfillError as error:
+        assert "另一个补录导入正在进行" in str(error)
+    finally:
+        os.close(held)
+    assert len(import_file(store, paper).created) == 1
+    assert import_file(store, paper).skipped == 1
+    store.close()

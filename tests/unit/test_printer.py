@@ -263,3 +263,12 @@ def test_a_character_no_font_has_prints_as_a_box_not_garbage():
     data = to_escpos(Document("测试", (Line("张\U000f0001三"),)), Paper(columns=32))
     printed = decode(data, "gbk")
     assert printed.lines[0] == "张□三" and printed.glyphs == []
+
+
+@pytest.mark.parametrize("bad", ["张\x1b[31m三", "GS\x1dV\x00", "a\u202eb", "\x00"])
+def test_control_bytes_from_data_never_reach_the_printer(bad):
+    from devices.errors import PrinterError
+
+    doc = Document(name="受理回执", elements=(Field("申请人", bad),))
+    with pytest.raises(PrinterError, match="控制字符"):
+        to_escpos(doc, Paper(columns=32))
