@@ -31,6 +31,7 @@ from offline import (
     intake,
     outbox,
     retention,
+    rowcheck,
     visits,
 )
 from offline.audit import ChainCheck
@@ -786,6 +787,7 @@ class Store:
                 f"外键错误：{row[0]} 第{row[1]}行"
                 for row in self.db.execute("PRAGMA foreign_key_check")
             ]
+            problems += rowcheck.problems(self.db)
         mode = self.path.stat().st_mode & 0o777
         if mode & 0o077:
             problems.append(f"数据库文件权限为 {mode:o}，应为 600（仅所有者可读写）")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from datetime import date, datetime, timedelta
 
@@ -263,3 +264,47 @@ def test_integrity_check_reports_loose_file_mode(store):
     store.path.chmod(0o644)
     [problem] = store.integrity_problems()
     assert "644" in problem
+
+
+def test_db_check_reads_every_row_back_through_its_model(store):
+    case = store.accept(pension(), clerk_id="c0107")
+    assert store.integrity_problems() == []
+    store.db.conn.execute(
+        "UPDATE cases SET status = 'hacked_status' WHERE case_id = ?", [case.case_id]
+    )
+    bad_name = json.dumps({**case.payload.model_dump(mode="json")} | {"ticket": "C\x1b[31m"})
+    other = store.accept(pension(), clerk_id="c0107")
+    store.db.conn.execute(
+        "UPDATE cases SET payload = ? WHERE case_id = ?", [bad_name, other.case_id]
+    )
+    problems = store.integrity_problems()
+    assert len(problems) == 2
+    assert problems[0].startswith(f"办件 {case.local_no} 的数据不符合格式：status")
+    assert "控制字符" in problems[1]
+
+
+def test_a_purged_case_is_a_flag_not_a_magic_id_number(store):
+    from offline.models import PURGED
+
+    with pytest.raises(ValueError, match=r"校验位|18位"):
+        Person(name="张三", id_type="resident_id", id_number=PURGED)
+    case = store.accept(pension(), clerk_id="c0107")
+    store.db.conn.execute("UPDATE cases SET status = 'closed' WHERE case_id = ?", [case.case_id])
+    store.db.conn.execute("UPDATE operations SET state = 'acked'")
+    assert store.purge_personal_data(0, by="retention") == 1
+    gone = store.case(case.case_id)
+    assert gone.purged and gone.payload.applicant.id_number == PURGED
+    assert store.integrity_problems() == []
+
+
+def test_control_and_bidi_characters_are_refused_in_every_text_field():
+    for bad in ("张\x1b[31m三\x00\n", "张\u202e三", "张\u200b三"):
+        with pytest.raises(ValueError, match="控制字符"):
+            Person(name=bad, id_type="resident_id", id_number=ZHANG)
+    with pytest.raises(ValueError, match="控制字符"):
+        CaseMaterial(code="M01", name="身份证\x07", status="received")
+    assert Refusal(reason="材料不全\n请补齐").reason.count("\n") == 1  # a note may have lines
+    with pytest.raises(ValueError, match="控制字符"):
+        Refusal(reason="材料不全\x1b")
+    with pytest.raises(ValueError, match="控制字符"):
+        type(pension()).model_validate({**pension().model_dump(), "form": {"x\x1b": "y"}})
