@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import commit, desk, devices, hall, search, sync
+from bench import commit, desk, devices, hall, lockhold, search, sync
 
 
 def main() -> None:
@@ -39,6 +39,7 @@ def main() -> None:
     devices.main()
     hall.main()
     search.main(args.cases)
+    lockhold.main(args.cases)
     sync.main(args.sync_ops, args.sync_attachments)
     desk.main(args.desk_cases)
 

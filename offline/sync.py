@@ -40,7 +40,8 @@ from offline.store import Store
 log = logging.getLogger("offline.sync")
 MAX_OPS, MAX_BYTES, CHUNK = 200, 4 * 1024 * 1024, 1024 * 1024
 MAX_STALLS = 2  # answers to one attachment upload that do not move its offset forward
-MAX_PAGES = 10_000  # change-feed pages in one run (5 million changes at 500 a page)
+PAGE = 50  # changes asked per page: a page is one transaction, kept short for the desk
+MAX_PAGES = 50_000  # change-feed pages in one run (5 million changes)
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
@@ -435,7 +436,7 @@ class SyncEngine:
         `more` says there is more would loop for ever: the run stops after it instead."""
         for _ in range(MAX_PAGES):
             cursor = self.store.meta("changes_cursor")
-            params = {"limit": 500} | ({"since": cursor} if cursor else {})
+            params = {"limit": PAGE} | ({"since": cursor} if cursor else {})
             response = self._request("GET", "/changes", params=params)
             page = _json(response)
             if response.status_code != 200 or not isinstance(page, dict):
