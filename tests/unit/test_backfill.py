@@ -78,7 +78,7 @@ def test_a_bad_file_creates_nothing_and_names_the_exact_line(tmp_path):
     from offline.store import Store
 
     home = tmp_path / "h"
-    assert CliRunner().invoke(main, ["--home", str(home), *INIT]).exit_code == 0
+    assert CliRunner().invoke(main, ["--home", str(home), *INIT], input="0000\n").exit_code == 0
     store = Store(home / "clerk.db", centre_code="330212105", window_no=3)
     paper = tmp_path / "paper.jsonl"
     bad_id = line("P-3", id_number="330212198001011234")
@@ -111,7 +111,7 @@ def test_two_imports_at_once_are_serialised_with_a_clear_message(tmp_path):
     from offline.store import Store
 
     home = tmp_path / "h"
-    assert CliRunner().invoke(main, ["--home", str(home), *INIT]).exit_code == 0
+    assert CliRunner().invoke(main, ["--home", str(home), *INIT], input="0000\n").exit_code == 0
     store = Store(home / "clerk.db", centre_code="330212105", window_no=3)
     paper = tmp_path / "paper.jsonl"
     paper.write_text(line("P-1") + "\n", "utf-8")
