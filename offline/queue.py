@@ -182,19 +182,40 @@ def parse_hours(text: str) -> str:
 
 
 class QueueStore:
-    """The queue on its SQLite file; one per process, safe to share between threads."""
+    """The queue on its SQLite file; one per process, safe to share between threads.
+
+    Each thread has its own connection, and no Python lock guards them: WAL lets readers (the
+    board, a window's view, a token check) go on while a writer commits, and `BEGIN
+    IMMEDIATE` with the busy timeout orders the writers. A lock of our own held through each
+    commit made every reader of the hall service wait for every writer's fsync."""
 
     def __init__(self, path: Path | str, policy: QueuePolicy | None = None) -> None:
         self.path = Path(path)
-        self.db = Database(connect(path), execute_plugins=False)
+        self._local = threading.local()
+        self._opened: list[Database] = []
+        self._opening = threading.Lock()  # guards `_opened` only, never a statement
         migrations.apply(self.db)
         self._secret = _load_secret(secret_path(path))
         self._admin_key = ""
         self.policy = policy or QueuePolicy()
-        self._lock = threading.RLock()
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection, opened on its first use."""
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = Database(connect(self.path), execute_plugins=False)
+            self._local.db = db
+            with self._opening:
+                self._opened.append(db)
+        return db
 
     def close(self) -> None:
-        self.db.close()
+        with self._opening:
+            for db in self._opened:
+                db.close()
+            self._opened.clear()
+        self._local = threading.local()
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -255,7 +276,7 @@ class QueueStore:
             spans = self.policy.hours.get(kind) or self.policy.hours["*"]
             raise QueueError(f"现在不是取号时间（取号时间 {spans.replace(',', '、')}）")
         day, at = now().date().isoformat(), now().isoformat()
-        with self._lock, write(self.db):
+        with write(self.db):
             [(seq,)] = self.db.conn.execute(
                 "INSERT INTO ticket_seq VALUES (?, ?, 1) ON CONFLICT (day, kind) DO UPDATE SET "
                 "last = last + 1 RETURNING last",
@@ -283,7 +304,7 @@ class QueueStore:
 
     def call_next(self, window_no: int, kinds: list[str] | None, clerk_id: str) -> Ticket | None:
         """Finish the window's current ticket, as pressing 呼叫 does, and call the next one."""
-        with self._lock, write(self.db):
+        with write(self.db):
             if self._paused(window_no):
                 raise QueueError("本窗口已暂停服务，请先恢复服务再叫号")
             self._finish_current(window_no, clerk_id)
@@ -342,7 +363,7 @@ class QueueStore:
     def _with_current(
         self, window_no: int, clerk_id: str, state: str, event: str, **changes: Any
     ) -> Ticket:
-        with self._lock, write(self.db):
+        with write(self.db):
             current = self._current(window_no)
             if current is None:
                 raise QueueError("本窗口当前没有正在办理的号")
@@ -355,7 +376,7 @@ class QueueStore:
 
     def recall(self, window_no: int, clerk_id: str) -> Ticket:
         """重呼: the same ticket again (the announcer throttles repeats)."""
-        with self._lock, write(self.db):
+        with write(self.db):
             current = self._current(window_no)
             if current is None:
                 raise QueueError("本窗口当前没有可重呼的号")
@@ -386,7 +407,7 @@ class QueueStore:
 
     def call_back(self, window_no: int, number: str, clerk_id: str) -> Ticket:
         """回呼: a ticket this window parked, called again."""
-        with self._lock, write(self.db):
+        with write(self.db):
             if self._current(window_no):
                 raise QueueError("请先结束本窗口当前的号，再回呼挂起的号")
             row = self.db.conn.execute(
@@ -414,7 +435,7 @@ class QueueStore:
         """转移: back in the queue, keeping its number, for another kind and/or window."""
         if kind and kind not in self.policy.prefixes:
             raise QueueError(f"没有这类业务：{kind}")
-        with self._lock, write(self.db):
+        with write(self.db):
             if to_window is not None:
                 self._check_target(window_no, to_window)
             current = self._current(window_no)
@@ -442,7 +463,7 @@ class QueueStore:
     def _admin(
         self, number: str, by: str, state: str, allowed: tuple[str, ...], refusal: str
     ) -> None:
-        with self._lock, write(self.db):
+        with write(self.db):
             row = self.db.conn.execute(
                 "SELECT id, state FROM tickets WHERE day = ? AND number = ?",
                 [now().date().isoformat(), number],
@@ -461,14 +482,14 @@ class QueueStore:
         """暂停服务: the window calls nobody until resumed; its current ticket stays."""
         if not reason.strip():
             raise QueueError("暂停服务须说明原因")
-        with self._lock, write(self.db):
+        with write(self.db):
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO pauses VALUES (?, ?, ?, ?)",
                 [window_no, reason.strip(), now().isoformat(), clerk_id],
             )
 
     def resume(self, window_no: int, clerk_id: str) -> None:
-        with self._lock, write(self.db):
+        with write(self.db):
             self.db.conn.execute("DELETE FROM pauses WHERE window_no = ?", [window_no])
 
     def _paused(self, window_no: int) -> str | None:
@@ -479,30 +500,28 @@ class QueueStore:
 
     def parked(self, window_no: int) -> list[str]:
         """Numbers this window parked today, for 回呼."""
-        with self._lock:
-            rows = self.db.conn.execute(
-                "SELECT number FROM tickets WHERE day = ? AND state = 'parked' AND window_no = ?"
-                " ORDER BY id",
-                [now().date().isoformat(), window_no],
-            ).fetchall()
+        rows = self.db.conn.execute(
+            "SELECT number FROM tickets WHERE day = ? AND state = 'parked' AND window_no = ?"
+            " ORDER BY id",
+            [now().date().isoformat(), window_no],
+        ).fetchall()
         return [r[0] for r in rows]
 
     def window_view(self, window_no: int) -> dict[str, Any]:
         """What the window's desk shows: its ticket, parked numbers, pause, and who waits (as
         counts per kind that it serves, never names)."""
-        with self._lock:
-            kinds = self.window_kinds(window_no)
-            waiting = self.waiting()
-            current = self.current(window_no)
-            return {
-                "current": current.model_dump(mode="json") if current else None,
-                "parked": self.parked(window_no),
-                "paused": self._paused(window_no),
-                "kinds": kinds,
-                "waiting": {k: n for k, n in waiting.items() if kinds is None or k in kinds},
-                "windows": self.known_windows(),  # where 转移 may send a ticket
-                "hall_kinds": self.served_kinds(),
-            }
+        kinds = self.window_kinds(window_no)
+        waiting = self.waiting()
+        current = self.current(window_no)
+        return {
+            "current": current.model_dump(mode="json") if current else None,
+            "parked": self.parked(window_no),
+            "paused": self._paused(window_no),
+            "kinds": kinds,
+            "waiting": {k: n for k, n in waiting.items() if kinds is None or k in kinds},
+            "windows": self.known_windows(),  # where 转移 may send a ticket
+            "hall_kinds": self.served_kinds(),
+        }
 
     # --- windows and the hall key ----------------------------------------------------------
 
@@ -510,7 +529,7 @@ class QueueStore:
         unknown = set(kinds) - set(self.policy.prefixes)
         if unknown:
             raise QueueError(f"没有这类业务：{'、'.join(sorted(unknown))}")
-        with self._lock, write(self.db):
+        with write(self.db):
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO windows VALUES (?, ?)", [window_no, json.dumps(kinds)]
             )
@@ -518,12 +537,11 @@ class QueueStore:
     def known_windows(self) -> list[int]:
         """The hall's windows: those given their kinds, and those that have called a ticket or
         paused. A ticket sent anywhere else would never be called."""
-        with self._lock:
-            rows = self.db.conn.execute(
-                "SELECT window_no FROM windows UNION SELECT window_no FROM pauses "
-                "UNION SELECT window_no FROM ticket_events WHERE window_no IS NOT NULL "
-                "ORDER BY 1"
-            ).fetchall()
+        rows = self.db.conn.execute(
+            "SELECT window_no FROM windows UNION SELECT window_no FROM pauses "
+            "UNION SELECT window_no FROM ticket_events WHERE window_no IS NOT NULL "
+            "ORDER BY 1"
+        ).fetchall()
         return [r[0] for r in rows]
 
     def _check_target(self, window_no: int, to_window: int) -> None:
@@ -536,17 +554,16 @@ class QueueStore:
 
     def window_kinds(self, window_no: int) -> list[str] | None:
         """The kinds a window serves; None (every kind) when it was never configured."""
-        with self._lock:
-            row = self.db.conn.execute(
-                "SELECT kinds FROM windows WHERE window_no = ?", [window_no]
-            ).fetchone()
+        row = self.db.conn.execute(
+            "SELECT kinds FROM windows WHERE window_no = ?", [window_no]
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def hall_key(self) -> str:
         """The admin key of the hall service; made on first use, then kept in memory."""
         if self._admin_key:
             return self._admin_key
-        with self._lock, write(self.db):
+        with write(self.db):
             row = self.db.conn.execute(
                 "SELECT value FROM hall_meta WHERE key = 'hall_key'"
             ).fetchone()
@@ -574,7 +591,7 @@ class QueueStore:
         """A new token for a window (replacing its old one), a kiosk or a board; only its
         digest is kept, the token is returned once."""
         token = f"{role}-{secrets.token_urlsafe(24)}"
-        with self._lock, write(self.db):
+        with write(self.db):
             if role == "window":
                 self.db.conn.execute(
                     "DELETE FROM hall_tokens WHERE role = 'window' AND window_no = ?", [window_no]
@@ -591,10 +608,9 @@ class QueueStore:
             return None
         if hmac.compare_digest(key.encode(), self.hall_key().encode()):
             return Credential("admin")
-        with self._lock:
-            row = self.db.conn.execute(
-                "SELECT role, window_no FROM hall_tokens WHERE digest = ?", [_digest(key)]
-            ).fetchone()
+        row = self.db.conn.execute(
+            "SELECT role, window_no FROM hall_tokens WHERE digest = ?", [_digest(key)]
+        ).fetchone()
         return Credential(row[0], row[1]) if row else None
 
     def backup(self, dest: Path) -> None:
@@ -604,8 +620,7 @@ class QueueStore:
             raise FileExistsError(f"目标文件已存在：{dest}")
         target = connect(dest)
         try:
-            with self._lock:
-                self.db.conn.backup(target)
+            self.db.conn.backup(target)
             target.execute("PRAGMA journal_mode=DELETE")
         finally:
             target.close()
@@ -618,19 +633,18 @@ class QueueStore:
         by the centre's green-channel rule (a green ticket jumps ahead; others wait for the
         green ones already there)."""
         day = now().date().isoformat()
-        with self._lock:
-            row = self.db.conn.execute(
-                "SELECT id, kind FROM tickets WHERE day = ? AND number = ? AND state = 'issued'",
-                [day, number],
-            ).fetchone()
-            if row is None:
-                return 0
-            waiting = self.db.conn.execute(
-                "SELECT id, green FROM tickets WHERE day = ? AND kind = ? AND state = 'issued' "
-                "ORDER BY id",
-                [day, row[1]],
-            ).fetchall()
-            recent = self._recent_greens(day)
+        row = self.db.conn.execute(
+            "SELECT id, kind FROM tickets WHERE day = ? AND number = ? AND state = 'issued'",
+            [day, number],
+        ).fetchone()
+        if row is None:
+            return 0
+        waiting = self.db.conn.execute(
+            "SELECT id, green FROM tickets WHERE day = ? AND kind = ? AND state = 'issued' "
+            "ORDER BY id",
+            [day, row[1]],
+        ).fetchall()
+        recent = self._recent_greens(day)
         return self._calls_before(row[0], [(i, bool(g)) for i, g in waiting], recent)
 
     def _calls_before(
@@ -651,18 +665,16 @@ class QueueStore:
 
     def windows_now(self) -> dict[int, str]:
         """Each window's current number (for the hall board)."""
-        with self._lock:
-            rows = self.db.conn.execute(
-                "SELECT window_no, number FROM tickets WHERE state IN ('called', 'serving')"
-            ).fetchall()
+        rows = self.db.conn.execute(
+            "SELECT window_no, number FROM tickets WHERE state IN ('called', 'serving')"
+        ).fetchall()
         return dict(rows)
 
     # --- what boards and reports show -----------------------------------------------------------
 
     def served_kinds(self) -> list[str]:
         """The kinds some window serves, for the kiosk: all of them while a window serves all."""
-        with self._lock:
-            rows = [r[0] for r in self.db.conn.execute("SELECT kinds FROM windows").fetchall()]
+        rows = [r[0] for r in self.db.conn.execute("SELECT kinds FROM windows").fetchall()]
         served = {k for row in rows for k in json.loads(row)}
         if not rows or not served:
             return list(self.policy.prefixes)
@@ -671,44 +683,39 @@ class QueueStore:
     def board(self, calls: int = 8) -> dict[str, Any]:
         """The hall board: the latest calls, each window's number or pause, who waits per kind
         (numbers only, never a name)."""
-        with self._lock:
-            recent = self.db.conn.execute(
-                "SELECT t.number, e.window_no, e.at FROM ticket_events e "
-                "JOIN tickets t ON t.id = e.ticket_id "
-                "WHERE t.day = ? AND e.event IN ('called', 'recalled', 'called_back') "
-                "ORDER BY e.id DESC LIMIT ?",
-                [now().date().isoformat(), calls],
-            ).fetchall()
-            paused = [r[0] for r in self.db.conn.execute("SELECT window_no FROM pauses")]
-            windows = {
-                n: {"number": number, "paused": False} for n, number in self.windows_now().items()
-            }
-            for n in paused:  # the reason is the clerk's, not the hall's
-                windows.setdefault(n, {"number": None, "paused": False})["paused"] = True
-            return {
-                "calls": [{"number": n, "window_no": w, "at": at} for n, w, at in recent],
-                "windows": {str(n): windows[n] for n in sorted(windows)},
-                "waiting": self.waiting(),
-                "last_event": self.last_event_id(),  # where a live stream takes over
-            }
+        recent = self.db.conn.execute(
+            "SELECT t.number, e.window_no, e.at FROM ticket_events e "
+            "JOIN tickets t ON t.id = e.ticket_id "
+            "WHERE t.day = ? AND e.event IN ('called', 'recalled', 'called_back') "
+            "ORDER BY e.id DESC LIMIT ?",
+            [now().date().isoformat(), calls],
+        ).fetchall()
+        paused = [r[0] for r in self.db.conn.execute("SELECT window_no FROM pauses")]
+        windows = {
+            n: {"number": number, "paused": False} for n, number in self.windows_now().items()
+        }
+        for n in paused:  # the reason is the clerk's, not the hall's
+            windows.setdefault(n, {"number": None, "paused": False})["paused"] = True
+        return {
+            "calls": [{"number": n, "window_no": w, "at": at} for n, w, at in recent],
+            "windows": {str(n): windows[n] for n in sorted(windows)},
+            "waiting": self.waiting(),
+            "last_event": self.last_event_id(),  # where a live stream takes over
+        }
 
     def events_after(self, last_id: int, limit: int = 100) -> list[dict[str, Any]]:
         """Ticket events after `last_id`, for the live stream: what happened to which number
         at which window, never who the citizen or the clerk is."""
-        with self._lock:
-            rows = self.db.conn.execute(
-                "SELECT e.id, e.at, e.event, t.number, t.kind, e.window_no FROM ticket_events e "
-                "JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
-                [last_id, limit],
-            ).fetchall()
+        rows = self.db.conn.execute(
+            "SELECT e.id, e.at, e.event, t.number, t.kind, e.window_no FROM ticket_events e "
+            "JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
+            [last_id, limit],
+        ).fetchall()
         keys = ("id", "at", "event", "number", "kind", "window_no")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def last_event_id(self) -> int:
-        with self._lock:
-            return self.db.conn.execute(
-                "SELECT COALESCE(MAX(id), 0) FROM ticket_events"
-            ).fetchone()[0]
+        return self.db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM ticket_events").fetchone()[0]
 
     def waiting(self) -> dict[str, int]:
         """Tickets waiting today, per kind (numbers only, never who)."""
@@ -719,8 +726,7 @@ class QueueStore:
         return dict(rows)
 
     def current(self, window_no: int) -> Ticket | None:
-        with self._lock:
-            return self._ticket("window_no = ? AND state IN ('called', 'serving')", [window_no])
+        return self._ticket("window_no = ? AND state IN ('called', 'serving')", [window_no])
 
     def report(self, day: str) -> list[dict[str, Any]]:
         """Per window and clerk: tickets served, no-shows, mean waiting and service minutes."""

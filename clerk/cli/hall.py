@@ -11,11 +11,9 @@ import httpx
 
 from clerk import config
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from clerk.hall.server import Calls, build_app, make_hall
 from clerk.services import Services
 from offline.models import WINDOW_KIND_NAMES
 from offline.queue import PREFIXES, QueuePolicy, QueueStore, parse_hours
-from offline.web import Limits, bind, run
 
 DB = click.option("--db", required=True, type=click.Path(dir_okay=False), help="叫号服务数据库文件")
 HALL = click.option("--hall", "url", help="叫号服务地址（默认取配置 [hall] url）")
@@ -77,6 +75,10 @@ def serve(
         caps={k: int(v) for k, v in _pairs(caps, "--cap", str.isdigit)},
         hours=dict(_pairs(hours, "--hours", _hours_ok)),
     )
+    from clerk.hall.calls import Calls  # the web stack only for the command that serves
+    from clerk.hall.server import build_app, make_hall
+    from offline.web import Limits, bind, run
+
     announcer = services(ctx, initialised=False).announcer() if voice else None
     store = QueueStore(db, policy)
     hall_ = make_hall(store, Calls(announcer, recall_gap), open_board=not private_board)

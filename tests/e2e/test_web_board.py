@@ -142,10 +142,12 @@ def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, 
 
         sent = time.time()
         assert cli(home, "hall", "call", "--window", "3") == "请C002号到3号窗口办理\n"
+        answered = time.time()
         wait(lambda: text(browser, "#now-number") == "C002")
         shown = browser.execute_script("return window.changedAt") / 1000 - sent
+        print(f"the call itself took {(answered - sent) * 1000:.0f} ms")
         print(f"call shown on the board {shown * 1000:.0f} ms after `clerk hall call` began")
-        assert shown < 1.0
+        assert shown < 1.0  # the bound; about 0.25 s measured on a loaded machine
         assert text(browser, "#now-window") == "到 3 号窗口办理"
         assert text(browser, '.window[data-window="6"] .number') == "暂停服务"
         assert "C001 → 5号窗口" in text(browser, "#recent")
