@@ -80,10 +80,23 @@ def backup(services: Services, dest: str) -> None:
 
 
 @db.command()
+@JSON
 @pass_services
-def verify(services: Services) -> None:
+def verify(services: Services, as_json: bool) -> None:
     """校验审计日志的哈希链；被篡改时指出第一条异常记录。"""
     result = services.store.verify_audit()
+    if as_json:
+        echo_json(
+            {
+                "ok": result.ok,
+                "count": result.count,
+                "broken_at": result.broken_at,
+                "reason": result.reason,
+            }
+        )
+        if not result.ok:
+            click.get_current_context().exit(1)
+        return
     if not result.ok:
         fail(
             f"审计日志被篡改：第{result.broken_at}条记录，{result.reason}"

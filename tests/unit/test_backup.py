@@ -94,3 +94,10 @@ def test_an_older_database_is_backed_up_before_it_is_migrated(tmp_path):
     assert "无需升级" in cli(home, "db", "migrate")
     log = (home / "logs" / "clerk.log").read_text("utf-8")
     assert "backed up first" in log
+
+
+def test_db_verify_and_check_speak_json(tmp_path):
+    home, _ = _home_with_cases(tmp_path)
+    verified = json.loads(cli(home, "db", "verify", "--json"))
+    assert verified["ok"] and verified["count"] >= 3 and verified["broken_at"] is None
+    assert json.loads(cli(home, "db", "check", "--json"))["ok"]
