@@ -1,6 +1,17 @@
-"""Hall figures: `call` latency with 8 windows calling at once through the hall service,
-against the same step (take the oldest waiting ticket, mark it called) as a bare SQLite
-transaction with the same settings, also from 8 threads."""
+"""Hall figures: a window's `call` with 8 windows calling at once through the hall service,
+against a trivial endpoint of the same server under the same load.
+
+The service runs as the hall PC runs it (`clerk hall serve`, its own process), so whatever
+web stack it is built on is the stack measured. Each repeat issues 1 600 tickets over HTTP,
+then 8 windows (threads, one keep-alive client each) call until the queue is empty; then the
+same 8 clients send the same number of requests to a path the server does not route (it
+authenticates and answers 404 without touching the queue). The two take turns. The run
+fails loudly if a window's thread dies, if an answer is neither a called ticket nor "queue
+empty", or if the tickets called are not exactly the tickets issued, each once.
+
+Beside it, in process: `QueueStore.call_next` from 8 threads against the same step (take the
+oldest waiting ticket, mark it called) as a bare SQLite transaction from 8 threads.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +22,32 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from bench.report import Row, percentile, show
+from bench.report import BenchFailure, Row, alternate, check, percentile, show
 from offline.db import PRAGMAS
 from offline.queue import QueueStore
 
-WINDOWS, TICKETS = 8, 1600
+WINDOWS, TICKETS, REPEATS = 8, 1600, 3
+KINDS = ["general", "social_security", "civil_affairs", "business"]
 
 
-def _concurrently(work) -> list[float]:
+def _concurrently(work: Callable[[int], list[float]]) -> list[float]:
+    """Run `work(window_no)` on 8 threads at once; any thread's exception fails the run."""
     samples: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
 
     def window(no: int) -> None:
-        mine = work(no)
+        try:
+            mine = work(no)
+        except BaseException as error:  # reported: the run fails
+            with lock:
+                errors.append(f"window {no}: {type(error).__name__}: {error}")
+            return
         with lock:
             samples.extend(mine)
 
@@ -36,92 +56,158 @@ def _concurrently(work) -> list[float]:
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise BenchFailure("; ".join(errors))
     return samples
 
 
-def through_service(tmp: Path) -> tuple[list[float], list[float]]:
-    """The service in its own process (`clerk hall serve`), as on the hall PC; the windows
-    are threads here, each with its own connection. Then, on the same server, as many
-    requests from as many clients to its most trivial endpoint (`GET /health`)."""
-    store = QueueStore(tmp / "hall.db")
-    for n in range(TICKETS):
-        store.issue(["general", "social_security", "civil_affairs", "business"][n % 4])
-    key = {"X-Hall-Key": store.hall_key()}
-    store.close()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clerk",
-            "--home",
-            str(tmp / "home"),
-            "hall",
-            "serve",
-            "--db",
-            str(tmp / "hall.db"),
-            "--port",
-            "0",
-            "--no-voice",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert server.stdout is not None  # stdout=PIPE
-    url = server.stdout.readline().strip()
+class Service:
+    """`clerk hall serve` in its own process on an ephemeral port."""
 
-    def work(no: int) -> list[float]:
-        out: list[float] = []
-        with httpx.Client(base_url=url, headers=key) as client:
-            while True:
-                start = time.perf_counter()
-                response = client.post(f"/windows/{no}/call", json={})
-                if response.status_code == 404:  # nobody waits any more
-                    return out
-                assert response.status_code == 200, response.text
-                out.append(time.perf_counter() - start)
+    def __init__(self, tmp: Path) -> None:
+        store = QueueStore(tmp / "hall.db")
+        self.key = {"X-Hall-Key": store.hall_key()}
+        store.close()
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "clerk", "--home", str(tmp / "home"), "hall", "serve"),
+                *("--db", str(tmp / "hall.db"), "--port", "0", "--no-voice"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        check(self.url.startswith("http"), f"hall serve did not start: {self._stderr()}")
 
-    def trivial(no: int) -> list[float]:
-        out = []
-        with httpx.Client(base_url=url) as client:
-            for _ in range(TICKETS // WINDOWS):
-                start = time.perf_counter()
-                assert client.get("/health").status_code == 200
-                out.append(time.perf_counter() - start)
-        return out
+    def _stderr(self) -> str:
+        if self.process.poll() is None:
+            return "(still running)"
+        assert self.process.stderr is not None
+        return self.process.stderr.read()[-500:]
+
+    def alive(self) -> None:
+        check(self.process.poll() is None, f"the hall service died: {self._stderr()}")
+
+    def issue(self) -> set[str]:
+        numbers = set()
+        with httpx.Client(base_url=self.url, headers=self.key) as client:
+            for n in range(TICKETS):
+                answer = client.post("/tickets", json={"kind": KINDS[n % len(KINDS)]})
+                check(answer.status_code == 201, f"issue: {answer.status_code} {answer.text}")
+                numbers.add(answer.json()["number"])
+        check(len(numbers) == TICKETS, f"{TICKETS} tickets issued, {len(numbers)} numbers")
+        return numbers
+
+    def calls(self) -> tuple[list[float], list[str]]:
+        called: list[str] = []
+
+        def work(no: int) -> list[float]:
+            out, mine = [], []
+            with httpx.Client(base_url=self.url, headers=self.key, timeout=30) as client:
+                while True:
+                    start = time.perf_counter()
+                    answer = client.post(f"/windows/{no}/call", json={"clerk_id": f"c{no}"})
+                    took = time.perf_counter() - start
+                    if _empty(answer):
+                        break
+                    check(answer.status_code == 200, f"call: {answer.status_code} {answer.text}")
+                    mine.append(answer.json()["number"])
+                    out.append(took * 1000)
+            called.extend(mine)  # list.extend is atomic under the GIL
+            return out
+
+        return _concurrently(work), called
+
+    def trivial(self, per_window: int) -> list[float]:
+        def work(no: int) -> list[float]:
+            out = []
+            with httpx.Client(base_url=self.url, headers=self.key, timeout=30) as client:
+                for _ in range(per_window):
+                    start = time.perf_counter()
+                    answer = client.post(f"/windows/{no}/bench-no-such-step", json={})
+                    out.append((time.perf_counter() - start) * 1000)
+                    check(answer.status_code == 404, f"trivial: {answer.status_code}")
+            return out
+
+        return _concurrently(work)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
+
+
+def _empty(answer: httpx.Response) -> bool:
+    """The service's "nobody is waiting": 204, or 404 saying so (not any other failure)."""
+    return answer.status_code == 204 or (answer.status_code == 404 and "排队" in answer.text)
+
+
+def through_service(tmp: Path) -> list[Row]:
+    service = Service(tmp)
+    figures: dict[str, list[float]] = {"call50": [], "call95": [], "ref50": [], "ref95": []}
+
+    def calls() -> float:
+        issued = service.issue()
+        samples, called = service.calls()
+        service.alive()
+        check(
+            sorted(called) == sorted(issued),
+            f"{len(issued)} tickets issued, {len(called)} called ({len(set(called))} distinct)",
+        )
+        figures["call50"].append(percentile(samples, 50))
+        figures["call95"].append(percentile(samples, 95))
+        return figures["call95"][-1]
+
+    def trivial() -> float:
+        samples = service.trivial(TICKETS // WINDOWS)
+        service.alive()
+        figures["ref50"].append(percentile(samples, 50))
+        figures["ref95"].append(percentile(samples, 95))
+        return figures["ref95"][-1]
 
     try:
-        calls = _concurrently(work)
-        assert len(calls) == TICKETS, f"{len(calls)} of {TICKETS} calls answered"
-        return calls, _concurrently(trivial)
+        alternate(calls, trivial, REPEATS)
     finally:
-        server.terminate()
-        server.wait()
-        assert server.stdout is not None
-        server.stdout.close()
+        service.close()
+    same = "trivial endpoint, same server, same load"
+    return [
+        Row(f"hall HTTP call, {WINDOWS} windows at once, p50", "ms", figures["call50"],
+            figures["ref50"], same, "aim ≤ 1.5x", summary="hall call over HTTP, 8 windows, p50"),
+        Row(f"hall HTTP call, {WINDOWS} windows at once, p95", "ms", figures["call95"],
+            figures["ref95"], same, "aim ≤ 1.5x", summary="hall call over HTTP, 8 windows, p95"),
+    ]  # fmt: skip
 
 
-def through_store(tmp: Path) -> list[float]:
-    """`QueueStore.call_next` itself from 8 threads, each with its own connection."""
-    first = QueueStore(tmp / "store.db")
+def _fill_store(path: Path) -> None:
+    store = QueueStore(path)
     for n in range(TICKETS):
-        first.issue(["general", "social_security", "civil_affairs", "business"][n % 4])
-    first.close()
+        store.issue(KINDS[n % len(KINDS)])
+    store.close()
+
+
+def through_store(path: Path) -> list[float]:
+    """`QueueStore.call_next` itself from 8 threads, each with its own connection."""
+    _fill_store(path)
 
     def work(no: int) -> list[float]:
-        store, out = QueueStore(tmp / "store.db"), list[float]()
+        store, out = QueueStore(path), []
         while True:
             start = time.perf_counter()
             if store.call_next(no, None, f"c{no}") is None:
                 store.close()
                 return out
-            out.append(time.perf_counter() - start)
+            out.append((time.perf_counter() - start) * 1000)
 
-    return _concurrently(work)
+    samples = _concurrently(work)
+    check(len(samples) == TICKETS, f"{TICKETS} tickets, {len(samples)} called in process")
+    return samples
 
 
-def bare(tmp: Path) -> list[float]:
-    path = tmp / "bare.db"
+def bare(path: Path) -> list[float]:
     setup = sqlite3.connect(path)
     setup.execute("PRAGMA journal_mode=WAL")  # once: switching needs the database to itself
     setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, state TEXT, window_no INTEGER)")
@@ -134,56 +220,59 @@ def bare(tmp: Path) -> list[float]:
         conn = sqlite3.connect(path, isolation_level=None)
         for pragma in PRAGMAS[1:]:  # the same settings as the store, WAL already on
             conn.execute(pragma)
-        out: list[float] = []
+        out = []
         while True:
             start = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute(
-                "SELECT id FROM t WHERE state = 'issued' ORDER BY id LIMIT 1"
-            ).fetchone()
-            if row:
+            row = conn.execute("SELECT id FROM t WHERE state = 'issued' ORDER BY id LIMIT 1")
+            found = row.fetchone()
+            if found:
                 conn.execute(
-                    "UPDATE t SET state = 'called', window_no = ? WHERE id = ?", [no, row[0]]
+                    "UPDATE t SET state = 'called', window_no = ? WHERE id = ?", [no, found[0]]
                 )
             conn.execute("COMMIT")
-            if row is None:
+            if found is None:
                 conn.close()
                 return out
-            out.append(time.perf_counter() - start)
+            out.append((time.perf_counter() - start) * 1000)
 
-    return _concurrently(work)
+    samples = _concurrently(work)
+    check(len(samples) == TICKETS, f"{TICKETS} rows, {len(samples)} taken by the bare step")
+    return samples
+
+
+def in_process(tmp: Path) -> list[Row]:
+    runs: dict[str, list[list[float]]] = {"store": [], "bare": []}
+    counter = iter(range(1000))
+
+    def ours() -> float:
+        runs["store"].append(through_store(tmp / f"store-{next(counter)}.db"))
+        return 0.0
+
+    def theirs() -> float:
+        runs["bare"].append(bare(tmp / f"bare-{next(counter)}.db"))
+        return 0.0
+
+    alternate(ours, theirs, REPEATS)
+    rows = []
+    for p in (50, 95):
+        rows.append(
+            Row(
+                f"QueueStore.call_next, {WINDOWS} threads, p{p}",
+                "ms",
+                [percentile(r, p) for r in runs["store"]],
+                [percentile(r, p) for r in runs["bare"]],
+                "bare SQLite transaction, 8 threads",
+            )
+        )
+    return rows
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
-        calls, health = through_service(Path(tmp))
-        service = [s * 1000 for s in calls]
-        trivial = [s * 1000 for s in health]
-        store = [s * 1000 for s in through_store(Path(tmp))]
-        reference = [s * 1000 for s in bare(Path(tmp))]
-    rows = []
-    for label, samples in (("queue store call_next", store), ("hall service HTTP call", service)):
-        for p in (50, 95):
-            aim = "aim ≤ 3x" + (", p95 < 50 ms" if p == 95 else "")
-            rows.append(
-                Row(
-                    f"{label}, {WINDOWS} windows at once, p{p}",
-                    percentile(samples, p),
-                    "ms",
-                    percentile(reference, p),
-                    "bare SQLite transaction, 8 threads",
-                    aim,
-                )
-            )
-    for p in (50, 95):
-        rows.append(
-            Row(
-                f"hall service HTTP call, {WINDOWS} windows at once, p{p}",
-                percentile(service, p),
-                "ms",
-                percentile(trivial, p),
-                "GET /health, same server, same load",
-                "aim ≤ 1.5x",
-            )
-        )
-    show(f"Hall queue ({TICKETS} tickets)", rows)
+        rows = through_service(Path(tmp)) + in_process(Path(tmp))
+    show(f"Hall queue: {TICKETS} tickets, {WINDOWS} windows, {REPEATS} runs in turns", rows)
+
+
+if __name__ == "__main__":
+    main()

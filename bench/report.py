@@ -1,19 +1,61 @@
-"""One table for every benchmark: figure, reference, ratio, and the aim."""
+"""What every benchmark shares: figure and reference measured in turns, repeated, printed as
+min / median / max with the ratio of the medians, and a loud failure when a run goes wrong.
+
+A figure means something only beside a reference measured in the same minutes on the same
+machine: the 2-core development box's disk and CPU drift by tens of percent between runs, so
+`alternate` runs the two in turns (figure, reference, reference, figure, ...) and every row
+keeps all its repeats. A benchmark whose worker dies or whose answer is wrong raises
+`BenchFailure`; `python -m bench` prints the reason and exits non-zero, never a figure.
+"""
 
 from __future__ import annotations
 
+import json
 import statistics
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+
+class BenchFailure(Exception):
+    """A benchmark that could not give a true figure (a worker died, an answer was wrong)."""
+
+
+def check(condition: object, reason: str) -> None:
+    """Fail the benchmark loudly, with `reason`, unless `condition` holds."""
+    if not condition:
+        raise BenchFailure(reason)
 
 
 @dataclass
 class Row:
+    """One measure: its repeats, its reference's repeats (same run), and the aim."""
+
     what: str
-    figure: float
     unit: str
-    reference: float | None = None
+    figure: list[float]
+    reference: list[float] | None = None
     reference_what: str = ""
     aim: str = ""
+    summary: str = ""  # the row of the issue's table this stands for ("" = detail only)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.reference or median(self.reference) == 0:
+            return None
+        return median(self.figure) / median(self.reference)
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+
+
+RESULTS: list[Section] = []
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -25,11 +67,72 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def alternate(
+    figure: Callable[[], float], reference: Callable[[], float], repeats: int
+) -> tuple[list[float], list[float]]:
+    """Run the two in turns, `repeats` times each, in ABBA order so neither always goes
+    first (a warm cache or a busy neighbour then favours neither)."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    for n in range(repeats):
+        if n % 2 == 0:
+            ours.append(figure())
+            theirs.append(reference())
+        else:
+            theirs.append(reference())
+            ours.append(figure())
+    return ours, theirs
+
+
+def spread(samples: list[float] | None, unit: str) -> str:
+    if not samples:
+        return ""
+    if len(samples) == 1:
+        return f"{_num(samples[0])} {unit}"
+    low, mid, high = min(samples), median(samples), max(samples)
+    return f"{_num(low)} / {_num(mid)} / {_num(high)} {unit}"
+
+
+def _num(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
 def show(title: str, rows: list[Row]) -> None:
-    print(f"\n## {title}\n")
-    print(f"{'measure':<46} {'figure':>12}   {'reference':>12}  {'ratio':>6}  aim / reference")
+    """Print a section (min / median / max of the repeats) and keep it for the summary."""
+    RESULTS.append(Section(title, rows))
+    print(f"\n## {title}\n", flush=True)
+    print("measure | figure min / median / max | reference min / median / max | ratio | aim")
     for r in rows:
-        ref = f"{r.reference:>10.3f} {r.unit}" if r.reference is not None else " " * 13
-        ratio = f"{r.figure / r.reference:>5.2f}x" if r.reference else " " * 6
-        note = "; ".join(x for x in (r.aim, r.reference_what) if x)
-        print(f"{r.what:<46} {r.figure:>10.3f} {r.unit}   {ref}  {ratio}  {note}")
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
+        reference = spread(r.reference, r.unit)
+        if r.reference_what:
+            reference = f"{reference} ({r.reference_what})" if reference else r.reference_what
+        print(f"{r.what} | {spread(r.figure, r.unit)} | {reference} | {ratio} | {r.aim}")
+        if r.note:
+            print(f"    {r.note}")
+    print(flush=True)
+
+
+def summary() -> None:
+    """The issue's table: each headline figure beside its reference, from this run."""
+    rows = [r for s in RESULTS for r in s.rows if r.summary]
+    if not rows:
+        return
+    print("\n## Summary (medians of this run)\n")
+    print("| figure | now | reference, same run | ratio | aim |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "—"
+        ref = f"{_num(median(r.reference))} {r.unit}" if r.reference else ""
+        ref = f"{ref} ({r.reference_what})" if ref else r.reference_what
+        print(f"| {r.summary} | {_num(median(r.figure))} {r.unit} | {ref} | {ratio} | {r.aim} |")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "last.json").write_text(
+        json.dumps([asdict(s) for s in RESULTS], ensure_ascii=False, indent=1)
+    )
