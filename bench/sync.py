@@ -1,21 +1,37 @@
-"""Sync figures: draining the outbox to the local reference platform, and what goes over a
-slow line (1 Mbit/s, 100 ms) compared with the payload, including after a cut."""
+"""Sync figures: draining a window's outbox to the reference platform, against the same HTTP
+requests replayed to a server that does nothing; and what goes over a slow line.
+
+The platform runs in its own process (`clerk platform serve`), so the client's CPU and the
+server's are told apart. The window is prepared once (10 000 cases, 2 000 with a 200 KB
+attachment) after a first sync on an empty outbox has fetched the catalog and the calendar,
+so the drain holds no one-off import; each repeat copies it (attachments hard-linked) and
+drains it to a fresh platform. Every request the engine sends is recorded (method, path,
+headers, body, the size of the answer); the replay sends the same requests in the same order
+with httpx to `bench.trivial`, on the platform's web stack, which answers each with as many
+bytes as the platform did. The run fails loudly if a drain leaves anything unacknowledged
+or the platform holds a different number of operations, or if a replayed request fails.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
-import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from bench.report import Row, show
+from bench.report import Row, alternate, check, show
+from bench.trivial import REPLY, platform_stack
 from clerk.demo import SAMPLES
 from offline.blobs import BlobStore
 from offline.catalog import demo_catalog
@@ -27,6 +43,8 @@ from offline.store import Store
 from offline.sync import Platform, SyncEngine
 
 START = now() - timedelta(days=10)
+REPEATS = 3
+KEEP_BODY = 64 * 1024  # bigger bodies are replayed as the same number of other bytes
 
 
 def _window(tmp: Path, ops: int, attachments: int, size: int) -> tuple[Store, BlobStore, int]:
@@ -46,75 +64,178 @@ def _window(tmp: Path, ops: int, attachments: int, size: int) -> tuple[Store, Bl
     return store, blobs, payload
 
 
-def _loopback_rate(total: int) -> float:
-    """Bytes per second of a plain socket on loopback: the reference for the drain."""
-    server = socket.create_server(("127.0.0.1", 0))
-    received = []
+class Process:
+    """A server in its own process that prints its URL first."""
 
-    def sink() -> None:
-        conn, _ = server.accept()
-        with conn:
-            count = 0
-            while chunk := conn.recv(1 << 20):
-                count += len(chunk)
-            received.append(count)
+    def __init__(self, argv: list[str]) -> None:
+        self.popen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.popen.stdout is not None
+        self.url = self.popen.stdout.readline().decode().strip()
+        check(self.url.startswith("http"), f"{argv[2:5]} did not start: {self._err()}")
 
-    thread = threading.Thread(target=sink)
-    thread.start()
-    block = os.urandom(1 << 20)
-    start = time.perf_counter()
-    with socket.create_connection(server.getsockname()) as client:
-        for _ in range(total // len(block) + 1):
-            client.sendall(block)
-    thread.join()
-    server.close()
-    return received[0] / (time.perf_counter() - start)
+    def _err(self) -> str:
+        if self.popen.poll() is None:
+            return "(running)"
+        assert self.popen.stderr is not None
+        return self.popen.stderr.read().decode()[-500:]
+
+    def cpu(self) -> float:
+        """CPU seconds the process has used (user + system)."""
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        check(self.popen.poll() is None, f"the server died: {self._err()}")
+        # SIGINT: `clerk platform serve` hangs on SIGTERM (its handler calls
+        # server.shutdown() on the thread that runs serve_forever)
+        self.popen.send_signal(signal.SIGINT)
+        try:
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream:
+                stream.close()
 
 
-def _trivial(url: str, token: str, requests: int) -> float:
-    """Mean seconds of the platform's most trivial answer (a 404 to `HEAD` of an unknown
-    blob), asked as many times as the drain asked, one after another as the drain does."""
-    headers = {"Authorization": f"Bearer {token}", "X-Device-Id": "win-03"}
-    with httpx.Client(base_url=url, headers=headers) as client:
-        start = time.perf_counter()
-        for _ in range(requests):
-            assert client.head("/blobs/" + "0" * 64).status_code == 404
-        return (time.perf_counter() - start) / requests
+@dataclass
+class Sent:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | int  # the body, or its length when it is big
+    reply: int  # bytes of the answer on the wire
 
 
-def drain(ops: int, attachments: int, size: int) -> list[Row]:
+def _platform(tmp: Path) -> tuple[Process, str, Path]:
+    db = tmp / "platform.db"
+    store = PlatformStore(db)
+    token = store.add_device("win-03", "330212105")
+    del store
+    cmd = [sys.executable, "-m", "clerk", "--home", str(tmp / "home"), "platform", "serve"]
+    return Process([*cmd, "--db", str(db), "--port", "0"]), token, db
+
+
+def _recording(engine: SyncEngine, sent: list[Sent]) -> None:
+    """Record every request the engine's client sends, with the size of its answer."""
+    send = engine.client.send
+
+    def recorded(request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = send(request, **kwargs)
+        body = request.read()
+        sent.append(
+            Sent(
+                request.method,
+                request.url.raw_path.decode(),
+                {k: v for k, v in request.headers.items() if k.lower() != "content-length"},
+                body if len(body) <= KEEP_BODY else len(body),
+                response.num_bytes_downloaded,
+            )
+        )
+        return response
+
+    engine.client.send = recorded  # type: ignore[method-assign]
+
+
+class Drain:
+    def __init__(self, tmp: Path, ops: int, attachments: int, size: int) -> None:
+        self.tmp, self.ops, self.n = tmp, ops, 0
+        self.window = tmp / "window"
+        self.window.mkdir()
+        platform, token, _ = _platform(tmp / "prime")
+        try:  # a first run on an empty outbox: catalog and calendar, once
+            store = Store(self.window / "clerk.db", centre_code="330212105", window_no=3)
+            target = Platform(platform.url, "win-03", token)
+            with SyncEngine(store, BlobStore(self.window / "blobs"), target) as engine:
+                check(engine.run().exit_code == 0, "the priming sync failed")
+            store.close()
+        finally:
+            platform.close()
+        store, _, self.payload = _window(self.window, ops, attachments, size)
+        store.close()
+        self.sent: list[Sent] = []
+        self.client_cpu: list[float] = []
+        self.server_cpu: list[float] = []
+
+    def run(self) -> float:
+        self.n += 1
+        here = self.tmp / f"run-{self.n}"
+        shutil.copytree(self.window, here, copy_function=os.link, ignore=_db_files)
+        for name in ("clerk.db", "clerk.db-wal"):
+            if (self.window / name).exists():
+                shutil.copy2(self.window / name, here / name)
+        platform, token, db = _platform(here)
+        store = Store(here / "clerk.db", centre_code="330212105", window_no=3)
+        sent: list[Sent] = []
+        try:
+            target = Platform(platform.url, "win-03", token)
+            cpu, server_cpu = time.process_time(), platform.cpu()
+            began = time.perf_counter()
+            with SyncEngine(store, BlobStore(here / "blobs"), target) as engine:
+                _recording(engine, sent)
+                summary = engine.run()
+            took = time.perf_counter() - began
+            self.client_cpu.append(time.process_time() - cpu)
+            self.server_cpu.append(platform.cpu() - server_cpu)
+        finally:
+            store.close()
+            platform.close()
+        check(summary.exit_code == 0 and summary.pending == 0, f"drain incomplete: {summary}")
+        held = PlatformStore(db).stats()["ops"]
+        check(held == self.ops, f"the platform holds {held} operations, {self.ops} were sent")
+        self.sent = sent
+        shutil.rmtree(here)
+        return took
+
+
+def _db_files(directory: str, names: list[str]) -> list[str]:
+    return [n for n in names if n.startswith("clerk.db")]
+
+
+def replay(sent: list[Sent]) -> float:
+    """The recorded requests, in order, with httpx to a server that does nothing."""
+    check(sent, "nothing recorded to replay")
+    server = Process([sys.executable, "-m", "bench.trivial"])
+    filler: dict[int, bytes] = {}
+    try:
+        began = time.perf_counter()
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for s in sent:
+                body = (
+                    s.body
+                    if isinstance(s.body, bytes)
+                    else filler.setdefault(s.body, os.urandom(s.body))
+                )
+                headers = {**s.headers, REPLY: str(s.reply)}
+                headers.pop("host", None)
+                answer = client.request(s.method, s.path, content=body, headers=headers)
+                check(
+                    answer.status_code == 200, f"replay {s.method} {s.path}: {answer.status_code}"
+                )
+        return time.perf_counter() - began
+    finally:
+        server.close()
+
+
+def drain(ops: int, attachments: int, size: int, repeats: int) -> list[Row]:
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
-        store, blobs, payload = _window(Path(tmp), ops, attachments, size)
-        platform = PlatformStore(Path(tmp) / "platform.db")
-        server, url = serve_in_thread(platform)
-        target = Platform(url, "win-03", platform.add_device("win-03", "330212105"))
-        start = time.perf_counter()
-        with SyncEngine(store, blobs, target) as engine:
-            summary = engine.run()
-        took = time.perf_counter() - start
-        requests = server.requests
-        trivial = _trivial(url, target.token, requests)
-        server.shutdown()
-        server.server_close()
-        assert summary.exit_code == 0 and platform.stats()["ops"] == ops, summary
-    reference = _loopback_rate(payload) / 1e6
+        runs = Drain(Path(tmp), ops, attachments, size)
+        ours, theirs = alternate(runs.run, lambda: replay(runs.sent), repeats)
+        sent = runs.sent
+    methods: dict[str, int] = {}
+    for s in sent:
+        methods[s.method] = methods.get(s.method, 0) + 1
+    counted = ", ".join(f"{n} {m}" for m, n in sorted(methods.items()))
+    stack = platform_stack()
     return [
-        Row(
-            f"drain: time per request ({requests} requests)",
-            took / requests * 1000,
-            "ms",
-            trivial * 1000,
-            "HEAD of an unknown blob, same server, as many requests",
-        ),
-        Row(f"drain {ops} ops + {attachments} × {size // 1000} KB: ops/s", ops / took, "/s"),
-        Row(
-            "drain: payload MB/s",
-            payload / took / 1e6,
-            "MB/s",
-            reference,
-            "plain socket on loopback, same bytes",
-        ),
-    ]
+        Row(f"drain {ops} ops + {attachments} × {size // 1000} KB", "s", ours, theirs,
+            f"the same {len(sent)} requests replayed to a trivial server ({stack})",
+            "aim ≤ 2x", summary=f"sync drain, {ops} ops + {attachments} × {size // 1000} KB",
+            note=f"requests: {counted}"),
+        Row("drain: client CPU", "s", runs.client_cpu),
+        Row("drain: platform CPU (its own process)", "s", runs.server_cpu),
+    ]  # fmt: skip
 
 
 def _through_proxy(ops: int, attachments: int, size: int, cut: int | None) -> tuple[int, int, int]:
@@ -139,7 +260,7 @@ def _through_proxy(ops: int, attachments: int, size: int, cut: int | None) -> tu
         proxy.close()
         server.shutdown()
         server.server_close()
-        assert runs[-1].exit_code == 0 and platform.stats()["ops"] == ops, runs
+        check(runs[-1].exit_code == 0 and platform.stats()["ops"] == ops, f"slow line: {runs}")
     return wire, payload, sent
 
 
@@ -149,22 +270,27 @@ def slow_line(ops: int = 20, attachments: int = 3, size: int = 200_000) -> list[
     return [
         Row(
             f"1 Mbit/s, 100 ms: bytes on the wire ({ops} ops, {attachments} × 200 KB)",
-            wire,
             "B",
-            float(payload),
+            [wire],
+            [float(payload)],
             "payload (ops JSON + attachments)",
             "aim ≤ 1.1x",
         ),
         Row(
             "bytes re-sent after a cut mid-attachment",
-            sent - attachments * size,
             "B",
-            float(1024 * 1024),
+            [sent - attachments * size],
+            [float(1024 * 1024)],
             "one chunk (1 MiB)",
             "aim ≤ 1x",
         ),
     ]
 
 
-def main(ops: int = 10_000, attachments: int = 2_000, size: int = 200_000) -> None:
-    show("Sync", drain(ops, attachments, size) + slow_line())
+def main(
+    ops: int = 10_000, attachments: int = 2_000, size: int = 200_000, repeats: int = REPEATS
+) -> None:
+    show(
+        f"Sync ({repeats} drains and {repeats} replays in turns)",
+        drain(ops, attachments, size, repeats) + slow_line(),
+    )
