@@ -88,11 +88,12 @@ def _run(argv: list[str], expect: str) -> float:
 
 
 def main(repeats: int = REPEATS) -> None:
-    from clerk.cli import load_all
     from clerk.cli import main as clerk_main
     from tests.conftest import INIT, cli
 
-    load_all()
+    ctx = click.Context(clerk_main)
+    for name in clerk_main.list_commands(ctx):  # the whole tree, lazy or not
+        clerk_main.get_command(ctx, name)
     clerk = str(Path(sys.executable).with_name("clerk"))
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench import search
-from bench.report import Row, percentile, show
+from bench.report import Row, check, percentile, show
 from clerk.demo import SAMPLES
 from offline.blobs import BlobStore
 from offline.catalog import demo_catalog
@@ -60,11 +60,7 @@ class Probe:
 
 
 def main(count: int = 1_000_000) -> None:
-    search.OUT.mkdir(exist_ok=True)
-    source = search.OUT / f"cases-{count}.db"
-    if not source.exists():
-        search.fill(source.with_suffix(".tmp"), count)
-        source.with_suffix(".tmp").rename(source)
+    source = search.prepared(count)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clerk.db"
         shutil.copy(source, path)
@@ -85,24 +81,24 @@ def main(count: int = 1_000_000) -> None:
         took = time.perf_counter() - began
         server.shutdown()
         store.close()
-    assert summary.exit_code == 0 and summary.applied == 200, summary
+    check(summary.exit_code == 0 and summary.applied == 200, f"sync run: {summary}")
     show(
         f"Write lock during a sync run at {count:,} cases "
         f"(200 sent, {purged:,} purged by retention, {took:.1f} s, {len(busy.waits):,} probes)",
         [
             Row(
                 "longest write-lock wait of the desk",
-                max(busy.waits),
                 "ms",
-                max(idle.waits),
+                [max(busy.waits)],
+                [max(idle.waits)],
                 "the same probe, nothing else running",
                 "aim < 50 ms",
             ),
             Row(
                 "write-lock wait of the desk, p99",
-                percentile(busy.waits, 99),
                 "ms",
-                percentile(idle.waits, 99),
+                [percentile(busy.waits, 99)],
+                [percentile(idle.waits, 99)],
                 "the same probe, nothing else running",
             ),
         ],

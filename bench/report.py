@@ -93,6 +93,12 @@ def spread(samples: list[float] | None, unit: str) -> str:
     return f"{_num(low)} / {_num(mid)} / {_num(high)} {unit}"
 
 
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:.3f}x" if ratio < 0.1 else f"{ratio:.2f}x"
+
+
 def _num(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
@@ -109,7 +115,7 @@ def show(title: str, rows: list[Row]) -> None:
     print(f"\n## {title}\n", flush=True)
     print("measure | figure min / median / max | reference min / median / max | ratio | aim")
     for r in rows:
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
+        ratio = _ratio(r.ratio)
         reference = spread(r.reference, r.unit)
         if r.reference_what:
             reference = f"{reference} ({r.reference_what})" if reference else r.reference_what
@@ -128,7 +134,7 @@ def summary() -> None:
     print("| figure | now | reference, same run | ratio | aim |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "—"
+        ratio = _ratio(r.ratio) or "—"
         ref = f"{_num(median(r.reference))} {r.unit}" if r.reference else ""
         ref = f"{ref} ({r.reference_what})" if ref else r.reference_what
         print(f"| {r.summary} | {_num(median(r.figure))} {r.unit} | {ref} | {ratio} | {r.aim} |")
