@@ -44,9 +44,9 @@ def _prepare(home: Path, cases: int = 0) -> None:
     svc.close()
 
 
-def _desk(home: Path):
+def _desk(home: Path, *, process: bool = True):
     """The desk as `clerk desk` builds it: the CLI, the desk command's module, the config,
-    the services, then the app."""
+    the services, then the app (and its log files, when it has the process to itself)."""
     import click
 
     from clerk.cli import main
@@ -55,7 +55,8 @@ def _desk(home: Path):
     from clerk import config, logs
 
     settings = config.load(home)
-    logs.setup(home, settings.log.level, settings.log.max_bytes, settings.log.backups)
+    if process:
+        logs.setup(home, settings.log.level, settings.log.max_bytes, settings.log.backups)
     from clerk.desk.app import DeskApp
     from clerk.services import build
     from clerk.window import Desk
@@ -199,7 +200,7 @@ async def keystrokes(home: Path, n: int = 40) -> list[Row]:
     from clerk.desk.intake import IntakePanel
     from widgets.queue_panel import QueuePanel
 
-    app = _desk(home)
+    app = _desk(home, process=False)
     hall = app.desk.services.hall()
     for _ in range(n + 1):
         hall.issue("general")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from clerk import receipts
 from clerk.hall.client import HallError, WindowView
@@ -26,6 +26,7 @@ from offline.intake import Intake
 from offline.models import (
     Bundle,
     Case,
+    CaseLine,
     CaseMaterial,
     CaseQuery,
     CaseStatus,
@@ -305,16 +306,22 @@ class Desk:
 
     def cases(
         self, text: str = "", statuses: list[CaseStatus] | None = None
-    ) -> list[tuple[Case, int | None]]:
+    ) -> list[tuple[CaseLine, int | None]]:
         """The window's cases, newest first, each with its working days left."""
         query = CaseQuery(text=text or None, status=statuses or [], limit=200)
-        return [(case, self.days_left(case)) for case in self.store.search_cases(query)]
+        return [
+            (line, self._days_left(line.promised_by, line.status))
+            for line in self.store.case_lines(query)
+        ]
 
     def days_left(self, case: Case) -> int | None:
         """Working days to the promised date of a case still in progress (negative: overdue)."""
-        if case.payload.promised_by is None or case.status not in IN_PROGRESS:
+        return self._days_left(case.payload.promised_by, case.status)
+
+    def _days_left(self, promised_by: date | None, status: str) -> int | None:
+        if promised_by is None or status not in IN_PROGRESS:
             return None
-        return self.store.calendar().workdays_between(now().date(), case.payload.promised_by)
+        return self.store.calendar().workdays_between(now().date(), promised_by)
 
     def ask_rating(self, stop: Callable[[], bool]) -> EvaluationLevel | None:
         """Light the citizen's evaluator and wait for their press (never the clerk's keys)."""

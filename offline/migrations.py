@@ -252,3 +252,15 @@ def m006_bundles(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m007_case_list_index(db: Database) -> None:
+    """Lists and a surname alone walk the cases newest first and read the name from the
+    index itself (`offline.cases.search`): the date index carries the applicant's name."""
+    db.executescript(
+        """
+        DROP INDEX IF EXISTS cases_accepted_at;
+        CREATE INDEX cases_accepted_name ON cases (accepted_at, applicant_name);
+        """
+    )

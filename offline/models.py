@@ -7,6 +7,7 @@ document builders and the sync engine all see these and nothing else.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -417,6 +418,23 @@ class CaseState(Record):
     status: str  # the platform's vocabulary may grow: compared, not interpreted
     official_no: str | None = None
     local_no: str | None = None  # for the admin's report; the platform does not send it
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    """One line of a case list: the columns a list shows, read from their own indexed
+    columns. Building a full `Case` (its payload parsed and validated) for each of 200 lines
+    cost eight times the SQL; open the case itself with `Store.case` when it is chosen."""
+
+    case_id: str
+    local_no: str
+    item_name: str
+    applicant_name: str
+    applicant_id_number: str
+    status: CaseStatus
+    accepted_at: str
+    promised_by: date | None
+    flagged: str | None
 
 
 class CaseQuery(Record):

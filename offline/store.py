@@ -46,6 +46,7 @@ from offline.models import (
     BundleLink,
     CalendarYear,
     Case,
+    CaseLine,
     CaseMaterial,
     CasePayload,
     CaseQuery,
@@ -633,6 +634,11 @@ class Store:
     def search_cases(self, query: CaseQuery) -> list[Case]:
         with self._lock:
             return cases.search(self.db, query)
+
+    def case_lines(self, query: CaseQuery) -> list[CaseLine]:
+        """A case list as lists show it: the same search, no payload parsed."""
+        with self._lock:
+            return cases.lines(self.db, query)
 
     def search_cases_all(self) -> list[Case]:
         """Every case (for checks and exports; the desk pages through `search_cases`)."""

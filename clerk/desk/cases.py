@@ -26,6 +26,7 @@ from offline.models import (
     MATERIAL_STATUS_NAMES,
     AuditEvent,
     Case,
+    CaseLine,
     CaseMaterial,
     Person,
     ServiceItem,
@@ -98,7 +99,7 @@ class CasesScreen(Screen[None]):
         value = str(self.query_one("#status", Select).value or "")
         return text, value.split(",") if value else []
 
-    def show(self, cases: list[tuple[Case, int | None]]) -> None:
+    def show(self, cases: list[tuple[CaseLine, int | None]]) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for case, left in cases:
@@ -107,11 +108,11 @@ class CasesScreen(Screen[None]):
             mark = "⚑" if case.flagged else ""
             table.add_row(
                 Text(mark + case.local_no, style=style),
-                case.payload.item.name,
-                case.payload.applicant.name,
-                mask_id(case.payload.applicant.id_number),
+                case.item_name,
+                case.applicant_name,
+                mask_id(case.applicant_id_number),
                 CASE_STATUS_NAMES[case.status],
-                f"{case.payload.promised_by:%m-%d}" if case.payload.promised_by else "—",
+                f"{case.promised_by:%m-%d}" if case.promised_by else "—",
                 Text("" if left is None else f"{left}个工作日", style=style),
                 key=case.case_id,
             )

@@ -27,6 +27,7 @@ def test_migrations_from_empty(tmp_path):
         "m004_intake_drafts",
         "m005_sync_hardening",
         "m006_bundles",
+        "m007_case_list_index",
     ]
     assert migrations.pending(db) == []
     assert {
@@ -43,7 +44,7 @@ def test_migrations_from_empty(tmp_path):
         "handover_notes",
     } <= set(db.table_names())
     open_db(tmp_path / "new.db")  # applying again is a no-op
-    assert len(migrations.applied(db)) == 6
+    assert len(migrations.applied(db)) == 7
 
 
 def test_database_is_owner_only_with_durable_pragmas(store):
