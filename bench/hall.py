@@ -104,7 +104,8 @@ class Service:
         called: list[str] = []
 
         def work(no: int) -> list[float]:
-            out, mine = [], []
+            out: list[float] = []
+            mine: list[str] = []
             with httpx.Client(base_url=self.url, headers=self.key, timeout=30) as client:
                 while True:
                     start = time.perf_counter()
@@ -122,7 +123,7 @@ class Service:
 
     def trivial(self, per_window: int) -> list[float]:
         def work(no: int) -> list[float]:
-            out = []
+            out: list[float] = []
             with httpx.Client(base_url=self.url, headers=self.key, timeout=30) as client:
                 for _ in range(per_window):
                     start = time.perf_counter()
@@ -194,7 +195,7 @@ def through_store(path: Path) -> list[float]:
     _fill_store(path)
 
     def work(no: int) -> list[float]:
-        store, out = QueueStore(path), []
+        store, out = QueueStore(path), list[float]()
         while True:
             start = time.perf_counter()
             if store.call_next(no, None, f"c{no}") is None:
@@ -220,7 +221,7 @@ def bare(path: Path) -> list[float]:
         conn = sqlite3.connect(path, isolation_level=None)
         for pragma in PRAGMAS[1:]:  # the same settings as the store, WAL already on
             conn.execute(pragma)
-        out = []
+        out: list[float] = []
         while True:
             start = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")

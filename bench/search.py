@@ -21,8 +21,9 @@ import random
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ class Replay:
     """Catches the SQL a store call runs, to run the same statements raw."""
 
     def __init__(self, store: Store, path: Path) -> None:
-        self.store, self.caught = store, []  # type: list[str]
+        self.store = store
         self.raw = sqlite3.connect(path, isolation_level=None)
         for pragma in PRAGMAS[1:]:
             self.raw.execute(pragma)
@@ -191,7 +192,7 @@ def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _pairs(
-    replay: Replay, calls: list[Callable[[], Any]], right: Callable[[int, Any], bool]
+    replay: Replay, calls: Sequence[Callable[[], Any]], right: Callable[[int, Any], bool]
 ) -> tuple[list[float], list[float]]:
     """p95 per block of the calls and of their own SQL replayed raw, in turns; every
     answer checked with `right(n, answer)`."""
@@ -201,10 +202,7 @@ def _pairs(
         mine, raw = [], []
         for n, call in enumerate(calls[block * size : (block + 1) * size], block * size):
             statements = replay.catch(call)
-            steps = [
-                lambda c=call: _timed(c),  # type: ignore[misc]
-                lambda s=statements: _timed(lambda: replay.run(s)),  # type: ignore[misc]
-            ]
+            steps = [partial(_timed, call), partial(_timed, partial(replay.run, statements))]
             if n % 2:
                 steps.reverse()
             results = [step() for step in steps]
@@ -273,10 +271,7 @@ def main(count: int = 1_000_000) -> None:
     try:
         keys = _keys(store, rng, BLOCKS * KEYS)
         for label, texts in keys.items():
-            calls = [
-                lambda t=t: store.search_cases(CaseQuery(text=t, limit=PAGE))  # type: ignore[misc]
-                for t in texts
-            ]
+            calls = [partial(store.search_cases, CaseQuery(text=t, limit=PAGE)) for t in texts]
             calls[0]()  # warm the cache
             ours, theirs = _pairs(replay, calls, _checker(label, texts))
             rows.append(
@@ -294,7 +289,7 @@ def main(count: int = 1_000_000) -> None:
             )
         with tempfile.TemporaryDirectory() as home:
             desk = _desk(store, Path(home))
-            listing = [lambda: desk.cases("") for _ in range(BLOCKS * 20)]
+            listing = [partial(desk.cases, "") for _ in range(BLOCKS * 20)]
             check(len(listing[0]()) == PAGE, "the desk's list does not show a page of 200")
             ours, theirs = _pairs(replay, listing, lambda n, found: len(found) == PAGE)
             rows.append(
