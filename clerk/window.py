@@ -11,13 +11,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from clerk import receipts
-from clerk.hall.client import HallError, WindowView
 from clerk.services import Services
 from devices.printer.document import Document
-from devices.printer.printer import PrintResult
-from devices.scanner.pdf import to_pdf
 from offline import bundles
 from offline.bundles import BundleIntake, SharedChecklist
 from offline.clock import now
@@ -39,8 +37,12 @@ from offline.models import (
     ServiceItem,
     Ticket,
 )
-from offline.sync import SyncEngine, SyncError
-from offline.sync_lock import SyncBusy
+
+if TYPE_CHECKING:  # the hall client, printer, scanner and sync load on first use, so the
+    # desk's login screen shows without them (`python -m bench --only desk` lists them)
+    from clerk.hall.client import WindowView
+    from devices.printer.printer import PrintResult
+    from offline.sync import SyncEngine
 
 IN_PROGRESS = ("accepted", "accepted_missing", "in_review", "correction_requested", "suspended")
 
@@ -187,6 +189,8 @@ class Desk:
 
     def transfer(self, kind: str | None, to_window: int | None) -> Ticket:
         if not kind and not to_window:
+            from clerk.hall.client import HallError
+
             raise HallError("请选择转往的业务类型或窗口")
         ticket = self.services.hall().transfer(self.window_no, self.clerk_id, kind, to_window)
         self.services.display().show_idle(f"{self.window_no}号窗口")
@@ -274,6 +278,8 @@ class Desk:
 
     def scan(self) -> tuple[str, int]:
         """Scan a material into a PDF blob: its SHA-256 and page count."""
+        from devices.scanner.pdf import to_pdf
+
         pages = self.services.scanner().scan()
         return self.services.blobs().put(to_pdf(pages)), len(pages)
 
@@ -375,6 +381,9 @@ class Desk:
 
     def sync_once(self) -> SyncNews:
         """One background run when enrolled: the state, and what the clerk is told of."""
+        from offline.sync import SyncError
+        from offline.sync_lock import SyncBusy
+
         if self._engine is None:
             try:
                 self._engine = self.services.sync_engine()

@@ -261,6 +261,6 @@ def m007_case_list_index(db: Database) -> None:
     db.executescript(
         """
         DROP INDEX IF EXISTS cases_accepted_at;
-        CREATE INDEX cases_accepted_name ON cases (accepted_at, applicant_name);
+        CREATE INDEX IF NOT EXISTS cases_accepted_name ON cases (accepted_at, applicant_name);
         """
     )
