@@ -157,7 +157,7 @@ def _spawn(*args: str) -> dict:
 # Imported before the first frame but not needed to show the login screen.
 NOT_FOR_LOGIN = (
     "escpos", "img2pdf", "pypinyin", "jsonschema", "qrcode", "PIL", "httpx", "offline.sync",
-    "clerk.hall", "clerk.receipts", "devices.printer", "devices.scanner", "devices.idcard",
+    "clerk.hall", "devices.printer.printer", "devices.printer.transport", "devices.scanner",
     "clerk.desk.intake", "clerk.desk.cases", "clerk.desk.desk_screen",
 )  # fmt: skip
 

@@ -9,13 +9,15 @@ results, not errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from devices.display import Display
 from devices.errors import DeviceError
 from devices.idcard.card import IdCard
-from devices.printer.document import Document
-from devices.printer.printer import PrintResult
+
+if TYPE_CHECKING:  # annotations only: the printer driver loads when a printer is used
+    from devices.printer.document import Document
+    from devices.printer.printer import PrintResult
 
 
 @runtime_checkable

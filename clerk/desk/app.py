@@ -4,11 +4,13 @@ queue, printer, sync) and the one place where errors become a Chinese notificati
 from __future__ import annotations
 
 import contextlib
+import importlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -16,11 +18,9 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-from clerk.desk.desk_screen import DeskScreen
 from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
 from clerk.desk.messages import explain
-from clerk.hall.client import follow
 from clerk.messages import CardNotRead, CardRead, DeviceState, ReadCard, WorkerRestarted
 from clerk.owners import (
     CardEvent,
@@ -32,11 +32,15 @@ from clerk.owners import (
     ReaderState,
 )
 from clerk.window import Desk, Session, SyncNews, SyncState, age
-from devices.printer.printer import PrintResult
 from devices.printer.states import READY as PRINTER_READY
 from devices.printer.states import STATUS_TEXT
 from offline.models import WINDOW_KIND_NAMES, Case
 from widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # the desk screen (intake, hall client, printer) loads after the login
+    # screen shows, in `warm_up`: the login screen needs none of it
+    from clerk.desk.desk_screen import DeskScreen
+    from devices.printer.printer import PrintResult
 
 
 class DeskApp(App[None]):
@@ -135,6 +139,8 @@ class DeskApp(App[None]):
                     self.notify(f"AB岗顶岗：{session.clerk.name}，此后操作记在其工号下")
                 self._desk_screen().show_session()  # the intake stays as it was
                 return
+            from clerk.desk.desk_screen import DeskScreen  # warm_up has loaded it by now
+
             self.switch_screen(DeskScreen())
             if session.takeover:
                 self.notify(f"AB岗顶岗：本窗口A岗为 {session.owner}，操作记在您的工号下")
@@ -160,15 +166,13 @@ class DeskApp(App[None]):
 
     async def action_quit(self) -> None:
         """Ctrl+Q: a logged-in desk asks, keeps the intake and logs out (audited) first."""
-        if self.desk.session is None or not any(
-            isinstance(s, DeskScreen) for s in self.screen_stack
-        ):
+        if self.desk.session is None or not any(_is_desk(s) for s in self.screen_stack):
             self.exit()
             return
         self._desk_screen().leave(exit_after=True)
 
     def _desk_screen(self) -> DeskScreen:
-        return next(s for s in self.screen_stack if isinstance(s, DeskScreen))
+        return next(s for s in self.screen_stack if _is_desk(s))
 
     def action_lock(self, reason: str = "key") -> None:
         if self.locked or self.desk.session is None:
@@ -260,7 +264,7 @@ class DeskApp(App[None]):
 
     def _bars(self) -> Iterable[StatusBar]:
         for screen in self.screen_stack:
-            if isinstance(screen, DeskScreen):
+            if _is_desk(screen):
                 yield from screen.query(StatusBar)
 
     def show_print(self, result: PrintResult, quiet: bool = False) -> None:
@@ -306,12 +310,14 @@ class DeskApp(App[None]):
                 link[:] = [state is not None]
                 changed()
 
+        from clerk.hall.client import follow
+
         follow(self.desk.services.hall(), self._stop, changed, board)
 
     def tick(self) -> None:
         if self._stop.is_set() or not self.screen_stack:  # closing
             return
-        if self.desk.session and isinstance(self.screen, DeskScreen):
+        if self.desk.session and _is_desk(self.screen):
             self.screen.refresh_queue()
 
     def sync(self) -> None:
@@ -369,7 +375,7 @@ class DeskApp(App[None]):
             self.push_screen(CommandPalette(placeholder="搜索命令…", id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        if isinstance(screen, DeskScreen):
+        if _is_desk(screen):
             for binding in screen.BINDINGS:
                 assert isinstance(binding, Binding)
                 key = binding.key.upper()
@@ -382,8 +388,16 @@ class DeskApp(App[None]):
         yield SystemCommand("退出程序（Ctrl+Q）", "退出登录并关闭窗口程序", self.action_quit)
 
 
+def _is_desk(screen: object) -> TypeGuard[DeskScreen]:
+    """Whether `screen` is the desk screen; none is before its module has been loaded."""
+    module = sys.modules.get("clerk.desk.desk_screen")
+    return module is not None and isinstance(screen, module.DeskScreen)
+
+
 def warm_up() -> None:
-    """Load what the first receipt, form check and scan need while the clerk logs in."""
+    """Load what the desk screen, the first receipt, form check and scan need while the
+    clerk logs in (escpos reads its printer database from a cache: no YAML parse here)."""
+    importlib.import_module("clerk.desk.desk_screen")  # first: the screen after login
     import img2pdf  # noqa: F401
     import jsonschema  # noqa: F401
 

@@ -7,26 +7,31 @@ import logging
 
 import pydantic
 
-from clerk.hall.client import HallError
 from devices.errors import DeviceError
 from offline.clerks import AuthError
 from offline.followup import FollowUpError
 from offline.intake import IntakeError
-from offline.queue import QueueError
-from offline.sync import SyncError
 
 log = logging.getLogger("clerk.desk")
 
-EXPECTED = (
-    AuthError,
-    DeviceError,
-    FollowUpError,
-    HallError,
-    IntakeError,
-    QueueError,
-    SyncError,
-    ValueError,
-)
+
+def expected() -> tuple[type[Exception], ...]:
+    """Errors whose text is the clerk's message. The hall client and the sync engine are
+    imported here, at the first error, not before the login screen shows."""
+    from clerk.hall.client import HallError
+    from offline.queue import QueueError
+    from offline.sync import SyncError
+
+    return (
+        AuthError,
+        DeviceError,
+        FollowUpError,
+        HallError,
+        IntakeError,
+        QueueError,
+        SyncError,
+        ValueError,
+    )
 
 
 def explain(error: BaseException) -> str:
@@ -38,7 +43,7 @@ def explain(error: BaseException) -> str:
         if first.get("type") in ("string_too_short", "missing"):
             return f"{FIELD_NAMES.get(where, where)}为必填项"
         return text if not text.isascii() else f"{FIELD_NAMES.get(where, where)}填写有误"
-    if isinstance(error, EXPECTED):
+    if isinstance(error, expected()):
         return str(error)
     log.exception("unexpected error at the desk", exc_info=error)
     return "操作未完成：系统内部错误，已记入日志，请联系管理员"

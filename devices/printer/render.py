@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from devices.printer import glyphs, text
 from devices.printer.document import QR, Document, Feed, Printed, layout
+
+if TYPE_CHECKING:
+    from escpos.printer import Dummy
 
 log = logging.getLogger("devices.printer")
 INIT = b"\x1b\x40"  # ESC @: forget any state a previous job left
@@ -47,9 +51,7 @@ def to_escpos(doc: Document, paper: Paper) -> bytes:
             out += b"\x1b\x64" + bytes([min(block.lines, 255)])
     out += ALIGN["left"] + BOLD[False] + SIZE[False]
     if doc.cut:
-        from escpos.printer import Dummy  # loaded on first print: ~0.3 s
-
-        printer = Dummy()
+        printer = _dummy()
         printer.cut()
         out += printer.output
     return bytes(out)
@@ -80,8 +82,16 @@ def _glyph(char: str, paper: Paper) -> bytes:
 
 
 def _qr(block: QR, native: bool) -> bytes:
-    from escpos.printer import Dummy  # loaded on first print: ~0.3 s
-
-    printer = Dummy()
+    printer = _dummy()
     printer.qr(block.data, native=native, size=block.size)
     return printer.output
+
+
+def _dummy() -> Dummy:
+    """python-escpos's in-memory printer, loaded on first print (its database cached)."""
+    from devices.printer import capabilities
+
+    capabilities.load()
+    from escpos.printer import Dummy
+
+    return Dummy()

@@ -10,11 +10,15 @@ from __future__ import annotations
 import socket
 from urllib.parse import parse_qs, urlsplit
 
-from escpos import printer as escpos_printer
-from escpos.escpos import Escpos
+from devices.printer import capabilities
 
-from devices.errors import DeviceUnavailable
-from devices.printer.states import READY, STATUS_TEXT  # noqa: F401 (re-exported)
+capabilities.load()  # before escpos reads its printer database: from a cache, not YAML
+
+from escpos import printer as escpos_printer  # noqa: E402
+from escpos.escpos import Escpos  # noqa: E402
+
+from devices.errors import DeviceUnavailable  # noqa: E402
+from devices.printer.states import READY, STATUS_TEXT  # noqa: F401, E402 (re-exported)
 
 
 def open_printer(url: str, timeout: float = 5.0) -> Escpos:
