@@ -389,9 +389,10 @@ class DeskApp(App[None]):
 
 
 def _is_desk(screen: object) -> TypeGuard[DeskScreen]:
-    """Whether `screen` is the desk screen; none is before its module has been loaded."""
-    module = sys.modules.get("clerk.desk.desk_screen")
-    return module is not None and isinstance(screen, module.DeskScreen)
+    """Whether `screen` is the desk screen. None can be before its class exists: `warm_up`
+    may be importing its module on another thread at this very moment."""
+    desk = getattr(sys.modules.get("clerk.desk.desk_screen"), "DeskScreen", None)
+    return desk is not None and isinstance(screen, desk)
 
 
 def warm_up() -> None:
