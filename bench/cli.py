@@ -75,10 +75,12 @@ def describe(command: click.Command) -> dict[str, Any]:
     return {"name": command.name, "help": command.help, "params": params, "commands": commands}
 
 
-def _run(argv: list[str], expect: str) -> float:
+def _run(argv: list[str], expect: str, given: str = "") -> float:
     """Wall time of one fresh process; fails loudly on a non-zero exit or a wrong answer."""
     began = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        argv, input=given, capture_output=True, text=True, timeout=120, check=False
+    )
     took = (time.perf_counter() - began) * 1000
     check(
         done.returncode == 0 and expect in done.stdout,
@@ -89,7 +91,7 @@ def _run(argv: list[str], expect: str) -> float:
 
 def main(repeats: int = REPEATS) -> None:
     from clerk.cli import main as clerk_main
-    from tests.conftest import INIT, cli
+    from tests.conftest import INIT
 
     ctx = click.Context(clerk_main)
     for name in clerk_main.list_commands(ctx):  # the whole tree, lazy or not
@@ -100,7 +102,7 @@ def main(repeats: int = REPEATS) -> None:
         spec, bare, home = Path(tmp) / "tree.json", Path(tmp) / "bare.py", Path(tmp) / "home"
         spec.write_text(json.dumps(describe(clerk_main), ensure_ascii=False))
         bare.write_text(BARE)
-        cli(home, *INIT)
+        _run([clerk, "--home", str(home), *INIT], "已初始化", "0000\n")  # its own logs
         rows = []
         for args, expect, ref_expect, summary in (
             (["--help"], "sync", "sync", "`clerk --help`"),
