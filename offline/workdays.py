@@ -13,14 +13,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from types import ModuleType
 from typing import Literal
-
-import chinese_calendar
 
 from offline import holidays
 from offline.models import CalendarYear, TimeLimit
 
-FALLBACK_VERSION = f"chinese-calendar-{chinese_calendar.__version__}"
+
+@lru_cache(maxsize=1)
+def _chinese_calendar() -> ModuleType:
+    """The packaged calendar, imported when first asked (0.1 s: not before the desk's login
+    screen or for `clerk sync status`, which never count working days)."""
+    import chinese_calendar
+
+    return chinese_calendar
+
+
+def _fallback_version() -> str:
+    return f"chinese-calendar-{_chinese_calendar().__version__}"
+
+
+def __getattr__(name: str) -> str:
+    if name == "FALLBACK_VERSION":  # the packaged calendar's version, as cases record it
+        return _fallback_version()
+    raise AttributeError(name)
+
+
 UNVERIFIED_VERSION = holidays.RULE_VERSION
 
 
@@ -37,14 +55,14 @@ class Deadline:
 def _packaged(day: date) -> tuple[bool, str]:
     """The packaged calendar's answer (it validates each date slowly, hence the cache)."""
     try:
-        return chinese_calendar.is_workday(day), FALLBACK_VERSION
+        return _chinese_calendar().is_workday(day), _fallback_version()
     except NotImplementedError:  # the package does not know this year yet
         return holidays.is_workday(day), UNVERIFIED_VERSION
 
 
 def packaged_knows(year: int) -> bool:
     """Whether the installed holiday package has the official calendar of `year`."""
-    return _packaged(date(year, 12, 31))[1] == FALLBACK_VERSION
+    return _packaged(date(year, 12, 31))[1] == _fallback_version()
 
 
 class WorkCalendar:
