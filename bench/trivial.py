@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import socket
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,7 +24,8 @@ def platform_stack() -> str:
     """ "uvicorn" when the reference platform runs under uvicorn, else "http.server"."""
     import offline.platform.server as server
 
-    return "uvicorn" if "uvicorn" in inspect.getsource(server) else "http.server"
+    served = "uvicorn" in sys.modules or "uvicorn" in inspect.getsource(server)
+    return "uvicorn" if served else "http.server"
 
 
 class Nothing(BaseHTTPRequestHandler):
