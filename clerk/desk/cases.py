@@ -88,7 +88,7 @@ class CasesScreen(Screen[None]):
     def reload(self) -> None:
         query = self._query()
 
-        def done(cases: list[tuple[Case, int | None]]) -> None:
+        def done(cases: list[tuple[CaseLine, int | None]]) -> None:
             if self._query() == query:  # else the clerk typed on: a newer search is under way
                 self.show(cases)
 
