@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import pytest
 from clerk.hall.client import RemoteHall
 from offline.queue import QueueStore
 from tests.conftest import cli
+from tests.e2e.test_hall_events import kill, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -35,37 +33,6 @@ new MutationObserver(() => { window.changedAt = Date.now(); })
   .observe(document.getElementById('now-number'),
            {childList: true, characterData: true, subtree: true});
 """
-
-
-def serve(db: Path, port: int = 0) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clerk",
-            "hall",
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--no-voice",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLERK_HOME": str(db.parent / "home")},
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    return process, process.stdout.readline().strip()
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.stdout is not None
-    process.stdout.close()
 
 
 @pytest.fixture
@@ -161,7 +128,7 @@ def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, 
         if os.environ.get("UPDATE_SCREENSHOTS"):
             shutil.copy(tmp_path / "board-1920.png", ROOT / "docs" / "hall-board.png")
 
-        stop(process)  # the hall PC restarts
+        kill(process)  # the hall PC restarts
         wait(lambda: link_broken(browser))
         process, _ = serve(db, port)
         hall.call_next(4, "c0110")  # made before the page is back: it must catch up
@@ -171,5 +138,5 @@ def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, 
         hall.call_next(3, "c0107")
         wait(lambda: text(browser, "#now-number") == "C003")  # and follows live again
     finally:
-        stop(process)
+        kill(process)
         hall.close()
