@@ -187,6 +187,8 @@ def join(ctx: click.Context, url: str, token_file: Any) -> None:
     secret = token_file.read().strip()
     if not secret:
         fail("令牌文件是空的")
+    if not secret.isascii() or not secret.isprintable():
+        fail("令牌格式不正确：令牌文件里应只有 clerk hall window add 输出的最后一行")
     home = home_of(ctx)
     settings = config.load(home)
     if not settings.initialised:

@@ -290,3 +290,30 @@ def test_sigterm_stops_the_service_with_a_stream_open(tmp_path, service):
         if stream is not None:
             with contextlib.suppress(Exception):
                 stream.__exit__(None, None, None)
+
+
+def test_a_window_joins_with_its_token_only(hall, tmp_path):
+    from tests.conftest import INIT, cli
+
+    store, _, url = hall
+    db = str(store.path)
+    home = tmp_path / "window3"
+    cli(home, *INIT, input="0000\n")  # window 3
+    for no in (3, 4):
+        token = cli(tmp_path, "hall", "window", "add", str(no), "--kind", "general", "--db", db)
+        (tmp_path / f"w{no}.token").write_text(token.splitlines()[-1], "utf-8")  # its last line
+    wrong = cli(home, "hall", "join", url, "--token", str(tmp_path / "w4.token"), code=1)
+    assert "该令牌属于4号窗口，本机配置为3号窗口" in wrong
+    (tmp_path / "bad.token").write_text("令牌\n", "utf-8")
+    assert "令牌格式不正确" in cli(
+        home, "hall", "join", url, "--token", str(tmp_path / "bad.token"), code=1
+    )
+    (tmp_path / "bad.token").write_text("guess\n", "utf-8")
+    assert "密钥不正确" in cli(
+        home, "hall", "join", url, "--token", str(tmp_path / "bad.token"), code=1
+    )
+    said = cli(home, "hall", "join", url, "--token", str(tmp_path / "w3.token"))
+    assert said.strip() == f"已接入叫号服务 {url}（3号窗口）"
+    store.issue("general")
+    assert cli(home, "hall", "call", "--window", "3") == "请C001号到3号窗口办理\n"
+    assert "不能代表4号窗口" in cli(home, "hall", "call", "--window", "4", code=1)
