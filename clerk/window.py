@@ -315,10 +315,17 @@ class Desk:
     ) -> list[tuple[CaseLine, int | None]]:
         """The window's cases, newest first, each with its working days left."""
         query = CaseQuery(text=text or None, status=statuses or [], limit=200)
-        return [
-            (line, self._days_left(line.promised_by, line.status))
-            for line in self.store.case_lines(query)
-        ]
+        left: dict[date, int | None] = {}  # per promised date: an overdue case counts every
+        # day since, and a page of 200 shares a handful of dates
+
+        def days(line: CaseLine) -> int | None:
+            if line.promised_by is None or line.status not in IN_PROGRESS:
+                return None
+            if line.promised_by not in left:
+                left[line.promised_by] = self._days_left(line.promised_by, line.status)
+            return left[line.promised_by]
+
+        return [(line, days(line)) for line in self.store.case_lines(query)]
 
     def days_left(self, case: Case) -> int | None:
         """Working days to the promised date of a case still in progress (negative: overdue)."""
