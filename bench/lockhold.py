@@ -86,7 +86,8 @@ def main(count: int = 1_000_000) -> None:
     check(summary.exit_code == 0 and summary.applied >= 200, f"sync run: {summary}")
     show(
         f"Write lock during a sync run at {count:,} cases "
-        f"({summary.applied} sent, {purged:,} purged by retention, {took:.1f} s, {len(busy.waits):,} probes)",
+        f"({summary.applied} sent, {purged:,} purged by retention, {took:.1f} s, "
+        f"{len(busy.waits):,} probes)",
         [
             Row(
                 "longest write-lock wait of the desk",
