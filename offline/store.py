@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -485,10 +485,10 @@ class Store:
                 in_person=in_person,
             )
 
-    def visits(self) -> list[CaseVisits]:
-        """跑动次数 of every case this window accepted (`offline.visits`)."""
+    def visits(self, start: date | None = None, end: date | None = None) -> list[CaseVisits]:
+        """跑动次数 of the cases this window accepted, from `start` to `end` when given."""
         with self._lock:
-            return visits.from_store(self.db)
+            return visits.from_store(self.db, start, end)
 
     def case_visits(self, case_id: str) -> CaseVisits | None:
         with self._lock:

@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -79,15 +79,26 @@ def count(
     )
 
 
-def from_store(db: Database) -> list[CaseVisits]:
-    """Every case of this window's store that it accepted itself (it holds their operations)."""
+def from_store(
+    db: Database, start: date | None = None, end: date | None = None
+) -> list[CaseVisits]:
+    """The cases this window accepted itself (it holds their operations), from `start` to
+    `end` by acceptance date when given: read through the acceptance date's index, so that a
+    month's report does not read every case the window ever had."""
+    low = start.isoformat() if start else ""
+    high = (end + timedelta(days=1)).isoformat() if end else "9999"
+    where = "accepted_at >= ? AND accepted_at < ?"
     ops: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for case_id, kind, body in db.conn.execute(
-        "SELECT case_id, type, payload FROM operations ORDER BY case_id, seq"
+        "SELECT case_id, type, payload FROM operations WHERE case_id IN"
+        f" (SELECT case_id FROM cases WHERE {where}) ORDER BY case_id, seq",
+        [low, high],
     ):
         ops.setdefault(case_id, []).append((kind, json.loads(body)))
     out = []
-    for case_id, payload in db.conn.execute("SELECT case_id, payload FROM cases"):
+    for case_id, payload in db.conn.execute(
+        f"SELECT case_id, payload FROM cases WHERE {where}", [low, high]
+    ):
         if case_id in ops:
             out.append(count(case_id, json.loads(payload), ops[case_id]))
     return out

@@ -40,7 +40,7 @@ def visits_(services: Services, date_from: Any, date_to: Any, as_json: bool, as_
     end: date = date_to.date() if date_to else today
     if start > end:
         fail("起始日期晚于截止日期")
-    found = visits.report(services.store.visits(), start, end)
+    found = visits.report(services.store.visits(start, end), start, end)
     services.store.audit(actor(), "report.visits", f"{start}~{end}")
     if as_json:
         echo_json(found.as_dict())

@@ -197,6 +197,8 @@ def test_visits_counted_per_case(store):
     assert {r.group for r in rep.rows} == {"item", "window", "month"}
     assert rep.as_csv().splitlines()[0].startswith("group,key,name,cases,done")
     assert visits.report(store.visits(), date(2000, 1, 1), date(2000, 1, 2)).rows == []
+    assert store.visits(date(2000, 1, 1), date(2000, 1, 2)) == []
+    assert len(store.visits(today, today)) == 3
 
 
 def test_platform_serves_bundles_keeps_groups_and_moves_them_together(store, tmp_path):
