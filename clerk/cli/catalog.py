@@ -72,7 +72,13 @@ def bundles(services: Services, kind: str | None, as_json: bool) -> None:
     if as_json:
         echo_json([b.model_dump(mode="json") for b in found])
         return
-    names = {i.code: i.name for i in services.store.items()}
+    items = {i.code: i for i in services.store.items()}
+    names = {code: item.name for code, item in items.items()}
+    titles = {
+        name: prop.get("title", name)
+        for item in items.values()
+        for name, prop in item.form.get("properties", {}).items()
+    }
     echo_table(
         ["编码", "一件事", "所含事项", "共用字段"],
         [
@@ -80,7 +86,7 @@ def bundles(services: Services, kind: str | None, as_json: bool) -> None:
                 b.code,
                 b.name,
                 "、".join(names.get(r.code, r.code) for r in b.items),
-                "、".join(b.shared_fields) or "—",
+                "、".join(titles.get(f, f) for f in b.shared_fields) or "—",
             )
             for b in found
         ],
