@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from clerk import demo as demo_data
 from clerk.desk.bundle_intake import BundleIntakeScreen
@@ -233,7 +233,7 @@ async def test_post_delivery_to_handover_and_visits_after_corrections(
             await settle(pilot)
             assert "快递单号" in str(dialog.query_one(".error").render())
             dialog.query_one("#tracking", Input).value = "SF1234567890"
-            await pilot.click("#ok")
+            dialog.query_one("#ok", Button).press()
             await settle(pilot)
             assert store.case(card.case_id).status == "delivered"
             [op] = [o for o in store.operations(card.case_id) if o.type == "case.deliver"]
