@@ -49,8 +49,8 @@ class MaterialRow(Horizontal):
             for label, value in STATUS_LABELS
             if value != "missing_allowed" or self.may_be_missing
         ]
-        default = "received" if self.spec.required else NOT_RECEIVED
-        yield Select(options, compact=True, value=default, allow_blank=False, classes="status")
+        # unmarked until the clerk has looked: 受理 waits for every required one
+        yield Select(options, compact=True, prompt="请标记", classes="status")
         yield Checkbox("原件", compact=True, value=bool(self.spec.original), classes="original")
         yield Input(
             str(self.spec.copies or self.spec.photos),
@@ -68,7 +68,13 @@ class MaterialRow(Horizontal):
 
     @property
     def status(self) -> str:
-        return str(self.query_one(".status", Select).value)
+        """The mark; an unmarked row counts as 未收."""
+        value = self.query_one(".status", Select).value
+        return NOT_RECEIVED if value is Select.NULL else str(value)
+
+    @property
+    def marked(self) -> bool:
+        return self.query_one(".status", Select).value is not Select.NULL
 
     def draft(self) -> DraftMaterial:
         """The row as marked, for the intake's draft."""
@@ -136,3 +142,7 @@ class MaterialsChecklist(Vertical):
     def missing(self) -> list[MaterialSpec]:
         """Required materials not received (for 一次性告知)."""
         return [row.spec for row in self.rows if row.spec.required and row.status == NOT_RECEIVED]
+
+    def first_unmarked(self) -> MaterialRow | None:
+        """The first required material the clerk has not marked yet."""
+        return next((r for r in self.rows if r.spec.required and not r.marked), None)

@@ -16,7 +16,6 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 from clerk.desk.bundle_view import case_lines, chosen_post, visits_line
 from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
-from clerk.desk.messages import explain
 from clerk.window import IN_PROGRESS
 from devices.idcard.card import IdCard
 from offline.followup import CORRECTABLE, DELIVERABLE, is_party
@@ -312,6 +311,7 @@ class CorrectionDialog(Dialog):
         ]
         if not materials:
             self.query_one(".error", Label).update("请至少收取一项材料")
+            self.query_one(MaterialsChecklist).query(Select).first().focus()
             return
         self.dismiss((materials, self.query_one("#in-person", Checkbox).value))
 
@@ -347,20 +347,23 @@ class DeliverDialog(Dialog):
 
     @on(Button.Pressed, "#ok")
     def ok(self) -> None:
-        try:
-            receiver = self.query_one(PersonFields).person()
-        except ValueError as error:
-            self.query_one(".error", Label).update(explain(error))
+        fields = self.query_one(PersonFields)
+        if found := fields.first_problem("领取人"):
+            self.query_one(".error", Label).update(found[0])
+            found[1].focus()
             return
+        receiver = fields.person()
         method = str(self.query_one("#method", Select).value)
         tracking = self.query_one("#tracking", Input).value.strip() or None
         proxy = self.query_one("#proxy", Checkbox).value
         if method == "post" and not tracking:
             self.query_one(".error", Label).update("邮寄出件须填写快递单号")
+            self.query_one("#tracking", Input).focus()
             return
         if method == "pickup" and not proxy and not is_party(self.case, receiver):
             self.query_one(".error", Label).update(
                 "领取人不是申请人或代办人：请核验其授权委托书，勾选后再确认"
             )
+            self.query_one("#proxy", Checkbox).focus()
             return
         self.dismiss((receiver, method, tracking, proxy))

@@ -24,12 +24,13 @@ from clerk.desk.dialogs import (
     TextDialog,
     TransferDialog,
 )
-from clerk.desk.intake import IntakePanel
+from clerk.desk.intake import FieldProblem, IntakePanel
 from clerk.hall.client import HallOffline, WindowView
 from clerk.messages import ReadCard
 from clerk.window import Outcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
+from devices.printer.printer import PrintResult
 from offline.intake import Intake
 from offline.models import (
     CASE_STATUS_NAMES,
@@ -283,11 +284,16 @@ class DeskScreen(Screen[None]):
         self.app.run_step(self.app.desk.scan, done=scanned)
 
     def action_reprint(self) -> None:
-        def printed(result: Any) -> None:
+        """F11: the last paper again, marked 补打; the clerk is told which and how it went."""
+
+        def printed(result: tuple[str, PrintResult] | None) -> None:
             if result is None:
-                self.notify("还没有可重新打印的单据")
-            else:
-                self.app.show_print(result)
+                self.notify("还没有可补打的单据（本次登录后尚未打印）", severity="warning")
+                return
+            name, outcome = result
+            self.app.show_print(outcome, quiet=True)
+            severity = "warning" if outcome.waiting else "information"
+            self.notify(f"补打{name}：{outcome.message}", severity=severity)
 
         self.app.run_step(self.app.desk.reprint, done=printed)
 
@@ -314,17 +320,28 @@ class DeskScreen(Screen[None]):
     def action_decide(self, which: str) -> None:
         getattr(self, which)()
 
-    def _intake(self) -> Intake | None:
-        """What was typed, read here on the UI thread; None after telling what is wrong."""
+    def _intake(self, *, marked: bool = False) -> Intake | None:
+        """What was typed, read here on the UI thread; None after telling what is wrong and
+        putting the focus on the field to fix. `marked`: every required material too."""
+        panel = self.query_one(IntakePanel)
         try:
-            return self.query_one(IntakePanel).intake()
+            entry = panel.intake()
+            if marked and (problem := panel.unmarked()):
+                raise problem
+            return entry
+        except FieldProblem as problem:
+            self.app.tell(problem)
+            if problem.field is not None:
+                problem.field.focus()
+                problem.field.scroll_visible(animate=False)
+            return None
         except ValueError as error:  # pydantic's ValidationError is one too
             self.app.tell(error)
             return None
 
     @on(Button.Pressed, "#accept")
     def accept(self) -> None:
-        if entry := self._intake():
+        if entry := self._intake(marked=True):
             draft_id = self.query_one(IntakePanel).draft_id
             self.app.run_step(self.app.desk.accept, entry, draft_id, done=self.decided)
 

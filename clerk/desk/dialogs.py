@@ -65,6 +65,7 @@ class TextDialog(Dialog):
         text = self.query_one("#text", Input).value.strip()
         if self.required and not text:
             self.query_one(".error", Label).update("请填写")
+            self.query_one("#text", Input).focus()
             return
         self.dismiss(text)
 
@@ -87,6 +88,7 @@ class RefuseDialog(Dialog):
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
             self.query_one(".error", Label).update("请填写不予受理理由")
+            self.query_one("#reason", Input).focus()
             return
         refer = self.query_one("#refer", Input).value.strip() or None
         self.dismiss(Refusal(reason=reason, refer_to=refer))

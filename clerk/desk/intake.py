@@ -11,9 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from clerk.desk.messages import explain
 from devices.idcard.card import IdCard
 from offline.bundles import BUNDLE_MARK
 from offline.clock import now
@@ -23,6 +25,15 @@ from offline.models import CASE_TYPE_NAMES, Bundle, Draft, DraftPerson, Person, 
 from widgets.delivery import DeliveryChooser
 from widgets.materials import MaterialsChecklist
 from widgets.schema_form import SchemaForm
+
+
+class FieldProblem(ValueError):
+    """What is wrong with the intake, and the field to put it right in (focus goes there)."""
+
+    def __init__(self, message: str, field: Widget | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 ID_TYPES = [
     ("居民身份证", "resident_id"),
@@ -113,6 +124,32 @@ class PersonFields(Vertical):
         for field in self.query(Input):
             field.value = ""
         self.query_one(Select).value = "resident_id"
+
+    def first_problem(self, who: str) -> tuple[str, Widget] | None:
+        """The first field, in screen order, that is empty or wrong, with its message."""
+        p = self.prefix
+        name = self.query_one(f"#{p}-name", Input)
+        number = self.query_one(f"#{p}-id-number", Input)
+        phone = self.query_one(f"#{p}-phone", Input)
+        id_type = self.query_one(f"#{p}-id-type", Select)
+        if not name.value.strip():
+            return f"请填写{who}姓名/名称", name
+        if not number.value.strip():
+            return f"请填写{who}证件号码", number
+        try:
+            check_id(str(id_type.value), number.value.strip())
+        except IdentityError as error:
+            return str(error), number
+        try:
+            if phone.value.strip():
+                check_phone(phone.value.strip())
+        except IdentityError as error:
+            return str(error), phone
+        try:
+            self.person()
+        except ValueError as error:  # what pydantic adds (the ID type against the kind)
+            return explain(error), id_type
+        return None
 
     def typed(self) -> DraftPerson:
         """The fields as typed, unchecked (for the draft)."""
@@ -345,12 +382,21 @@ class IntakePanel(VerticalScroll):
     # --- the whole -----------------------------------------------------------------------------
 
     def intake(self) -> Intake:
+        """The intake for a decision; `FieldProblem` names the first field to put right, top
+        to bottom, and which one it is."""
         if self.item is None:
-            raise ValueError("请先选择事项")
-        agent = None
+            raise FieldProblem("请先选择事项", self.query_one("#item-search", Input))
+        people = [self.query_one("#applicant", PersonFields)]
         if self.query_one("#has-agent", Checkbox).value:
-            agent = self.query_one("#agent", Vertical).query_one(PersonFields).person()
+            people.append(self.query_one("#agent", Vertical).query_one(PersonFields))
+        for fields in people:
+            self._check_person(fields)
+        agent = people[1].person() if len(people) > 1 else None
         forms = self.query(SchemaForm)
+        if forms and (problems := form_problems(self.item, forms.first().values)):
+            name, message = next(iter(problems.items()))
+            found = forms.first().query(f"#f-{name}") if name else None
+            raise FieldProblem(message, found.first() if found else None)
         checklist = self.checklist
         delivery = self.query(DeliveryChooser)
         return Intake(
@@ -363,6 +409,22 @@ class IntakePanel(VerticalScroll):
             ticket=self.ticket,
             delivery=delivery.first().delivery() if delivery else None,
         )
+
+    def _check_person(self, fields: PersonFields) -> None:
+        who = "代办人" if fields.prefix == "agent" else "申请人"
+        if found := fields.first_problem(who):
+            message, field = found
+            if isinstance(field, Input):
+                self._mark(field)
+            raise FieldProblem(message, field)
+
+    def unmarked(self) -> FieldProblem | None:
+        """受理 waits until each required material is marked: the first one, to go to."""
+        row = self.checklist.first_unmarked() if self.checklist else None
+        if row is None:
+            return None
+        message = f"请逐项标记必需材料（已收取、电子证照、容缺或未收）：“{row.spec.name}”尚未标记"
+        return FieldProblem(message, row.query_one(Select))
 
     # --- the draft: nothing typed is lost ------------------------------------------------------
 

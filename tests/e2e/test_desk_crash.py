@@ -77,6 +77,8 @@ def test_desk_killed_mid_intake_loses_nothing_accepted(tmp_path: Path) -> None:
         term.type("\r", pause=0.8)  # the item; the form's first field has focus
         term.type("\r", DOWN, "\r", "\t", pause=0.4)  # 缴费档次: the first choice
         term.type(*"6228480012345678901", pause=0.05)
+        term.type("\t", "\t", "\r", DOWN, "\r", pause=0.4)  # the ID card copy: 已收取
+        term.type("\t", "\t", "\t", "\r", DOWN, "\r", pause=0.4)  # the 户口簿: 已收取
         term.type(CTRL_S, pause=1.0)
 
         store = Store(home / "clerk.db", centre_code="330212105", window_no=3)

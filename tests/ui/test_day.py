@@ -42,6 +42,8 @@ async def test_call_card_item_accept_receipt_and_rating(make_app, services: Serv
         assert panel.item and panel.item.code == "330212105-GG-0012"
         panel.query_one("#f-contribution_grade", Select).value = "500元"
         panel.query_one("#f-bank_account", Input).value = "6228480012345678901"
+        mark(panel, "M01", "received")
+        mark(panel, "M02", "received")
 
         panel.query_one("#m-M01 Select").focus()
         await pilot.press("f10")  # scan the ID card copy with SANE's test backend
@@ -72,15 +74,19 @@ async def test_call_card_item_accept_receipt_and_rating(make_app, services: Serv
 
 
 async def fill_pension(pilot, panel: IntakePanel, *, missing: bool = False) -> None:
-    """The clerk picks the pension item by its code and fills its form."""
+    """The clerk picks the pension item by its code, fills its form and marks the materials."""
     panel.query_one("#item-search", Input).focus()
     await pilot.press(*"GG-0012", "enter")
     await settle(pilot)
     panel.query_one("#f-contribution_grade", Select).value = "300元"
     panel.query_one("#f-bank_account", Input).value = "6228480098765432109"
-    if missing:
-        panel.query_one("#m-M02 Select", Select).value = "missing_allowed"
+    mark(panel, "M01", "received")
+    mark(panel, "M02", "missing_allowed" if missing else "received")
     await pilot.pause()
+
+
+def mark(panel: IntakePanel, code: str, status: str) -> None:
+    panel.query_one(f"#m-{code} Select", Select).value = status
 
 
 async def test_missing_material_then_correction_then_delivery(make_app, services: Services) -> None:
@@ -261,3 +267,84 @@ async def test_a_followed_up_bad_rating_is_shown_and_may_be_rated_again(
         assert store.evaluation(case.case_id).level == "satisfied"
         await settle(pilot)
         assert not app.screen.query("#rate-again")
+
+
+async def test_materials_start_unmarked_and_accept_waits_for_each_required_one(
+    make_app, services: Services
+) -> None:
+    before = len(services.store.search_cases_all())
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await pilot.press(*"GG-0012", "enter")
+        await settle(pilot)
+        selects = [row.query_one(Select) for row in panel.checklist.rows]
+        assert all(s.value is Select.NULL for s in selects)  # nothing taken for granted
+        panel.query_one("#f-contribution_grade", Select).value = "300元"
+        panel.query_one("#f-bank_account", Input).value = "6228480098765432109"
+        mark(panel, "M01", "received")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("户口簿" in n.message and "尚未标记" in n.message for n in app._notifications)
+        assert app.focused is panel.query_one("#m-M02 Select")  # the one to mark
+        assert len(services.store.search_cases_all()) == before
+        await pilot.press("enter", "down", "enter")  # the clerk marks it where the focus is
+        await settle(pilot)
+        assert panel.query_one("#m-M02 Select", Select).value == "received"
+        await pilot.press("ctrl+s")  # the optional photo may stay unmarked
+        await settle(pilot)
+        assert isinstance(app.screen, ResultDialog)
+    assert len(services.store.search_cases_all()) == before + 1
+
+
+async def test_after_an_error_the_focus_is_on_the_field_to_fix(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await fill_pension(pilot, panel)
+        panel.query_one("#applicant-phone", Input).value = "12345"
+        panel.query_one("#f-bank_account", Input).focus()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.focused is panel.query_one("#applicant-phone")
+        await pilot.press("ctrl+u", *"13800138000")  # what is typed next lands there
+        panel.query_one("#f-bank_account", Input).value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.focused is panel.query_one("#f-bank_account")
+        await pilot.press(*"6228480098765432109", "ctrl+r")
+        await settle(pilot)
+        await pilot.click("#ok")  # 不予受理 without a reason
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#reason")
+
+
+async def test_f11_reprints_the_last_paper_marked_and_says_so(make_app, services) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f11")
+        await settle(pilot)
+        assert any("还没有可补打的单据" in n.message for n in app._notifications)
+        panel = app.screen.query_one(IntakePanel)
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await fill_pension(pilot, panel)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("enter", "escape")
+        await settle(pilot)
+        await pilot.press("f11")
+        await settle(pilot)
+        assert any(n.message.startswith("补打受理回执：已打印") for n in app._notifications)
+        first, again = [decode(j).text for j in services.printer_simulator.wait_jobs(2)[-2:]]
+        assert "补打" not in first and "补打" in again
+        assert again.split("补打", 1)[1].count("受理回执") == 1

@@ -43,6 +43,7 @@ def test_desk_with_a_ticket_and_an_intake(snap_compare, make_app, services, size
         await settle(pilot)
         panel.query_one("#f-contribution_grade", Select).value = "500元"
         panel.query_one("#f-bank_account", Input).value = "6228480012345678901"
+        panel.query_one("#m-M01 Select", Select).value = "received"
         panel.query_one("#m-M02 Select", Select).value = "missing_allowed"
         await quiet(pilot)
 
