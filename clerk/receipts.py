@@ -139,7 +139,10 @@ def _case(case: Case, item: ServiceItem | None) -> dict[str, Any]:
         "applicant": _person(p.applicant),
         "agent": _person(p.agent),
         "received": [{"name": m.name, "state": MATERIAL_STATUS_NAMES[m.status]} for m in received],
-        "missing": [{"name": m.name} for m in case.missing],
+        "missing": [
+            {"name": m.name, "due": f"{m.due:%Y年%m月%d日}" if m.due else ""}
+            for m in case.missing
+        ],
         "limits": {
             "legal": _limit(item.legal_limit if item else None),
             "promised": _limit(item.promised_limit if item else None),

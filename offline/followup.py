@@ -33,6 +33,12 @@ class FollowUpError(ValueError):
     """The step is not possible for this case now; `str()` tells the clerk why."""
 
 
+def correctable(case: Case) -> bool:
+    """补正 is possible while the platform asks for it or a material is still 容缺, whatever
+    else happened to the case since (synced, reviewed, ready for pickup)."""
+    return case.status in CORRECTABLE or bool(case.missing)
+
+
 def is_party(case: Case, person: Person) -> bool:
     """The applicant or the agent of the case: who may collect its result without a proxy."""
     parties = [case.payload.applicant, case.payload.agent]
@@ -84,9 +90,10 @@ def receive_correction(
 ) -> Case:
     """补正: the citizen brought what was missing (`in_person`), or sent it by post or an
     electronic licence (which costs them no visit). The case's materials take the new entries;
-    a 容缺 case with nothing missing any more becomes 已受理, a 补正 case goes back to review."""
-    if case.status not in CORRECTABLE:
-        raise FollowUpError(f"办件状态为“{case.status_name}”，不需要补正")
+    a 容缺 case with nothing missing any more becomes 已受理, a 补正 case goes back to review,
+    and a case further on (审查中, 待出件) keeps its status with its materials now complete."""
+    if not correctable(case):
+        raise FollowUpError(f"办件状态为“{case.status_name}”，没有待补正的材料")
     given = {m.code: m for m in materials}
     merged = [given.get(m.code, m) for m in case.payload.materials]
     merged += [m for m in materials if m.code not in {x.code for x in merged}]
@@ -94,9 +101,11 @@ def receive_correction(
         update={"payload": case.payload.model_copy(update={"materials": merged})}
     )
     still_missing = any(m.status == "missing_allowed" for m in merged)
-    status: CaseStatus = "in_review" if case.status == "correction_requested" else "accepted"
-    if still_missing:
-        status = case.status
+    status: CaseStatus = case.status
+    if case.status == "correction_requested":
+        status = "in_review"
+    elif case.status == "accepted_missing" and not still_missing:
+        status = "accepted"
     payload = {
         "materials": [m.model_dump(mode="json") for m in materials],
         "note": note,

@@ -148,6 +148,9 @@ class MaterialSpec(Record):
     note: str = ""
 
 
+MISSING_WITHIN_DEFAULT = 5  # working days to bring a 容缺 material, when the item says nothing
+
+
 class ServiceItem(Record):
     """A service item (事项) of the catalog, exactly as `GET /catalog` sends it."""
 
@@ -163,6 +166,10 @@ class ServiceItem(Record):
     promised_limit: TimeLimit | None = None
     fee: str | None = None
     allow_missing: list[str] = []
+    # by when a material accepted as missing (容缺) must be brought, counted from acceptance
+    missing_within: TimeLimit = Field(
+        default_factory=lambda: TimeLimit(unit="workday", count=MISSING_WITHIN_DEFAULT)
+    )
     form: dict[str, Any] = {"type": "object", "properties": {}}
     materials: list[MaterialSpec] = []
     conditions: str = ""
@@ -278,6 +285,7 @@ class CaseMaterial(Record):
     original_checked: bool = False
     copies: int = Field(0, ge=0)
     attachments: list[str] = []
+    due: date | None = None  # 容缺: to be brought by this day (the item's `missing_within`)
 
     @field_validator("attachments")
     @classmethod

@@ -428,6 +428,13 @@ class Store:
             rule = DeadlineRule(
                 unit=deadline.unit, count=deadline.count, calendar_version=deadline.calendar_version
             )
+        materials = entry.materials
+        if status == "accepted_missing":
+            due = self.calendar().deadline(at.date(), item.missing_within).due
+            materials = [
+                m.model_copy(update={"due": due}) if m.status == "missing_allowed" else m
+                for m in materials
+            ]
         payload = CasePayload(
             local_no=local_no,
             centre_code=self.centre_code,
@@ -436,7 +443,7 @@ class Store:
             applicant=entry.applicant,
             agent=entry.agent,
             form=entry.form,
-            materials=entry.materials,
+            materials=materials,
             accepted_at=at,
             promised_by=promised_by,
             deadline_rule=rule,

@@ -18,7 +18,7 @@ from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
 from clerk.window import IN_PROGRESS
 from devices.idcard.card import IdCard
-from offline.followup import CORRECTABLE, DELIVERABLE, is_party
+from offline.followup import DELIVERABLE, correctable, is_party
 from offline.models import (
     CASE_STATUS_NAMES,
     EVALUATION_LEVEL_NAMES,
@@ -191,7 +191,8 @@ class CaseScreen(Screen[None]):
         rows.append(Label("材料", classes="section"))
         for m in p.materials:
             scans = f"，扫描件{len(m.attachments)}份" if m.attachments else ""
-            rows.append(Label(f"  {m.name}：{MATERIAL_STATUS_NAMES[m.status]}{scans}"))
+            due = f"，请于{m.due:%Y-%m-%d}前补交" if m.due and m.status == "missing_allowed" else ""
+            rows.append(Label(f"  {m.name}：{MATERIAL_STATUS_NAMES[m.status]}{due}{scans}"))
         rows.append(Label("办理过程", classes="section"))
         for event in timeline:
             what = ACTIONS.get(event.action, event.action)
@@ -206,7 +207,7 @@ class CaseScreen(Screen[None]):
             who = "平台" if event.clerk_id == "platform" else f"工号 {event.clerk_id}"
             rows.append(Static(f"  {event.at:%m-%d %H:%M}  {what}  {who}"))
         buttons = []
-        if case.status in CORRECTABLE:
+        if correctable(case):
             buttons.append(Button("补正材料已收", id="correction", variant="primary"))
         if case.status in DELIVERABLE:
             buttons.append(Button("出件", id="deliver", variant="success"))
@@ -317,8 +318,11 @@ class CorrectionDialog(Dialog):
 
 
 class DeliverDialog(Dialog):
-    """出件: the receiver's card on the reader fills them in; or typed, checked like any ID.
-    Someone other than the applicant or agent collects only with a checked 授权委托书."""
+    """出件: the receiver's card on the reader fills them in (by itself, or F9 as at the
+    intake); or typed, checked like any ID. Someone other than the applicant or agent
+    collects only with a checked 授权委托书."""
+
+    BINDINGS = [Binding("f9", "read_card", "读卡", id="deliver.read_card")]
 
     def __init__(self, case: Case) -> None:
         super().__init__()
@@ -341,6 +345,19 @@ class DeliverDialog(Dialog):
 
     def card_read(self, card: IdCard) -> None:
         self.query_one(PersonFields).fill(card)
+        self.query_one(".error", Label).update("")
+        self.notify(f"已读取领取人证件：{card.name} {mask_id(card.id_number)}")
+
+    def action_read_card(self) -> None:
+        app: Any = self.app
+
+        def read(card: IdCard | None) -> None:
+            if card is None:
+                self.query_one(".error", Label).update("读卡器上没有证件，请领取人放好身份证")
+            else:
+                self.card_read(card)
+
+        app.run_step(app.read_card_once, done=read)
 
     def on_mount(self) -> None:
         chosen_post(self)

@@ -32,6 +32,7 @@ OP_STATUS = {
     "case.withdraw": "withdrawn",
 }
 NEXT_STATUS = {"in_review": "approved", "approved": "ready_for_pickup"}
+DECIDED = ("approved", "denied", "ready_for_pickup", "delivered", "closed")
 FOLLOWUP_TEXT = "已电话回访申请人，情况属实，已督促窗口整改"
 MAX_BLOB = 50 * 1024 * 1024
 
@@ -298,6 +299,8 @@ class PlatformStore:
             )
         elif row is not None:
             status = OP_STATUS.get(kind, row[1])
+            if kind == "case.correction_received" and row[1] in DECIDED:
+                status = row[1]  # a 容缺 material brought late does not reopen the review
             conn.execute(
                 "UPDATE cases SET server_version = ?, status = ?, updated_at = ? WHERE case_id = ?",
                 [version, status, now().isoformat(), case_id],

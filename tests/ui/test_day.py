@@ -348,3 +348,61 @@ async def test_f11_reprints_the_last_paper_marked_and_says_so(make_app, services
         first, again = [decode(j).text for j in services.printer_simulator.wait_jobs(2)[-2:]]
         assert "补打" not in first and "补打" in again
         assert again.split("补打", 1)[1].count("受理回执") == 1
+
+
+async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_is_read_by_f9(
+    make_app, services: Services
+) -> None:
+    world = demo_data.DemoHall(services.home, advance_every=3600, ticket_every=3600)
+    world.enrol(services.settings)
+    app = make_app()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await login(pilot)
+            panel = app.screen.query_one(IntakePanel)
+            services.idcard_simulator.place(1)
+            await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+            await fill_pension(pilot, panel, missing=True)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            case = services.store.search_cases(CaseQuery(status=["accepted_missing"]))[0]
+            [missing] = case.missing
+            receipt = decode(services.printer_simulator.wait_jobs(1)[-1]).text
+            assert f"请于{missing.due:%Y年%m月%d日}前补交" in receipt.replace("\n", "")
+            await pilot.press("enter", "escape")
+            await settle(pilot)
+
+            app.desk.sync_once()  # the platform reviews and decides before the 户口簿 comes
+            world.platform.advance()
+            world.platform.advance()
+            app.desk.sync_once()
+            assert services.store.case(case.case_id).status == "ready_for_pickup"
+            await open_case(pilot, case.local_no)
+            assert isinstance(app.screen, CaseScreen)
+            await pilot.click("#correction")  # still offered: a material is still 容缺
+            await settle(pilot)
+            await pilot.click("#ok")
+            await settle(pilot)
+            after = services.store.case(case.case_id)
+            assert after.status == "ready_for_pickup" and after.missing == []
+            shown = " ".join(str(label.render()) for label in app.screen.query("Label"))
+            assert "户口簿：已收取" in shown and "容缺" not in shown
+            assert not app.screen.query("#correction")
+            app.desk.sync_once()  # the platform takes the materials without a new review
+            assert services.store.case(case.case_id).status == "ready_for_pickup"
+
+            await pilot.click("#deliver")
+            await settle(pilot)
+            services.idcard_simulator.lift()
+            await pilot.press("f9")
+            await settle(pilot)
+            dialog = app.screen
+            assert "没有证件" in str(dialog.query_one(".error").render())
+            services.idcard_simulator.place(1)  # the applicant's own card
+            await pilot.press("f9")
+            await until(pilot, lambda: dialog.query_one("#receiver-name", Input).value)
+            await pilot.click("#ok")
+            await settle(pilot)
+            assert services.store.case(case.case_id).status == "delivered"
+    finally:
+        world.close()
