@@ -292,8 +292,10 @@ class DeskScreen(Screen[None]):
                 return
             name, outcome = result
             self.app.show_print(outcome, quiet=True)
-            severity = "warning" if outcome.waiting else "information"
-            self.notify(f"补打{name}：{outcome.message}", severity=severity)
+            self.notify(
+                f"补打{name}：{outcome.message}",
+                severity="warning" if outcome.waiting else "information",
+            )
 
         self.app.run_step(self.app.desk.reprint, done=printed)
 
