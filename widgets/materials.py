@@ -26,8 +26,8 @@ STATUS_LABELS = [
 
 class MaterialRow(Horizontal):
     DEFAULT_CSS = """
-    MaterialRow { height: 1; margin-bottom: 1; }
-    MaterialRow .name { width: 1fr; padding: 0 1 0 0; }
+    MaterialRow { height: auto; margin-bottom: 1; }
+    MaterialRow .name { width: 1fr; height: auto; padding: 0 1 0 0; }
     MaterialRow Select { width: 14; }
     MaterialRow Checkbox { width: 10; }
     MaterialRow Input { width: 4; }

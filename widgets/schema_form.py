@@ -16,8 +16,8 @@ from textual.widgets import Input, Label, Select
 class SchemaForm(Vertical):
     DEFAULT_CSS = """
     SchemaForm { height: auto; }
-    SchemaForm Horizontal { height: 1; margin-bottom: 1; }
-    SchemaForm Label { width: 12; padding: 0 1 0 0; text-align: right; }
+    SchemaForm Horizontal { height: auto; margin-bottom: 1; }
+    SchemaForm Label { width: 14; height: auto; padding: 0 1 0 0; text-align: right; }
     SchemaForm Input, SchemaForm Select { width: 1fr; }
     """
 
@@ -28,7 +28,8 @@ class SchemaForm(Vertical):
 
     def compose(self) -> ComposeResult:
         for name, prop in self.schema.get("properties", {}).items():
-            title = prop.get("title", name) + ("*" if name in self.required else "")
+            # the mark first, so a long title wraps without losing it
+            title = ("*" if name in self.required else "") + prop.get("title", name)
             with Horizontal():
                 yield Label(title)
                 yield self._field(name, prop)

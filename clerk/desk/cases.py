@@ -78,7 +78,8 @@ class CasesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("办件编号", "事项", "申请人", "证件号码", "状态", "承诺日期", "剩余")
+        # status and dates first: what the clerk looks for, seen at 80 columns too
+        table.add_columns("办件编号", "状态", "承诺", "剩余工作日", "申请人", "事项", "证件号码")
         self.reload()
         self.query_one("#search", Input).focus()
 
@@ -107,12 +108,12 @@ class CasesScreen(Screen[None]):
             mark = "⚑" if case.flagged else ""
             table.add_row(
                 Text(mark + case.local_no, style=style),
-                case.item_name,
-                case.applicant_name,
-                mask_id(case.applicant_id_number),
                 CASE_STATUS_NAMES[case.status],
                 f"{case.promised_by:%m-%d}" if case.promised_by else "—",
-                Text("" if left is None else f"{left}个工作日", style=style),
+                Text("" if left is None else str(left), style=style),
+                case.applicant_name,
+                case.item_name,
+                mask_id(case.applicant_id_number),
                 key=case.case_id,
             )
 
@@ -336,10 +337,13 @@ class DeliverDialog(Dialog):
                 [("窗口领取", "pickup"), ("邮寄送达", "post")],
                 value="pickup",
                 allow_blank=False,
+                compact=True,
                 id="method",
             )
-            yield Input(placeholder="快递单号（邮寄时填写）", id="tracking")
-            yield Checkbox("已核验授权委托书（领取人不是申请人或代办人时）", id="proxy")
+            yield Input(placeholder="快递单号（邮寄时填写）", compact=True, id="tracking")
+            yield Checkbox(
+                "已核验授权委托书（领取人不是申请人或代办人时）", compact=True, id="proxy"
+            )
             yield Label("", classes="error")
             yield self.buttons(("确认出件", "ok", "success"), ("取消", "cancel", "default"))
 

@@ -16,13 +16,13 @@ from offline.models import EVALUATION_LEVEL_NAMES, WINDOW_KIND_NAMES, Draft, Ref
 
 DIALOG_CSS = """
 Dialog { align: center middle; }
-Dialog > Vertical { width: 70; max-width: 95%; height: auto; max-height: 95%;
-    border: thick $primary; background: $surface; padding: 1 2; }
+Dialog > Vertical { width: 70; max-width: 95%; height: auto; max-height: 100%;
+    border: thick $primary; background: $surface; padding: 0 2; }
 Dialog .title { text-style: bold; width: 100%; content-align: center middle; }
 Dialog .buttons { height: auto; margin-top: 1; align: center middle; }
 Dialog .buttons Button { margin: 0 1; }
 Dialog .error { color: $error; }
-Dialog .preview { height: auto; max-height: 18; border: round $secondary; }
+Dialog .preview { height: auto; max-height: 40vh; border: round $secondary; }
 """
 
 

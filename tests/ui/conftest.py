@@ -5,8 +5,10 @@ test backend)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +105,14 @@ def embedded(services: Services) -> EmbeddedHall:
     hall = services.hall()
     assert isinstance(hall, EmbeddedHall)
     return hall
+
+
+def freeze_clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
+    """Every module's `now` (imported by name from offline.clock) gives `at`: pictures and
+    timelines that do not change with the day the tests run."""
+    from offline import clock
+
+    real = clock.now
+    for module in list(sys.modules.values()):
+        if getattr(module, "now", None) is real:
+            monkeypatch.setattr(module, "now", lambda: at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 
 from clerk import demo as demo_data
 from clerk.desk.cases import CaseScreen
@@ -406,3 +406,30 @@ async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_
             assert services.store.case(case.case_id).status == "delivered"
     finally:
         world.close()
+
+
+async def test_at_80_columns_the_case_list_shows_status_and_date_and_dialogs_their_buttons(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        services.idcard_simulator.place(0)
+        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        await fill_pension(pilot, panel, missing=True)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ResultDialog)  # the longest: lines and the receipt
+        close = app.screen.query_one("#close")
+        assert close.region.bottom <= 24 and close.region.right <= 80
+        await pilot.press("enter", "escape")
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        labels = [str(c.label) for c in table.ordered_columns]
+        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        shown = labels.index("剩余工作日") + 1
+        assert labels[1:3] == ["状态", "承诺"]
+        assert sum(widths[:shown]) <= table.size.width
