@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from clerk import receipts
 from clerk.services import Services
+from devices.errors import DeviceError
 from devices.printer.document import Document
 from offline import bundles
 from offline.bundles import BundleIntake, SharedChecklist
@@ -339,6 +340,14 @@ class Desk:
         if promised_by is None or status not in IN_PROGRESS:
             return None
         return self.store.calendar().workdays_between(now().date(), promised_by)
+
+    def check_evaluator(self) -> tuple[str, bool]:
+        """The evaluator's state for the status bar: 就绪, or what is wrong."""
+        try:
+            self.services.evaluator().check()
+        except DeviceError as error:
+            return str(error).split("，")[0], False
+        return "就绪", True
 
     def ask_rating(self, stop: Callable[[], bool]) -> EvaluationLevel | None:
         """Light the citizen's evaluator and wait for their press (never the clerk's keys)."""

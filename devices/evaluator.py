@@ -42,6 +42,12 @@ class SerialEvaluator:
                 raise DeviceUnavailable("评价器未连接，请检查连接线") from error
         return self._port
 
+    def check(self) -> str:
+        """The keypad's line opens (`DeviceUnavailable` when not): for `clerk device check`
+        and the desk's status bar."""
+        self._open()
+        return f"评价器已连接（{self.url}）"
+
     def ask(self, stop: Callable[[], bool]) -> str | None:
         """Light the keypad and wait for a press; the level's name, or None once `stop()`."""
         port = self._open()

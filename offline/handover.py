@@ -20,6 +20,12 @@ class Note:
     at: datetime
     by_clerk: str
     text: str
+    by_name: str = ""  # the backup clerk's name, as the window's clerk knows them
+
+    @property
+    def line(self) -> str:
+        who = f"{self.by_name}（{self.by_clerk}）" if self.by_name else self.by_clerk
+        return f"{self.at:%m-%d %H:%M} {who}：{self.text}"
 
 
 def leave_note(
@@ -37,11 +43,12 @@ def leave_note(
 
 def unread(db: Database, for_clerk: str) -> list[Note]:
     rows = db.conn.execute(
-        "SELECT id, at, by_clerk, text FROM handover_notes WHERE for_clerk = ? AND read_at IS "
-        "NULL ORDER BY id",
+        "SELECT n.id, n.at, n.by_clerk, n.text, COALESCE(c.name, '') FROM handover_notes AS n "
+        "LEFT JOIN clerks AS c ON c.clerk_id = n.by_clerk "
+        "WHERE n.for_clerk = ? AND n.read_at IS NULL ORDER BY n.id",
         [for_clerk],
     ).fetchall()
-    return [Note(i, datetime.fromisoformat(at), by, text) for i, at, by, text in rows]
+    return [Note(i, datetime.fromisoformat(at), by, text, name) for i, at, by, text, name in rows]
 
 
 def mark_read(db: Database, for_clerk: str, at: datetime) -> None:

@@ -6,6 +6,7 @@ import click
 
 from clerk.cli.base import ClerkGroup, echo_json, echo_table, pass_services
 from clerk.services import Services
+from offline.vocabulary import action_name, actor_name
 
 
 @click.group(cls=ClerkGroup)
@@ -26,10 +27,18 @@ def list_(services: Services, clerk_id: str | None, limit: int, as_json: bool) -
     if as_json:
         echo_json([e.model_dump(mode="json") for e in events])
         return
+    names = {c.clerk_id: c.name for c in services.store.clerks()}
     echo_table(
         ["序号", "时间", "人员", "窗口", "操作", "对象"],
         [
-            (e.id, f"{e.at:%Y-%m-%d %H:%M:%S}", e.clerk_id, e.window_no or "", e.action, e.target)
+            (
+                e.id,
+                f"{e.at:%Y-%m-%d %H:%M:%S}",
+                actor_name(e.clerk_id, names),
+                e.window_no or "",
+                action_name(e.action),
+                e.target,
+            )
             for e in events
         ],
     )

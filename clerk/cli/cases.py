@@ -32,6 +32,7 @@ from offline.models import (
     CaseStatus,
 )
 from offline.privacy import mask_id, mask_phone
+from offline.vocabulary import action_name, op_state_name
 
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 REPRINTABLE = (
@@ -201,7 +202,7 @@ def _echo_case(services: Services, case: Case, full: bool) -> None:
     echo_table(
         ["序号", "操作", "状态", "时间"],
         [
-            (op.seq, op.type, op.state, f"{op.at:%Y-%m-%d %H:%M:%S}")
+            (op.seq, action_name(op.type), op_state_name(op.state), f"{op.at:%Y-%m-%d %H:%M:%S}")
             for op in services.store.operations(case.case_id)
         ],
     )

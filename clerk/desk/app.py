@@ -21,6 +21,7 @@ from textual.screen import Screen
 from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
 from clerk.desk.messages import explain
+from clerk.desk.palette import DeskCommands, DeskPalette
 from clerk.messages import CardNotRead, CardRead, DeviceState, ReadCard, WorkerRestarted
 from clerk.owners import (
     CardEvent,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # the desk screen (intake, hall client, printer) loads after 
 
 class DeskApp(App[None]):
     TITLE = "便民服务中心窗口"
+    COMMANDS = {DeskCommands}  # Chinese names, found by pinyin initials too
     BINDINGS = [
         Binding("f12", "lock", "锁屏", id="app.lock", priority=True),
         Binding("ctrl+p", "command_palette", "命令", id="app.palette", priority=True, show=False),
@@ -84,7 +86,11 @@ class DeskApp(App[None]):
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
         self.set_interval(15, self.lock_if_idle)
+        self.run_step(self.desk.check_evaluator, done=self.evaluator_state, group="evaluator")
         self.sync()
+
+    def evaluator_state(self, state: tuple[str, bool]) -> None:
+        self.post_message(DeviceState("评价器", *state))
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -145,9 +151,7 @@ class DeskApp(App[None]):
             if session.takeover:
                 self.notify(f"AB岗顶岗：本窗口A岗为 {session.owner}，操作记在您的工号下")
             for note in session.notes:
-                self.notify(
-                    f"交接留言（{note.by_clerk}，{note.at:%m-%d %H:%M}）：{note.text}", timeout=30
-                )
+                self.notify(f"{note.line}（Ctrl+Y 可再次查看）", title="交接留言", timeout=30)
             if session.notes:
                 self.run_step(self.desk.notes_read)
 
@@ -372,7 +376,9 @@ class DeskApp(App[None]):
 
     def action_command_palette(self) -> None:
         if not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App is invariant
-            self.push_screen(CommandPalette(placeholder="搜索命令…", id="--command-palette"))
+            self.push_screen(
+                DeskPalette(placeholder="搜索命令（汉字或拼音首字母）…", id="--command-palette")
+            )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if _is_desk(screen):

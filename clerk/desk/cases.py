@@ -32,6 +32,7 @@ from offline.models import (
 )
 from offline.privacy import mask_id
 from offline.visits import CaseVisits
+from offline.vocabulary import action_name, actor_name
 from widgets.materials import MaterialsChecklist
 
 if TYPE_CHECKING:
@@ -45,18 +46,6 @@ FILTERS = [
     ("已出件", "delivered,closed"),
     ("不予受理", "refused"),
 ]
-ACTIONS = {
-    "case.accept": "受理",
-    "case.reject": "不予受理",
-    "case.correction_received": "补正材料已收",
-    "case.deliver": "出件",
-    "evaluation.create": "好差评",
-    "evaluation.none": "群众未评价",
-    "evaluation.followup": "差评回访",
-    "platform.status": "平台状态",
-    "platform.snapshot": "平台同步",
-    "case.flag_cleared": "已核对平台变更",
-}
 
 
 class CasesScreen(Screen[None]):
@@ -142,6 +131,7 @@ class CaseScreen(Screen[None]):
         super().__init__()
         self.case_id = case_id
         self.case: Case | None = None
+        self.names: dict[str, str] = {}  # who did what, by name
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="body")
@@ -161,6 +151,7 @@ class CaseScreen(Screen[None]):
             if case is None:
                 return None, [], False, None
             again = store.may_rate_again(self.case_id)
+            self.names = {c.clerk_id: c.name for c in store.clerks()}
             return case, store.timeline(self.case_id), again, self.app.desk.days_left(case)
 
         self.app.run_step(load, done=self.show)
@@ -176,7 +167,7 @@ class CaseScreen(Screen[None]):
         p = case.payload
         rows: list[Any] = [
             Label(f"办件 {case.local_no}", classes="section"),
-            Label(f"统一编号：{case.official_no or '（平台尚未赋号）'}"),
+            Label(f"正式编号：{case.official_no or '（平台尚未赋号）'}"),
             Label(f"事项：{p.item.name}"),
             Label(f"申请人：{p.applicant.name}  {mask_id(p.applicant.id_number)}"),
             Label(f"状态：{CASE_STATUS_NAMES[case.status]}"),
@@ -196,7 +187,7 @@ class CaseScreen(Screen[None]):
             rows.append(Label(f"  {m.name}：{MATERIAL_STATUS_NAMES[m.status]}{due}{scans}"))
         rows.append(Label("办理过程", classes="section"))
         for event in timeline:
-            what = ACTIONS.get(event.action, event.action)
+            what = action_name(event.action)
             status = event.detail.get("status")
             if status:
                 what += f"（{CASE_STATUS_NAMES.get(status, status)}）"
@@ -205,7 +196,7 @@ class CaseScreen(Screen[None]):
                 what += f"（{EVALUATION_LEVEL_NAMES.get(level, level)}）"
             if event.action == "evaluation.followup":
                 what += f"：{event.detail.get('text', '')}"
-            who = "平台" if event.clerk_id == "platform" else f"工号 {event.clerk_id}"
+            who = actor_name(event.clerk_id, self.names)
             rows.append(Static(f"  {event.at:%m-%d %H:%M}  {what}  {who}"))
         buttons = []
         if correctable(case):

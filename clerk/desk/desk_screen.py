@@ -78,6 +78,7 @@ class DeskScreen(Screen[None]):
         Binding("ctrl+t", "decide('consult')", "咨询", id="desk.consult", show=False),
         Binding("ctrl+n", "decide('clear')", "清空", id="desk.clear", show=False),
         Binding("ctrl+o", "drafts", "暂存的录入", id="desk.drafts", show=False),
+        Binding("ctrl+y", "notes", "交接留言", id="desk.notes", show=False),
     ]
 
     app: DeskApp
@@ -507,6 +508,15 @@ class DeskScreen(Screen[None]):
         from clerk.desk.cases import CasesScreen
 
         self.app.push_screen(CasesScreen())
+
+    def action_notes(self) -> None:
+        """The AB岗 handover notes of this session, again, with who left them."""
+        session = self.app.desk.session
+        notes = session.notes if session else []
+        if not notes:
+            self.notify("本次登录没有交接留言")
+            return
+        self.app.push_screen(ResultDialog("交接留言", [note.line for note in notes]))
 
     def action_logout(self) -> None:
         self.leave(exit_after=False)

@@ -379,6 +379,9 @@ async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_
             assert services.store.case(case.case_id).status == "ready_for_pickup"
             await open_case(pilot, case.local_no)
             assert isinstance(app.screen, CaseScreen)
+            timeline = " ".join(str(s.render()) for s in app.screen.query("Static"))
+            assert "受理（容缺受理）  李娜（c0107）" in timeline and "平台状态变更" in timeline
+            assert "case." not in timeline and "工号" not in timeline
             await pilot.click("#correction")  # still offered: a material is still 容缺
             await settle(pilot)
             await pilot.click("#ok")

@@ -240,3 +240,52 @@ async def test_no_show_and_transfer_of_a_served_ticket_are_asked_first(
         await pilot.click("ChoiceDialog Button")  # 确认转移
         await settle(pilot)
         assert isinstance(app.screen, TransferDialog)
+
+
+async def test_palette_in_chinese_by_pinyin_initials(make_app, services: Services) -> None:
+    from textual.command import CommandList
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"hj")
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count)
+        first = str(commands.get_option_at_index(0).prompt)
+        assert first.startswith("呼叫"), first
+        await pilot.press(*"qqqq")
+        await until(
+            pilot,
+            lambda: (
+                commands.option_count
+                and "没有匹配的命令" in str(commands.get_option_at_index(0).prompt)
+            ),
+        )
+
+
+async def test_handover_note_is_reopened_with_the_backup_clerks_name(
+    make_app, services: Services
+) -> None:
+    services.store.leave_note("c0108", "c0107", "C003 挂起待复印")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert any("陈伟（c0108）" in n for n in notes(app))
+        app.clear_notifications()
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        shown = " ".join(str(label.render()) for label in app.screen.query("Label"))
+        assert "陈伟（c0108）：C003 挂起待复印" in shown
+
+
+async def test_the_evaluator_is_in_the_status_bar(make_app, services: Services) -> None:
+    from widgets.status_bar import StatusBar
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        bar = app.screen.query_one(StatusBar)
+        await until(pilot, lambda: "评价器" in bar.devices)
+        assert bar.devices["评价器"] == ("就绪", True)

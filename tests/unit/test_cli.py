@@ -220,3 +220,22 @@ def test_a_rotated_log_is_owner_only(tmp_path):
     assert len(rotated) == 3
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in rotated)
     logs.setup(tmp_path / "other")  # let go of the file
+
+
+def test_audit_and_case_show_name_every_code_in_chinese(ready):
+    import re
+    import typing
+
+    from offline.models import OpState, OpType
+    from offline.vocabulary import ACTION_NAMES, OP_STATE_NAMES
+
+    assert set(typing.get_args(OpType)) <= set(ACTION_NAMES)
+    assert set(typing.get_args(OpState)) <= set(OP_STATE_NAMES)
+    local_no = json.loads(ready("case", "list", "--json"))[-1]["payload"]["local_no"]
+    shown = ready("case", "show", local_no, "--full")
+    assert "正式编号" in shown and "统一编号" not in shown
+    assert "受理" in shown and "待上报" in shown
+    listing = ready("audit", "list", "--limit", "200")
+    assert "查看完整证件号码" in listing and "命令行（" in listing
+    codes = re.compile(r"\b[a-z_]+\.[a-z_.]+\b|\backed\b|\bpending\b")
+    assert not codes.findall(shown + listing), codes.findall(shown + listing)
