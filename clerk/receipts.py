@@ -140,8 +140,7 @@ def _case(case: Case, item: ServiceItem | None) -> dict[str, Any]:
         "agent": _person(p.agent),
         "received": [{"name": m.name, "state": MATERIAL_STATUS_NAMES[m.status]} for m in received],
         "missing": [
-            {"name": m.name, "due": f"{m.due:%Y年%m月%d日}" if m.due else ""}
-            for m in case.missing
+            {"name": m.name, "due": f"{m.due:%Y年%m月%d日}" if m.due else ""} for m in case.missing
         ],
         "limits": {
             "legal": _limit(item.legal_limit if item else None),

@@ -110,6 +110,7 @@ class Desk:
         self.centre = receipts.centre_of(services.home, settings, self.window_no)
         self.session: Session | None = None
         self.last_document: Document | None = None
+        self._again: Callable[[datetime], Document] | None = None  # the last paper, 补打
         self.online: bool | None = None
         self._print_lock = threading.Lock()
         self._engine: SyncEngine | None = None
@@ -264,13 +265,17 @@ class Desk:
         """一次性告知书 without a case: everything still needed, in writing, at once."""
         at = now()
         number = self.store.issue_notice_no(at)
-        doc = receipts.one_time_notice(
-            item, missing, self.centre, applicant, self.clerk_id, at, number=number
-        )
+        clerk_id = self.clerk_id
+
+        def notice(reprint: datetime | None = None) -> Document:
+            return receipts.one_time_notice(
+                item, missing, self.centre, applicant, clerk_id, at, number=number, reprint=reprint
+            )
+
         self.store.audit(
             self.clerk_id, "notice.one_time", item.code, {"missing": len(missing), "no": number}
         )
-        return self._paper(None, doc)
+        return self._paper(None, notice(), again=notice)
 
     def consult(self, item_code: str | None, ticket: str | None) -> int:
         """咨询 counted (no case): how many this window has had today."""
@@ -290,24 +295,38 @@ class Desk:
 
     # --- paper ---------------------------------------------------------------------------------
 
-    def _paper(self, case: Case | None, doc: Document) -> Outcome:
+    def _paper(
+        self,
+        case: Case | None,
+        doc: Document,
+        again: Callable[[datetime], Document] | None = None,
+    ) -> Outcome:
+        """Print `doc`, and remember how to print it again marked 补打 (F11): a case's paper
+        from the store as it is then, a notice from what it said."""
+        if case is not None:
+            again = self._case_again(case, doc.name)
+        self.last_document, self._again = doc, again
         return Outcome(case, doc, self.print(doc))
+
+    def _case_again(self, case: Case, name: str) -> Callable[[datetime], Document]:
+        def again(at: datetime) -> Document:
+            latest = self.store.case(case.case_id) or case
+            return receipts.again(self.store, latest, name, self.centre, at)
+
+        return again
 
     def print(self, doc: Document) -> PrintResult:
         """Print, or keep the job in the spool while the printer cannot print."""
-        self.last_document = doc
         with self._print_lock:
             return self.services.printer().print(doc)
 
     def reprint(self) -> tuple[str, PrintResult] | None:
         """补打 the last paper, marked as a reprint: its name and how printing went."""
-        doc = self.last_document
-        if doc is None:
+        doc, again = self.last_document, self._again
+        if doc is None or again is None:
             return None
         self.store.audit(self.clerk_id, "print.again", doc.name)
-        again = receipts.reprint(doc, now())
-        with self._print_lock:
-            return doc.name, self.services.printer().print(again)
+        return doc.name, self.print(again(now()))
 
     def flush_printer(self) -> PrintResult:
         with self._print_lock:

@@ -38,6 +38,7 @@ ACTION_NAMES: dict[str, str] = {
     "desk.pause": "暂停服务",
     "desk.resume": "恢复服务",
     "print.again": "补打",
+    "print.reprint": "补打（命令行）",
     "notice.one_time": "一次性告知",
     "consultation": "咨询",
     "handover.note": "交接留言",

@@ -346,8 +346,7 @@ async def test_f11_reprints_the_last_paper_marked_and_says_so(make_app, services
         await settle(pilot)
         assert any(n.message.startswith("补打受理回执：已打印") for n in app._notifications)
         first, again = [decode(j).text for j in services.printer_simulator.wait_jobs(2)[-2:]]
-        assert "补打" not in first and "补打" in again
-        assert again.split("补打", 1)[1].count("受理回执") == 1
+        assert "补打" not in first and "补打" in again and "受理回执" in again
 
 
 async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_is_read_by_f9(
