@@ -286,8 +286,10 @@ class CorrectionDialog(Dialog):
             yield self.buttons(("确认收取", "ok", "primary"), ("取消", "cancel", "default"))
 
     def on_mount(self) -> None:
-        for row in self.query_one(MaterialsChecklist).rows:
-            row.query_one(Select).value = "received"
+        """Nothing is taken as brought: the clerk marks what the citizen hands over now."""
+        rows = self.query_one(MaterialsChecklist).rows
+        if rows:
+            rows[0].query_one(Select).focus()
 
     def action_scan(self) -> None:
         row = self.query_one(MaterialsChecklist).focused_row()

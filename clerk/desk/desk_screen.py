@@ -151,7 +151,9 @@ class DeskScreen(Screen[None]):
                 self.park_draft(then=self._call_next)
 
         text = "当前录入尚未受理。暂存后可从“暂存的录入”（Ctrl+O）继续。"
-        dialog = ChoiceDialog("呼叫下一位？", [("暂存并呼叫下一位", "park")], text, "留在当前录入")
+        dialog = ChoiceDialog(
+            "呼叫下一位？", [("暂存并呼叫下一位", "park")], text, "留在当前录入", confirm=True
+        )
         self.app.push_screen(dialog, chosen)
 
     def _call_next(self) -> None:
@@ -201,7 +203,8 @@ class DeskScreen(Screen[None]):
                     self.park_draft(then=go)
 
             text = "；".join(reasons) + "。"
-            dialog = ChoiceDialog(f"{what} {number}？", [(f"确认{what}", "go")], text, "返回")
+            options = [(f"确认{what}", "go")]
+            dialog = ChoiceDialog(f"{what} {number}？", options, text, "返回", confirm=True)
             self.app.push_screen(dialog, chosen)
 
         self.app.run_step(self.app.desk.ticket_cases, current, done=counted)
@@ -393,7 +396,8 @@ class DeskScreen(Screen[None]):
             if choice == "clear":
                 self.end_draft("draft.discard")
 
-        dialog = ChoiceDialog("清空当前录入？", [("清空（不保存）", "clear")], cancel="保留")
+        options = [("清空（不保存）", "clear")]
+        dialog = ChoiceDialog("清空当前录入？", options, cancel="保留", confirm=True)
         self.app.push_screen(dialog, chosen)
 
     def decided(self, outcome: Outcome) -> None:
@@ -457,6 +461,8 @@ class DeskScreen(Screen[None]):
 
     def action_drafts(self) -> None:
         def listed(drafts: list[Draft]) -> None:
+            current = self.query_one(IntakePanel).draft_id
+            drafts = [d for d in drafts if d.draft_id != current]  # not the one on screen
             if not drafts:
                 self.notify("没有暂存的录入")
             else:
@@ -537,4 +543,4 @@ class DeskScreen(Screen[None]):
         if exit_after:
             text += "退出程序前先退出登录。"
         go = "暂存并退出" if not empty else "退出"
-        self.app.push_screen(ChoiceDialog(title, [(go, "go")], text), chosen)
+        self.app.push_screen(ChoiceDialog(title, [(go, "go")], text, confirm=True), chosen)

@@ -131,11 +131,22 @@ class ChoiceDialog(Dialog):
     """Pick one of a few values (回呼 a parked number; 暂存 the intake or stay)."""
 
     def __init__(
-        self, title: str, options: list[tuple[str, str]], text: str = "", cancel: str = "取消"
+        self,
+        title: str,
+        options: list[tuple[str, str]],
+        text: str = "",
+        cancel: str = "取消",
+        *,
+        confirm: bool = False,
     ) -> None:
         super().__init__()
         self.title_text, self.options, self.text = title, options, text
-        self.cancel_label = cancel
+        self.cancel_label, self.confirm = cancel, confirm
+
+    def on_mount(self) -> None:
+        """A confirmation starts on the safe answer: Enter pressed out of habit changes nothing."""
+        if self.confirm:
+            self.query_one("#cancel", Button).focus()
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -180,6 +180,7 @@ class IntakePanel(VerticalScroll):
     IntakePanel #item-results { height: auto; max-height: 8; display: none; }
     IntakePanel #item-results.found { display: block; }
     IntakePanel #item-chosen { color: $success; }
+    IntakePanel #item-area, IntakePanel #agent { height: auto; }  /* scrolled, never clipped */
     IntakePanel #agent { display: none; }
     IntakePanel.with-agent #agent { display: block; }
     IntakePanel Input.-invalid { background: $error 35%; }

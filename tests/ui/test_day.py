@@ -117,6 +117,10 @@ async def test_missing_material_then_correction_then_delivery(make_app, services
             assert isinstance(app.screen, CaseScreen)
             await pilot.click("#correction")
             await settle(pilot)
+            await pilot.click("#ok")  # nothing marked yet: nothing is taken as brought
+            await settle(pilot)
+            assert "请至少收取一项材料" in str(app.screen.query_one(".error").render())
+            app.screen.query_one("#m-M02 Select", Select).value = "received"
             await pilot.click("#ok")
             await settle(pilot)
             assert services.store.case(case.case_id).status == "accepted"
@@ -383,6 +387,7 @@ async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_
             assert "case." not in timeline and "工号" not in timeline
             await pilot.click("#correction")  # still offered: a material is still 容缺
             await settle(pilot)
+            app.screen.query_one("#m-M02 Select", Select).value = "received"
             await pilot.click("#ok")
             await settle(pilot)
             after = services.store.case(case.case_id)
