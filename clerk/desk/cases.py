@@ -16,6 +16,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 from clerk.desk.bundle_view import case_lines, chosen_post, visits_line
 from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
+from clerk.messages import ReadCard
 from clerk.window import IN_PROGRESS
 from devices.idcard.card import IdCard
 from offline.followup import DELIVERABLE, correctable, is_party
@@ -346,15 +347,8 @@ class DeliverDialog(Dialog):
         self.notify(f"已读取领取人证件：{card.name} {mask_id(card.id_number)}")
 
     def action_read_card(self) -> None:
-        app: Any = self.app
-
-        def read(card: IdCard | None) -> None:
-            if card is None:
-                self.query_one(".error", Label).update("读卡器上没有证件，请领取人放好身份证")
-            else:
-                self.card_read(card)
-
-        app.run_step(app.read_card_once, done=read)
+        """F9, as at the intake: the card owner reads, the card comes back to `card_read`."""
+        self.post_message(ReadCard())
 
     def on_mount(self) -> None:
         chosen_post(self)

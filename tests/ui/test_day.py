@@ -404,7 +404,7 @@ async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_
             await pilot.press("f9")
             await settle(pilot)
             dialog = app.screen
-            assert "没有证件" in str(dialog.query_one(".error").render())
+            await until(pilot, lambda: any("没有证件" in n.message for n in app._notifications))
             services.idcard_simulator.place(1)  # the applicant's own card
             await pilot.press("f9")
             await until(pilot, lambda: dialog.query_one("#receiver-name", Input).value)
