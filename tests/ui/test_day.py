@@ -73,6 +73,14 @@ async def test_call_card_item_accept_receipt_and_rating(make_app, services: Serv
         assert evaluation.clerk_id == "c0107"
 
 
+async def card_on_reader(pilot, services: Services, card: int = 0) -> IntakePanel:
+    """A sample card on the reader: the intake with the applicant filled in."""
+    panel = pilot.app.screen.query_one(IntakePanel)
+    services.idcard_simulator.place(card)
+    await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+    return panel
+
+
 async def fill_pension(pilot, panel: IntakePanel, *, missing: bool = False) -> None:
     """The clerk picks the pension item by its code, fills its form and marks the materials."""
     panel.query_one("#item-search", Input).focus()
@@ -166,9 +174,7 @@ async def test_refusal_prints_its_notice(make_app, services: Services) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
-        panel = app.screen.query_one(IntakePanel)
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        panel = await card_on_reader(pilot, services, 0)
         await fill_pension(pilot, panel)
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -280,9 +286,7 @@ async def test_materials_start_unmarked_and_accept_waits_for_each_required_one(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
-        panel = app.screen.query_one(IntakePanel)
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        panel = await card_on_reader(pilot, services, 0)
         await pilot.press(*"GG-0012", "enter")
         await settle(pilot)
         selects = [row.query_one(Select) for row in panel.checklist.rows]
@@ -310,9 +314,7 @@ async def test_after_an_error_the_focus_is_on_the_field_to_fix(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
-        panel = app.screen.query_one(IntakePanel)
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        panel = await card_on_reader(pilot, services, 0)
         await fill_pension(pilot, panel)
         panel.query_one("#applicant-phone", Input).value = "12345"
         panel.query_one("#f-bank_account", Input).focus()
@@ -338,9 +340,7 @@ async def test_f11_reprints_the_last_paper_marked_and_says_so(make_app, services
         await pilot.press("f11")
         await settle(pilot)
         assert any("还没有可补打的单据" in n.message for n in app._notifications)
-        panel = app.screen.query_one(IntakePanel)
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        panel = await card_on_reader(pilot, services, 0)
         await fill_pension(pilot, panel)
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -362,9 +362,7 @@ async def test_a_missing_material_is_brought_after_review_and_the_receiver_card_
     try:
         async with app.run_test(size=SIZE) as pilot:
             await login(pilot)
-            panel = app.screen.query_one(IntakePanel)
-            services.idcard_simulator.place(1)
-            await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+            panel = await card_on_reader(pilot, services, 1)
             await fill_pension(pilot, panel, missing=True)
             await pilot.press("ctrl+s")
             await settle(pilot)
@@ -421,9 +419,7 @@ async def test_at_80_columns_the_case_list_shows_status_and_date_and_dialogs_the
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
-        panel = app.screen.query_one(IntakePanel)
-        services.idcard_simulator.place(0)
-        await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
+        panel = await card_on_reader(pilot, services, 0)
         await fill_pension(pilot, panel, missing=True)
         await pilot.press("ctrl+s")
         await settle(pilot)
