@@ -116,7 +116,7 @@ def test_the_centres_rules_from_the_command_line(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    assert bad.returncode == 2 and "“*=17-8”不正确" in bad.stderr
+    assert bad.returncode == 1 and "“*=17-8”不正确" in bad.stderr  # usage errors exit 1 (README)
 
 
 WINDOW = """
