@@ -69,15 +69,15 @@ class LazyGroup(ClerkGroup):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = [(name, _short_help(self, name, limit)) for name in names]
-        with formatter.section("Commands"):
+        with formatter.section("命令"):
             formatter.write_dl(rows)
 
 
 def _short_help(group: click.Group, name: str, limit: int) -> str:
     if name in group.commands:
         return group.commands[name].get_short_help_str(limit)
-    # a deprecated name behind click.utils.__getattr__, hence untyped
-    return click.utils.make_default_short_help(COMMANDS[name][1], limit)  # type: ignore[operator]
+    # click's own shortening, on a bare command that carries the registry's help only
+    return click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)
 
 
 @click.group(cls=LazyGroup, name="clerk")

@@ -64,12 +64,12 @@ def test_click_errors_are_chinese(home, args, expected):
 
 @pytest.mark.parametrize(
     "command",
-    [["init"], ["demo"], ["desk"], ["enrol"], ["case", "list"], ["config", "set"]],
+    [[], ["init"], ["demo"], ["desk"], ["enrol"], ["case"], ["case", "list"], ["config", "set"]],
 )
 def test_help_is_chinese(home, command):
     out = cli(home, *command, "--help")
     assert "用法：" in out and "显示此帮助并退出" in out
-    for english in ("Usage:", "Options", "Show this", "[required]", "default:"):
+    for english in ("Usage:", "Options", "Commands", "Show this", "[required]", "default:"):
         assert english not in out, (english, out)
 
 
