@@ -15,7 +15,7 @@ from clerk.services import Services
 from devices.printer.decode import decode
 from tests.ui.conftest import login, open_case, settle, until
 from tests.ui.test_day import SIZE
-from widgets.materials import MaterialRow
+from widgets.materials import MaterialRow, MaterialsChecklist
 
 pytestmark = pytest.mark.anyio
 PHONE = "13800001234"
@@ -207,10 +207,17 @@ async def test_post_delivery_to_handover_and_visits_after_corrections(
                 await settle(pilot)
                 assert isinstance(app.screen, CorrectionDialog)
                 app.screen.query_one("#in-person", Checkbox).value = in_person
-                await pilot.click("#ok")
+                for select in app.screen.query(f"{MaterialsChecklist.__name__} Select"):
+                    select.value = "received"  # nothing is taken as brought until marked
+                app.screen.query_one("#ok", Button).press()
                 await settle(pilot)
+                assert not isinstance(app.screen, CorrectionDialog)
                 await pilot.press("escape", "escape")
                 await settle(pilot)
+            for case in (hukou, card):
+                assert any(
+                    o.type == "case.correction_received" for o in store.operations(case.case_id)
+                )
             assert store.case_visits(hukou.case_id).visits == 1  # 补正 by post
             assert store.case_visits(card.case_id).visits == 2  # 补正 in person
 
