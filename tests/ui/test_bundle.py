@@ -207,7 +207,7 @@ async def test_post_delivery_to_handover_and_visits_after_corrections(
                 await settle(pilot)
                 assert isinstance(app.screen, CorrectionDialog)
                 app.screen.query_one("#in-person", Checkbox).value = in_person
-                for select in app.screen.query(f"{MaterialsChecklist.__name__} Select"):
+                for select in app.screen.query(MaterialsChecklist).first().query(Select):
                     select.value = "received"  # nothing is taken as brought until marked
                 app.screen.query_one("#ok", Button).press()
                 await settle(pilot)
