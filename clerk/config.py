@@ -36,12 +36,13 @@ def simulated(address: str) -> bool:
 
 
 class Section(BaseModel):
-    """A TOML table: unknown keys are refused, not silently ignored."""
+    """A TOML table: unknown keys are refused, not silently ignored. Named `…Section`, apart
+    from a driver's own `…Settings` (`devices`), which `clerk.services` builds from these."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class CentreSettings(Section):
+class CentreSection(Section):
     code: str = Field("", description="便民服务中心编码（9位行政区划+序号）")
     name: str = ""
     phone: str = Field("", description="咨询电话，印在回执上")
@@ -51,13 +52,13 @@ class CentreSettings(Section):
     court: str = Field("", description="行政诉讼的人民法院；空为“有管辖权的人民法院”")
 
 
-class WindowSettings(Section):
+class WindowSection(Section):
     no: int = Field(1, ge=1, le=99)
     kind: str = "general"
     clerk: str = Field("", description="本窗口A岗人员工号；其他人员登录即为AB岗顶岗")
 
 
-class DeskSettings(Section):
+class DeskSection(Section):
     idle_lock_minutes: float = Field(5.0, gt=0, description="无操作多少分钟后自动锁屏")
     keys: dict[str, str] = Field(
         default_factory=dict,
@@ -65,19 +66,19 @@ class DeskSettings(Section):
     )
 
 
-class EvaluatorSettings(Section):
+class EvaluatorSection(Section):
     url: str = Field("", description="评价器串口；sim: 为模拟评价器，空为未配置")
     baudrate: int = 9600
 
 
-class IdCardSettings(Section):
+class IdCardSection(Section):
     url: str = Field("", description="读卡器串口或URL；sim: 为模拟读卡器，空为未配置")
     baudrate: int = 115200
     timeout: float = 3.0
     photo_decoder: str = Field("", description="厂商照片解码命令，如 wlt2bmp {wlt} {bmp}")
 
 
-class PrinterSettings(Section):
+class PrinterSection(Section):
     url: str = Field(
         "", description="file:、tcp://、serial:、usb: 打印机地址；sim: 为模拟打印机，空为未配置"
     )
@@ -90,7 +91,7 @@ class PrinterSettings(Section):
     chinese_mode: bool = True
 
 
-class DisplaySettings(Section):
+class DisplaySection(Section):
     url: str = Field("", description="条屏串口或 socket://地址；sim: 为模拟显示屏，空为未配置")
     template: str = "AA 55 {addr} {len} {text} {chk} 0D"
     encoding: Literal["gbk", "gb18030"] = "gbk"
@@ -100,7 +101,7 @@ class DisplaySettings(Section):
     baudrate: int = 9600
 
 
-class VoiceSettings(Section):
+class VoiceSection(Section):
     engine: Literal["espeak", "clips", "none"] = "espeak"
     voice: str = "cmn"
     template: str = "请{ticket}号到{window}号窗口办理"
@@ -109,7 +110,7 @@ class VoiceSettings(Section):
     clips_dir: str = ""
 
 
-class ScannerSettings(Section):
+class ScannerSection(Section):
     device: str = Field(
         "", description="SANE设备名（scanimage -L 列出）；sim: 为模拟（SANE测试后端），空为未配置"
     )
@@ -120,19 +121,19 @@ class ScannerSettings(Section):
     folder: str = Field("", description="扫描到文件夹：监视此目录，代替 scanimage")
 
 
-class PlatformSettings(Section):
+class PlatformSection(Section):
     url: str = Field("", description="平台接口地址，如 https://platform.example.gov.cn/api/v1")
     device_id: str = ""
     sync_interval: float = Field(60.0, description="后台同步的间隔秒数")
     retention_days: int = Field(180, ge=1, description="已办结且平台已确认的办件，个人信息保留天数")
 
 
-class HallSettings(Section):
+class HallSection(Section):
     url: str = Field("", description="叫号服务地址，如 http://192.168.1.10:8800；空为本机内置队列")
     key: str = Field("", description="叫号服务密钥（clerk hall key 显示）")
 
 
-class LogSettings(Section):
+class LogSection(Section):
     level: str = "INFO"
     max_bytes: int = 1_000_000
     backups: int = 10
@@ -145,18 +146,18 @@ class Settings(BaseSettings):
         env_prefix="CLERK_", env_nested_delimiter="__", extra="forbid"
     )
 
-    centre: CentreSettings = CentreSettings()
-    window: WindowSettings = WindowSettings()
-    idcard: IdCardSettings = IdCardSettings()
-    printer: PrinterSettings = PrinterSettings()
-    display: DisplaySettings = DisplaySettings()
-    voice: VoiceSettings = VoiceSettings()
-    scanner: ScannerSettings = ScannerSettings()
-    evaluator: EvaluatorSettings = EvaluatorSettings()
-    desk: DeskSettings = DeskSettings()
-    platform: PlatformSettings = PlatformSettings()
-    hall: HallSettings = HallSettings()
-    log: LogSettings = LogSettings()
+    centre: CentreSection = CentreSection()
+    window: WindowSection = WindowSection()
+    idcard: IdCardSection = IdCardSection()
+    printer: PrinterSection = PrinterSection()
+    display: DisplaySection = DisplaySection()
+    voice: VoiceSection = VoiceSection()
+    scanner: ScannerSection = ScannerSection()
+    evaluator: EvaluatorSection = EvaluatorSection()
+    desk: DeskSection = DeskSection()
+    platform: PlatformSection = PlatformSection()
+    hall: HallSection = HallSection()
+    log: LogSection = LogSection()
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ the wrong format. Adding a device is adding a row to `ROWS`.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import grp
 import os
@@ -19,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from clerk import config
-from clerk.services import NOT_CONFIGURED, Services
+from clerk.services import NOT_CONFIGURED, Services, voice_settings
 from devices.errors import DeviceError
 
 OK, FAILED, SIMULATED = "正常", "异常", "模拟"
@@ -204,7 +205,7 @@ def _display(svc: Services) -> str:
 
 
 def _voice(svc: Services) -> str:
-    from devices.voice import Announcer, VoiceSettings
+    from devices.voice import Announcer
 
     cfg = svc.settings.voice
     if cfg.engine == "espeak" and not shutil.which("espeak-ng"):
@@ -218,15 +219,7 @@ def _voice(svc: Services) -> str:
             "没有可用的播放程序（aplay 或 paplay）",
             "sudo apt-get install alsa-utils；或 clerk config set voice.output 目录（只写WAV文件）",
         )
-    announcer = Announcer(
-        VoiceSettings(
-            engine=cfg.engine,
-            voice=cfg.voice,
-            repeat=1,
-            output=cfg.output,
-            clips_dir=cfg.clips_dir,
-        )
-    )
+    announcer = Announcer(dataclasses.replace(voice_settings(cfg), repeat=1))
     item = announcer.say("语音测试")
     announcer.close()
     if item.error:

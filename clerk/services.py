@@ -26,11 +26,12 @@ if TYPE_CHECKING:
     from devices import display
     from devices.base import CardReader, Evaluator, Printer, Scanner, Voice
     from devices.evaluator import EvaluatorSimulator, SerialEvaluator
-    from devices.idcard.reader import SamReader
+    from devices.idcard.reader import ReaderSettings, SamReader
     from devices.idcard.simulator import SamSimulator
     from devices.printer.printer import ReceiptPrinter
     from devices.printer.render import Paper
     from devices.printer.simulator import PrinterSimulator
+    from devices.voice import VoiceSettings
     from offline.sync import SyncEngine
 
 HALL_DB = "hall.db"
@@ -69,12 +70,11 @@ class Services:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reader(self) -> CardReader:
-        from devices.idcard.reader import ReaderSettings, SamReader
+        from devices.idcard.reader import SamReader
         from devices.idcard.simulator import SamSimulator
 
         if self._reader is None:
-            cfg = self.settings.idcard
-            url = cfg.url
+            url = self.settings.idcard.url
             if not url:
                 from devices.errors import DeviceNotConfigured
 
@@ -83,7 +83,7 @@ class Services:
                 self.idcard_simulator = SamSimulator()
                 url = self.idcard_simulator.serve_pty()
                 self._closers.append(self.idcard_simulator.close)
-            self._reader = SamReader(ReaderSettings(url, cfg.baudrate, cfg.timeout))
+            self._reader = SamReader(reader_settings(self.settings.idcard, url))
             self._closers.append(self._reader.close)
         return self._reader
 
@@ -142,17 +142,7 @@ class Services:
     def announcer(self) -> Voice:
         from devices import voice
 
-        cfg = self.settings.voice
-        announcer = voice.Announcer(
-            voice.VoiceSettings(
-                engine=cfg.engine,
-                voice=cfg.voice,
-                template=cfg.template,
-                repeat=cfg.repeat,
-                output=cfg.output,
-                clips_dir=cfg.clips_dir,
-            )
-        )
+        announcer = voice.Announcer(voice_settings(self.settings.voice))
         self._closers.append(announcer.close)
         return announcer
 
@@ -243,6 +233,27 @@ class Services:
             with contextlib.suppress(Exception):
                 closer()
         self.store.close()
+
+
+def reader_settings(cfg: config.IdCardSection, url: str | None = None) -> ReaderSettings:
+    """The card reader driver's settings from `[idcard]` (`url`: the port actually opened)."""
+    from devices.idcard.reader import ReaderSettings
+
+    return ReaderSettings(cfg.url if url is None else url, cfg.baudrate, cfg.timeout)
+
+
+def voice_settings(cfg: config.VoiceSection) -> VoiceSettings:
+    """The announcer's settings from `[voice]`."""
+    from devices.voice import VoiceSettings
+
+    return VoiceSettings(
+        engine=cfg.engine,
+        voice=cfg.voice,
+        template=cfg.template,
+        repeat=cfg.repeat,
+        output=cfg.output,
+        clips_dir=cfg.clips_dir,
+    )
 
 
 def build(home: Path, settings: config.Settings | None = None) -> Services:

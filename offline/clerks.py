@@ -71,7 +71,9 @@ def check_pin_rules(pin: str) -> None:
         raise AuthError("PIN须为4至12位数字")
 
 
-def _clerk(row: dict[str, Any]) -> Clerk:
+def row_to_clerk(row: dict[str, Any]) -> Clerk:
+    """A `clerks` row as its model; `clerk db check` reads every row through this too, so a
+    row it passes is a row the login can list."""
     locked = row["locked_until"]
     return Clerk(
         clerk_id=row["clerk_id"],
@@ -89,11 +91,11 @@ def _row(db: Database, clerk_id: str) -> dict[str, Any] | None:
 
 def get(db: Database, clerk_id: str) -> Clerk | None:
     row = _row(db, clerk_id)
-    return _clerk(row) if row else None
+    return row_to_clerk(row) if row else None
 
 
 def list_all(db: Database) -> list[Clerk]:
-    return [_clerk(row) for row in db["clerks"].rows_where(order_by="clerk_id")]
+    return [row_to_clerk(row) for row in db["clerks"].rows_where(order_by="clerk_id")]
 
 
 def add(db: Database, clerk: Clerk, pin: str, *, by: str, window_no: int | None) -> Clerk:
@@ -186,7 +188,7 @@ def _attempt(db: Database, clerk_id: str, pin: str, at: datetime) -> tuple[Clerk
         return None, f"PIN错误次数过多，账号已锁定，请于 {until:%H:%M} 后再试"
     if pin_matches(pin, row["pin_hash"]):
         db.table("clerks").update(clerk_id, {"failed_attempts": 0, "locked_until": None})
-        return _clerk({**row, "locked_until": None}), ""
+        return row_to_clerk({**row, "locked_until": None}), ""
     failures = row["failed_attempts"] + 1  # in a row: only a right PIN or a new one resets it
     if failures >= MAX_FAILURES:
         span = lockout(failures)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 
 import pydantic
 from sqlite_utils import Database
 
-from offline import cases, outbox
-from offline.models import Clerk, Evaluation, ServiceItem
+from offline import cases, clerks, outbox
+from offline.models import Evaluation, ServiceItem
 
 BATCH = 1000
 
@@ -32,17 +31,6 @@ def _item(row: dict[str, Any]) -> object:
     return ServiceItem.model_validate_json(row["item"])
 
 
-def _clerk(row: dict[str, Any]) -> object:
-    locked = row["locked_until"]
-    return Clerk(
-        clerk_id=row["clerk_id"],
-        name=row["name"],
-        role=row["role"],
-        disabled=bool(row["disabled"]),
-        locked_until=datetime.fromisoformat(locked) if locked else None,
-    )
-
-
 def _evaluation(row: dict[str, Any]) -> object:
     fields = {k: v for k, v in row.items() if k in Evaluation.model_fields}
     return Evaluation.model_validate({**fields, "comment": ""})
@@ -53,7 +41,7 @@ CHECKS: list[tuple[str, str, Callable[[dict[str, Any]], object]]] = [
     ("cases", "local_no", _case),
     ("operations", "op_id", _operation),
     ("catalog_items", "code", _item),
-    ("clerks", "clerk_id", _clerk),
+    ("clerks", "clerk_id", clerks.row_to_clerk),
     ("evaluations", "evaluation_id", _evaluation),
 ]
 NAMES = {

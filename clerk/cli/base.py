@@ -11,7 +11,6 @@ import getpass
 import json
 import logging
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from functools import update_wrapper
 from pathlib import Path
@@ -268,18 +267,19 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def width(text: str) -> int:
-    """Terminal columns of `text`: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain aligned table that survives pipes and `less`, CJK widths included."""
+    """A plain aligned table that survives pipes and `less`, CJK widths included (Rich's
+    `cell_len`, the terminal's count that Textual lays out with; the receipt printer counts
+    its own way, `devices.printer.text.width`)."""
+    from rich.cells import cell_len  # here, not at start: `clerk --help` prints no table
+
     cells = [[str(c) for c in headers], *[[("" if c is None else str(c)) for c in r] for r in rows]]
-    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
         click.echo(
-            "  ".join(c + " " * (w - width(c)) for c, w in zip(row, widths, strict=True)).rstrip()
+            "  ".join(
+                c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=True)
+            ).rstrip()
         )
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))

@@ -16,10 +16,10 @@ import click
 
 from clerk import config, health
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from clerk.services import NoDisplay
+from clerk.services import NoDisplay, reader_settings, voice_settings
 from devices.errors import DeviceNotConfigured
 from devices.idcard import card as cards
-from devices.idcard.reader import ReaderSettings, SamReader
+from devices.idcard.reader import SamReader
 from devices.idcard.simulator import Faults, SamSimulator, load_cards, sample_cards
 from devices.printer.document import PAPER_COLUMNS, QR, Columns, Document, Feed, Field, Line, Rule
 from devices.printer.preview import to_text
@@ -29,7 +29,7 @@ from devices.printer.states import STATUS_TEXT
 from devices.scanner.folder import ScanFolder
 from devices.scanner.pdf import sha256, to_pdf
 from devices.scanner.sane import FEEDER, SaneScanner
-from devices.voice import Announcer, VoiceSettings, duration
+from devices.voice import Announcer, duration
 from offline.privacy import mask_id
 
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
@@ -92,7 +92,8 @@ def read(ctx: click.Context, port: str | None, baud: int | None, full: bool, as_
     url = port or s.idcard.url
     if not url:
         fail("未配置读卡器：请用 --port 指定，或在配置文件 [idcard] url 中设置")
-    with SamReader(ReaderSettings(url, baud or s.idcard.baudrate, s.idcard.timeout)) as reader:
+    chosen = reader_settings(s.idcard, url)
+    with SamReader(dataclasses.replace(chosen, baudrate=baud or chosen.baudrate)) as reader:
         found = reader.read_card()
     if found is None:
         fail("读卡器上没有证件，请放好证件后重试")
@@ -203,16 +204,9 @@ def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
 @click.pass_context
 def say(ctx: click.Context, text: str, out: str | None) -> None:
     """用叫号语音说一段话，如：clerk device say 请A零零一号到3号窗口办理"""
-    settings = _settings(ctx)
-    cfg = settings.voice
+    cfg = _settings(ctx).voice
     announcer = Announcer(
-        VoiceSettings(
-            engine=cfg.engine,
-            voice=cfg.voice,
-            repeat=1,
-            output=out or cfg.output,
-            clips_dir=cfg.clips_dir,
-        )
+        dataclasses.replace(voice_settings(cfg), repeat=1, output=out or cfg.output)
     )
     item = announcer.say(text)
     announcer.close()

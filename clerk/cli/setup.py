@@ -93,8 +93,8 @@ def setup_home(
     window_clerk: str = "",
 ) -> None:
     settings = config.Settings(
-        centre=config.CentreSettings(code=code, name=name, phone=phone),
-        window=config.WindowSettings(no=window_no, kind=window_kind, clerk=window_clerk),
+        centre=config.CentreSection(code=code, name=name, phone=phone),
+        window=config.WindowSection(no=window_no, kind=window_kind, clerk=window_clerk),
     )
     config.save(home, settings)
 

@@ -21,7 +21,7 @@ from clerk.hall.client import HallError, HallOffline, Issued
 from devices.errors import DeviceError
 from devices.idcard.card import IdCard
 from offline.models import WINDOW_KIND_NAMES
-from offline.privacy import mask_id
+from offline.privacy import mask_id, mask_name
 
 if TYPE_CHECKING:
     from clerk.services import Services
@@ -216,9 +216,9 @@ class KioskApp(App[None]):
 
     def card_read(self, card: IdCard) -> None:
         self.card = card
-        name = card.name[:1] + "*" * (len(card.name) - 1)
+        who = f"{mask_name(card.name)}  {mask_id(card.id_number)}"
         self.query_one("#card", Static).update(
-            f"已读取身份证：{name}  {mask_id(card.id_number)}，请选择业务；取号后请取回身份证"
+            f"已读取身份证：{who}，请选择业务；取号后请取回身份证"
         )
         if self._card_timer is not None:
             self._card_timer.stop()

@@ -11,8 +11,8 @@ from tests.conftest import INIT, cli
 
 def test_toml_file_then_environment(tmp_path, monkeypatch):
     settings = config.Settings(
-        centre=config.CentreSettings(code="330212105", name="示范镇"),
-        window=config.WindowSettings(no=3, kind="general"),
+        centre=config.CentreSection(code="330212105", name="示范镇"),
+        window=config.WindowSection(no=3, kind="general"),
     )
     path = config.save(tmp_path, settings)
     assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -284,6 +284,21 @@ def test_db_check_reads_every_row_back_through_its_model(store):
     assert "控制字符" in problems[1]
 
 
+def test_db_check_reads_clerks_as_the_login_list_does(store):
+    from offline.models import Clerk
+
+    store.add_clerk(Clerk(clerk_id="c0201", name="王五", role="clerk"), "2468", by="admin")
+    store.add_clerk(Clerk(clerk_id="c0202", name="赵六", role="clerk"), "2468", by="admin")
+    store.db.conn.execute("UPDATE clerks SET locked_until = '2026-13-01' WHERE clerk_id = 'c0202'")
+    [problem] = store.integrity_problems()
+    assert problem.startswith("工作人员 c0202 的数据不符合格式")
+    with pytest.raises(ValueError):  # the same row breaks the list a clerk would see
+        store.clerks()
+    store.db.conn.execute("UPDATE clerks SET locked_until = NULL WHERE clerk_id = 'c0202'")
+    assert [c.name for c in store.clerks() if c.clerk_id.startswith("c02")] == ["王五", "赵六"]
+    assert store.integrity_problems() == []
+
+
 def test_a_purged_case_is_a_flag_not_a_magic_id_number(store):
     from offline.models import PURGED
 
