@@ -23,6 +23,7 @@ from clerk.hall.client import EmbeddedHall
 from clerk.services import Services, build
 from clerk.window import Desk
 from devices.display import SimulatedDisplay
+from tests.ui.ui_thread import UiThreadWatch
 
 
 @pytest.fixture
@@ -41,11 +42,19 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 
 @pytest.fixture
-def make_app(services: Services) -> Callable[..., DeskApp]:
-    def make(**kwargs: Any) -> DeskApp:
-        return DeskApp(Desk(services), demo=True, **kwargs)
+def make_app(services: Services) -> Iterator[Callable[..., DeskApp]]:
+    """The desk on the test's services; afterwards, no store, hall, device or domain call
+    was made on the UI thread (architecture rule 2, `ui_thread.py`)."""
+    watches: list[UiThreadWatch] = []
 
-    return make
+    def make(**kwargs: Any) -> DeskApp:
+        desk = Desk(services)
+        watches.append(UiThreadWatch(services, desk))
+        return DeskApp(desk, demo=True, **kwargs)
+
+    yield make
+    calls = [call for watch in watches for call in watch.calls]
+    assert not calls, f"{len(calls)} calls on the UI thread, the first:\n{calls[0]}"
 
 
 async def settle(pilot: Pilot, timeout: float = 15.0) -> None:
