@@ -11,23 +11,37 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-CONFIG_FILE = "clerk.toml"
-TOKEN_FILE = "platform.token"
-DB_FILE = "clerk.db"
+from clerk.configfile import (  # the file without the model; these names are used from here
+    CONFIG_FILE,
+    DB_FILE,
+    TOKEN_FILE,
+    ConfigError,
+    ensure_home,
+    parse,
+    read_text,
+    resolve_home,
+    sync_dir,
+    write_atomic,
+)
+
+__all__ = [
+    "CONFIG_FILE",
+    "DB_FILE",
+    "TOKEN_FILE",
+    "ConfigError",
+    "ensure_home",
+    "resolve_home",
+    "sync_dir",
+    "write_atomic",
+]
 SIMULATED = "sim:"  # the address of a simulated device
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; `str()` is one Chinese line naming file, line and key."""
 
 
 def simulated(address: str) -> bool:
@@ -176,12 +190,6 @@ class Settings(BaseSettings):
         return bool(self.centre.code)
 
 
-def resolve_home(option: str | Path | None = None) -> Path:
-    """The data directory: the option, `CLERK_HOME`, or the platform default."""
-    home = option or os.environ.get("CLERK_HOME") or platformdirs.user_data_dir("window-clerk")
-    return Path(home).expanduser().resolve()
-
-
 def load(home: Path) -> Settings:
     """The settings of `home`; raises `ConfigError` naming the file, line and key at fault."""
     path = home / CONFIG_FILE
@@ -196,24 +204,6 @@ def file_data(home: Path) -> dict[str, Any]:
     """What the file itself says, without the environment: what `config set` edits."""
     path = home / CONFIG_FILE
     return parse(path, read_text(path))
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text("utf-8") if path.exists() else ""
-    except UnicodeDecodeError:
-        raise ConfigError(f"配置文件 {path} 不是 UTF-8 文本，可能已损坏") from None
-    except PermissionError:
-        raise ConfigError(f"无权读取配置文件 {path}（应属于运行 clerk 的用户）") from None
-
-
-def parse(path: Path, text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        where = re.search(r"line (\d+), column (\d+)", str(error))
-        at = f"第{where[1]}行第{where[2]}列" if where else ""
-        raise ConfigError(f"配置文件 {path} {at}有语法错误（不符合 TOML 格式）") from None
 
 
 _TABLE = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
@@ -293,44 +283,6 @@ def save(home: Path, settings: Settings) -> Path:
     """Write the TOML file atomically and owner-only: a full disk leaves the old file whole."""
     data = settings.model_dump(mode="json")
     return write_atomic(home / CONFIG_FILE, tomli_w.dumps(data).encode())
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Replace `path` by `data` (0600) in one step, durably, or leave it as it was."""
-    ensure_home(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    sync_dir(path.parent)
-    return path
-
-
-def ensure_home(home: Path) -> Path:
-    """The data directory, created owner-only (0700) before anything is written into it."""
-    old = os.umask(0o077)
-    try:
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    finally:
-        os.umask(old)
-    return home
-
-
-def sync_dir(directory: Path) -> None:
-    """Make a rename in `directory` durable (a power cut must not undo it)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def enrol(home: Path, settings: Settings, url: str, device_id: str, token: str) -> Path:

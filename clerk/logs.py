@@ -57,7 +57,7 @@ def log_path(home: Path) -> Path:
 
 def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: int = 10) -> Path:
     """Send the root logger to `home/logs/clerk.log` (0600, rotated); returns the path."""
-    from clerk.config import ensure_home
+    from clerk.configfile import ensure_home
 
     path = log_path(home)
     ensure_home(path.parent)  # the data directory too: 0700 before anything is written

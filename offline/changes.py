@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -105,30 +104,6 @@ def _one(db: Database, change: AnyChange, busy: set[str], out: Applied, window_n
         out.followups += 1
     else:
         out.skipped += 1
-
-
-@dataclass(frozen=True)
-class KeptChange:
-    """A change from the platform kept aside because it failed validation."""
-
-    id: int
-    received_at: datetime
-    kind: str
-    case_id: str | None
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "received_at": self.received_at.isoformat()}
-
-
-def kept(db: Database, limit: int = 50) -> list[KeptChange]:
-    """The changes kept aside, newest first."""
-    rows = db.conn.execute(
-        "SELECT id, received_at, kind, case_id, reason FROM quarantined_changes "
-        "ORDER BY id DESC LIMIT ?",
-        [limit],
-    ).fetchall()
-    return [KeptChange(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4]) for r in rows]
 
 
 def keep_aside(db: Database, raw: Any, reason: str) -> None:

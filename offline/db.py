@@ -12,11 +12,10 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
-from offline.migrations import migrations
+if TYPE_CHECKING:  # imported where used: `connect` alone needs neither (`clerk sync status`)
+    from sqlite_utils import Database
 
 BUSY_TIMEOUT_MS = 10_000
 PRAGMAS = (
@@ -47,6 +46,10 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at `path` and bring its schema up to date."""
+    from sqlite_utils import Database
+
+    from offline.migrations import migrations
+
     db = Database(connect(path), execute_plugins=False)
     migrations.apply(db)
     return db
@@ -123,6 +126,10 @@ def pending_migrations(path: Path) -> list[str]:
     new one, which needs no backup before it is created)."""
     if not path.exists():
         return []
+    from sqlite_utils import Database
+
+    from offline.migrations import migrations
+
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         db = Database(conn, execute_plugins=False)

@@ -78,14 +78,6 @@ def for_case(db: Database, case_id: str) -> list[Operation]:
     return [_operation(row) for row in rows]
 
 
-def counts(db: Database) -> dict[str, int]:
-    """Operations per state, every state present."""
-    found = dict(db.execute("SELECT state, COUNT(*) FROM operations GROUP BY state").fetchall())
-    return {
-        state: found.get(state, 0) for state in ("pending", "in_flight", "acked", "quarantined")
-    }
-
-
 def unsent(db: Database, limit: int, after: int = 0) -> list[tuple[int, Operation]]:
     """Pending operations after rowid `after`, in the order they were made (so each case's in
     `seq` order), with their rowids; never one of a case that has a quarantined operation.
@@ -170,16 +162,6 @@ def requeue_case(db: Database, case_id: str) -> int:
         "WHERE case_id = ? AND state = 'quarantined'",
         [case_id],
     ).rowcount
-
-
-def quarantined_cases(db: Database) -> list[tuple[str, str, int, str]]:
-    """(case_id, local number, operations set aside, the first one's reason) per case."""
-    return db.conn.execute(
-        "SELECT o.case_id, c.local_no, COUNT(*), (SELECT q.last_error FROM operations AS q "
-        "WHERE q.case_id = o.case_id AND q.state = 'quarantined' ORDER BY q.seq LIMIT 1) "
-        "FROM operations AS o JOIN cases AS c ON c.case_id = o.case_id "
-        "WHERE o.state = 'quarantined' GROUP BY o.case_id ORDER BY MIN(o.rowid)"
-    ).fetchall()
 
 
 def reset_in_flight(db: Database) -> int:

@@ -32,6 +32,7 @@ from offline import (
     outbox,
     retention,
     rowcheck,
+    sync_status,
     visits,
 )
 from offline.audit import ChainCheck
@@ -658,14 +659,13 @@ class Store:
 
     def outbox_counts(self) -> dict[str, int]:
         with self._lock:
-            return outbox.counts(self.db)
+            return sync_status.counts(self.db.conn)
 
     # --- sync ----------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
         with self._lock:
-            row = self.db.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
+            return sync_status.meta(self.db.conn, key)
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock, write(self.db):
@@ -727,7 +727,7 @@ class Store:
     def quarantined_cases(self) -> list[tuple[str, str, int, str]]:
         """(case_id, local number, operations set aside, reason), one per case."""
         with self._lock:
-            return outbox.quarantined_cases(self.db)
+            return sync_status.quarantined_cases(self.db.conn)
 
     def acked_digest(self) -> tuple[int, str]:
         """Count and SHA-256 of the sorted, newline-joined acknowledged op_ids (as `/state`)."""
@@ -766,10 +766,10 @@ class Store:
             self._calendar = None
         return applied
 
-    def quarantined_changes(self, limit: int = 50) -> list[changes.KeptChange]:
+    def quarantined_changes(self, limit: int = 50) -> list[sync_status.KeptChange]:
         """Changes from the platform kept aside as invalid, newest first."""
         with self._lock:
-            return changes.kept(self.db, limit)
+            return sync_status.kept_changes(self.db.conn, limit)
 
     def purge_personal_data(self, days: int, blobs: BlobStore | None = None, *, by: str) -> int:
         """Apply the retention rule (`offline.retention`) batch by batch, each batch a short

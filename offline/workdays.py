@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from types import ModuleType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from offline import holidays
-from offline.models import CalendarYear, TimeLimit
+
+if TYPE_CHECKING:  # `clerk sync status` asks `missing_next_year` without loading the models
+    from collections.abc import Collection
+
+    from offline.models import CalendarYear, TimeLimit
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +66,11 @@ def _packaged(day: date) -> tuple[bool, str]:
 
 def packaged_knows(year: int) -> bool:
     """Whether the installed holiday package has the official calendar of `year`."""
-    return _packaged(date(year, 12, 31))[1] == _fallback_version()
+    try:
+        _chinese_calendar().is_workday(date(year, 12, 31))
+    except NotImplementedError:  # the package does not know this year yet
+        return False
+    return True
 
 
 class WorkCalendar:
@@ -75,6 +83,10 @@ class WorkCalendar:
     def has_year(self, year: int) -> bool:
         """Whether the platform's calendar for `year` is stored."""
         return year in self._years
+
+    def years(self) -> set[int]:
+        """The years whose platform calendar is stored."""
+        return set(self._years)
 
     def is_workday(self, day: date) -> tuple[bool, str]:
         """Whether `day` is a working day, and which calendar said so."""
@@ -104,11 +116,12 @@ class WorkCalendar:
         return sign * sum(self.is_workday(d)[0] for d in days)
 
 
-def missing_next_year(calendar: WorkCalendar, today: date) -> str | None:
+def missing_next_year(synced: Collection[int], today: date) -> str | None:
     """From November on, what to tell the admin when next year's official calendar is known
-    neither from the platform nor from the package (the State Council publishes it then)."""
+    neither from the platform (`synced`: the years it gave) nor from the package (the State
+    Council publishes it then)."""
     year = today.year + 1
-    if today.month < 11 or calendar.has_year(year) or packaged_knows(year):
+    if today.month < 11 or year in synced or packaged_knows(year):
         return None
     return (
         f"尚未取得{year}年官方节假日安排：{year}年的办结期限按法定节假日规则推算，"

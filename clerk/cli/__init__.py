@@ -95,13 +95,13 @@ def main(home: str | None) -> None:
     import logging
     import os
 
-    from clerk import config, logs
+    from clerk import configfile, logs
 
     os.umask(0o077)  # whatever this process writes is its owner's only
     logging.raiseExceptions = False  # a full disk must not print a logging traceback
-    where = config.resolve_home(home)
-    settings = config.load(where)
-    logs.setup(where, settings.log.level, settings.log.max_bytes, settings.log.backups)
+    where = configfile.resolve_home(home)
+    log = configfile.checked(where)["log"]  # validated, without pydantic when unchanged
+    logs.setup(where, log["level"], log["max_bytes"], log["backups"])
 
 
 def load_all() -> list[Any]:

@@ -42,7 +42,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     these modules already, and `clerk --help` stays about as quick as click itself.
     """
     from clerk.backup import BackupError
-    from clerk.config import ConfigError
+    from clerk.configfile import ConfigError
     from clerk.papers import PaperError
     from clerk.receipts import ReprintError
     from devices.errors import DeviceError
@@ -229,9 +229,9 @@ def actor() -> str:
 
 
 def home_of(ctx: click.Context) -> Path:
-    from clerk import config
+    from clerk.configfile import resolve_home
 
-    return config.resolve_home(ctx.find_root().params.get("home"))
+    return resolve_home(ctx.find_root().params.get("home"))
 
 
 def services(ctx: click.Context, *, initialised: bool = True) -> Services:

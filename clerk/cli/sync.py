@@ -8,18 +8,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from clerk import config
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
 from offline.sync_lock import SyncBusy
 
 if TYPE_CHECKING:  # `clerk sync status` needs neither the engine nor httpx
     from clerk.services import Services
-    from offline.store import Store
     from offline.sync import CaseDifference, Summary, SyncEngine
+    from offline.sync_status import SyncStatus
 
 BUSY = 4  # exit code: another sync run holds this store (offline.sync_lock)
 PLATFORM = click.option("--platform", "url", help="临时改用此平台地址（不改登记）")
@@ -45,6 +44,8 @@ def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None
     from clerk.enrolment import verify
 
     verify(url, device_id, token)  # a real request first: nothing is kept unless it works
+    from clerk import config
+
     home = home_of(ctx)
     settings = config.load(home)
     if not settings.initialised:
@@ -155,27 +156,25 @@ def _report(summary: Summary, as_json: bool, one_line: bool = False) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """同步状态：待上报、已确认、隔离（每件办件一行）、被拒收的平台变更、上次成功时间。"""
-    svc = services(ctx)
-    store, cfg = svc.store, svc.settings.platform
-    held = store.quarantined_cases()
-    kept = store.quarantined_changes()
-    counts = store.outbox_counts()
+    cfg = _checked_settings(ctx)["platform"]
+    now = _status(ctx)
+    held, kept, counts = now.quarantined_cases, now.kept_changes, now.counts
     data = {
-        "platform": cfg.url,
-        "device_id": cfg.device_id,
+        "platform": cfg["url"],
+        "device_id": cfg["device_id"],
         **counts,
         "quarantined_cases": [
             {"case_id": c, "local_no": no, "operations": n, "reason": why} for c, no, n, why in held
         ],
         "quarantined_changes": [k.as_dict() for k in kept],
-        "last_success": store.meta("last_success"),
-        "changes_cursor": store.meta("changes_cursor"),
-        "calendar_warning": _calendar_warning(store),
+        "last_success": now.last_success,
+        "changes_cursor": now.changes_cursor,
+        "calendar_warning": _calendar_warning(now.calendar_years),
     }
     if as_json:
         echo_json(data)
         return
-    click.echo(f"平台：{cfg.url or '（未登记）'}  设备：{cfg.device_id or '—'}")
+    click.echo(f"平台：{cfg['url'] or '（未登记）'}  设备：{cfg['device_id'] or '—'}")
     click.echo(
         f"待上报 {counts['pending'] + counts['in_flight']}，已确认 {counts['acked']}，"
         f"隔离 {counts['quarantined']}；上次成功：{data['last_success'] or '从未'}"
@@ -189,12 +188,38 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"注意：{data['calendar_warning']}")
 
 
-def _calendar_warning(store: Store) -> str | None:
+def _checked_settings(ctx: click.Context) -> dict[str, Any]:
+    """The validated settings as plain data, without pydantic when they are unchanged."""
+    from clerk.configfile import checked
+
+    home = home_of(ctx)
+    settings = checked(home)
+    if not settings["centre"]["code"]:
+        fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
+    return settings
+
+
+def _status(ctx: click.Context) -> SyncStatus:
+    """The store's sync status, read without its models while its schema is current; when
+    it is not, the store is opened first (which applies the migrations), as any command."""
+    from clerk.configfile import DB_FILE
+    from offline.sync_status import read
+
+    path = home_of(ctx) / DB_FILE
+    found = read(path)
+    if found is None:
+        services(ctx)
+        found = read(path)
+    assert found is not None, "the store's migrations end with sync_status.LATEST_MIGRATION"
+    return found
+
+
+def _calendar_warning(synced: set[int]) -> str | None:
     """From November, whether next year's official holiday calendar is still missing."""
     from offline.clock import now
     from offline.workdays import missing_next_year
 
-    return missing_next_year(store.calendar(), now().date())
+    return missing_next_year(synced, now().date())
 
 
 @sync.group(cls=ClerkGroup, invoke_without_command=True)

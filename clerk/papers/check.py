@@ -228,13 +228,13 @@ def admin_rows(home: Path, settings: config.Settings) -> list[tuple[str, str, st
 def _calendar_warning(home: Path, settings: config.Settings) -> str | None:
     from offline.clock import now
     from offline.store import Store
-    from offline.workdays import WorkCalendar, missing_next_year
+    from offline.workdays import missing_next_year
 
     db = home / config.DB_FILE
     if not db.exists():
-        return missing_next_year(WorkCalendar(), now().date())
+        return missing_next_year((), now().date())
     store = Store(db, centre_code=settings.centre.code, window_no=settings.window.no)
     try:
-        return missing_next_year(store.calendar(), now().date())
+        return missing_next_year(store.calendar().years(), now().date())
     finally:
         store.close()

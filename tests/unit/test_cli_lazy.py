@@ -72,6 +72,37 @@ def test_sync_status_loads_no_engine_hall_or_drivers(tmp_path):
     assert not [m for m in modules if m.startswith(("clerk.hall", "devices.", "clerk.cli.hall"))]
 
 
+def test_sync_status_with_unchanged_settings_loads_no_models(tmp_path):
+    """The cheap path: the validated settings kept beside the file, the store read with the
+    standard library; pydantic, sqlite-utils and the store's models stay unloaded."""
+    home = tmp_path / "home"
+    cli(home, *INIT)
+    _imported("--home", str(home), "sync", "status")  # validates the settings once
+    modules = _imported("--home", str(home), "sync", "status")
+    assert not _heavy(modules, "pydantic", "pydantic_settings", "sqlite_utils", "lunar_python")
+    assert not [m for m in modules if m.startswith(("offline.models", "offline.store"))]
+
+
+def test_sync_status_migrates_a_store_that_is_not_current(tmp_path):
+    from offline.db import connect
+    from offline.migrations import migrations
+    from offline.sync_status import LATEST_MIGRATION
+
+    assert migrations._migrations[-1].name == LATEST_MIGRATION
+    home = tmp_path / "home"
+    cli(home, *INIT)
+    conn = connect(home / "clerk.db")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [LATEST_MIGRATION])
+    conn.execute("DROP INDEX cases_accepted_name")
+    conn.close()
+    assert "待上报 0" in cli(home, "sync", "status")
+    conn = connect(home / "clerk.db")
+    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+    index = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'cases_accepted_name'")
+    assert names[-1] == LATEST_MIGRATION and index.fetchone()
+    conn.close()
+
+
 def test_unknown_command_is_still_a_usage_error(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "clerk", "no-such"], capture_output=True, text=True, check=False

@@ -147,3 +147,49 @@ def test_an_unset_device_is_not_configured_not_simulated(tmp_path):
     assert all(f["fix"].startswith("clerk config set") for f in found)
     listed = cli(home, "device", "list")
     assert listed.count("未配置") == 6 and "模拟" not in listed
+
+
+# --- the validated settings as plain data (`clerk sync status`, every command's logging) ------
+
+
+def test_checked_settings_are_the_validated_ones_and_kept_owner_only(tmp_path, monkeypatch):
+    from clerk import configfile
+
+    write(tmp_path, '[centre]\ncode = "330212105"\n[window]\nno = 4\n')
+    first = configfile.checked(tmp_path)
+    assert first == config.load(tmp_path).model_dump(mode="json")
+    kept = tmp_path / configfile.CHECKED_FILE
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert configfile.checked(tmp_path) == first  # from the kept copy
+    monkeypatch.setenv("CLERK_WINDOW__NO", "7")  # a variable changes what is valid
+    assert configfile.checked(tmp_path)["window"]["no"] == 7
+
+
+def test_a_changed_file_is_validated_again_before_it_is_used(tmp_path):
+    from clerk import configfile
+
+    write(tmp_path, '[centre]\ncode = "330212105"\n')
+    configfile.checked(tmp_path)
+    write(tmp_path, PRINTER_TYPO)
+    with pytest.raises(config.ConfigError, match=r"printer\.ulr"):
+        configfile.checked(tmp_path)
+    with pytest.raises(config.ConfigError, match="语法错误"):
+        write(tmp_path, "[centre\n")
+        configfile.checked(tmp_path)
+
+
+def test_a_damaged_or_foreign_kept_copy_is_never_believed(tmp_path):
+    from clerk import configfile
+
+    write(tmp_path, '[centre]\ncode = "330212105"\n')
+    kept = tmp_path / configfile.CHECKED_FILE
+    for damage in ("not json", "[]", json.dumps({"stamp": "other", "settings": {"log": 1}})):
+        kept.write_text(damage, "utf-8")
+        assert configfile.checked(tmp_path) == config.load(tmp_path).model_dump(mode="json")
+
+
+def test_checking_creates_no_data_directory(tmp_path):
+    from clerk import configfile
+
+    assert not configfile.checked(tmp_path / "none")["centre"]["code"]
+    assert not (tmp_path / "none").exists()

@@ -126,9 +126,9 @@ def test_the_platforms_calendar_replaces_the_rule():
 def test_the_admin_is_told_from_november_when_next_years_calendar_is_missing():
     from offline.workdays import missing_next_year
 
-    assert missing_next_year(WorkCalendar(), date(2026, 10, 31)) is None
-    told = missing_next_year(WorkCalendar(), date(2026, 11, 1))
+    assert missing_next_year((), date(2026, 10, 31)) is None
+    told = missing_next_year((), date(2026, 11, 1))
     assert told is not None and "2027年" in told and "未核验" in told
     synced = CalendarYear(year=2027, version="2027-official", days=[])
-    assert missing_next_year(WorkCalendar([synced]), date(2026, 12, 20)) is None
-    assert missing_next_year(WorkCalendar(), date(2025, 11, 20)) is None  # the package has 2026
+    assert missing_next_year(WorkCalendar([synced]).years(), date(2026, 12, 20)) is None
+    assert missing_next_year((), date(2025, 11, 20)) is None  # the package has 2026
