@@ -7,6 +7,8 @@ them. Screens post `ReadCard` to ask the card owner for a read (F9).
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 
 from devices.idcard.card import IdCard
@@ -46,3 +48,19 @@ class WorkerRestarted(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class HallEventArrived(Message):
+    """The hall follower saw an event on the hall's stream (a ticket issued, called ...)."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        super().__init__()
+        self.event = event
+
+
+class HallLinkChanged(Message):
+    """The hall came back (`board`: the board as it is) or went away (`board` None)."""
+
+    def __init__(self, board: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.board = board

@@ -3,7 +3,6 @@ queue, printer, sync) and the one place where errors become a Chinese notificati
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
 import threading
@@ -13,16 +12,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 
+from clerk.background import BackgroundApp
 from clerk.desk.dialogs import EvaluationDialog, TextDialog
 from clerk.desk.login import LoginScreen
-from clerk.desk.messages import explain
 from clerk.desk.palette import DeskCommands, DeskPalette
-from clerk.messages import CardNotRead, CardRead, DeviceState, ReadCard, WorkerRestarted
+from clerk.messages import (
+    CardNotRead,
+    CardRead,
+    DeviceState,
+    HallEventArrived,
+    HallLinkChanged,
+    ReadCard,
+    WorkerRestarted,
+)
 from clerk.owners import (
     CardEvent,
     CardFailed,
@@ -44,7 +51,7 @@ if TYPE_CHECKING:  # the desk screen (intake, hall client, printer) loads after 
     from devices.printer.printer import PrintResult
 
 
-class DeskApp(App[None]):
+class DeskApp(BackgroundApp):
     TITLE = "便民服务中心窗口"
     COMMANDS = {DeskCommands}  # Chinese names, found by pinyin initials too
     BINDINGS = [
@@ -80,8 +87,7 @@ class DeskApp(App[None]):
         settings = self.desk.services.settings
         self.cards.start()
         self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
-        # a plain daemon thread: a stream waiting for its next event never holds up quitting
-        threading.Thread(target=self.follow_hall, daemon=True).start()
+        self.follow_hall(self.desk.services.hall)  # the queue panel follows the hall's events
         self.set_interval(15, self.tick)  # besides the events: the hall going away unnoticed
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
@@ -95,38 +101,6 @@ class DeskApp(App[None]):
     def on_unmount(self) -> None:
         self._stop.set()
         self.cards.stop(timeout=1.0)
-
-    # --- one runner for every blocking step ----------------------------------------------------
-
-    def run_step(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        done: Callable[[Any], object] | None = None,
-        group: str = "desk",
-        quiet: tuple[type[BaseException], ...] = (),
-    ) -> None:
-        """Run `fn` in a worker thread; `done(result)` on the UI thread, or a notification in
-        Chinese when it fails. A `quiet` error calls `done(None)` instead (a state, not an
-        error: the hall service offline)."""
-
-        def job() -> None:
-            try:
-                result = fn(*args)
-            except quiet:
-                if done:
-                    self.call_from_thread(done, None)
-                return
-            except Exception as error:  # every failure reaches the clerk as words
-                self.call_from_thread(self.tell, error)
-                return
-            if done:
-                self.call_from_thread(done, result)
-
-        self.run_worker(job, thread=True, group=group, exit_on_error=False)
-
-    def tell(self, error: BaseException) -> None:
-        self.notify(explain(error), severity="error", timeout=8)
 
     # --- session -------------------------------------------------------------------------------
 
@@ -251,9 +225,6 @@ class DeskApp(App[None]):
         if not self.locked and self.desk.session is not None:
             self.notify(message.text, severity="warning" if message.warning else "error")
 
-    def on_worker_restarted(self, message: WorkerRestarted) -> None:
-        self.notify(message.text, severity="error", timeout=15)
-
     def on_device_state(self, message: DeviceState) -> None:
         self.device_states[message.device] = (message.state, message.ok)
         for bar in self._bars():
@@ -298,25 +269,12 @@ class DeskApp(App[None]):
 
     # --- queue and sync ------------------------------------------------------------------------
 
-    def follow_hall(self) -> None:
-        """The hall's events keep the queue panel current: a ticket issued at the kiosk or
-        called at another window shows here at once."""
+    def on_hall_event_arrived(self, message: HallEventArrived) -> None:
+        """A ticket issued at the kiosk or called at another window shows here at once."""
+        self.tick()
 
-        link: list[bool] = []  # whether the hall was there, on the last (re)connect
-
-        def changed(_: object = None) -> None:
-            if not self._stop.is_set():
-                with contextlib.suppress(RuntimeError):  # the app is closing
-                    self.call_from_thread(self.tick)
-
-        def board(state: dict | None) -> None:
-            if link[-1:] != [state is not None]:  # only when it comes or goes, not each retry
-                link[:] = [state is not None]
-                changed()
-
-        from clerk.hall.client import follow
-
-        follow(self.desk.services.hall(), self._stop, changed, board)
+    def on_hall_link_changed(self, message: HallLinkChanged) -> None:
+        self.tick()
 
     def tick(self) -> None:
         if self._stop.is_set() or not self.screen_stack:  # closing

@@ -7,25 +7,24 @@ after a break it catches up from the last event it saw.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.widgets import Digits, Static
 
-from clerk.hall.client import Hall, HallError, follow
+from clerk.background import BackgroundApp
+from clerk.hall.client import Hall, HallError
+from clerk.messages import HallEventArrived, HallLinkChanged
 from offline.clock import now
 from offline.models import WINDOW_KIND_NAMES
 
 CALLS = {"called", "recalled", "called_back"}
 
 
-class BoardApp(App[None]):
+class BoardApp(BackgroundApp):
     TITLE = "叫号显示"
     CSS = """
     Screen { background: $background; }
@@ -50,7 +49,6 @@ class BoardApp(App[None]):
     ) -> None:
         super().__init__()
         self.hall, self.centre, self.clock, self.live = hall, centre, clock, live
-        self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -70,37 +68,32 @@ class BoardApp(App[None]):
         self.tick()
         self.set_interval(1, self.tick)
         if self.live:
-            # a plain daemon thread: a stream waiting for its next event never holds up exit
-            threading.Thread(target=self._follow, daemon=True).start()
+            self.follow_hall(lambda: self.hall)  # the hall follow job's one owner
             self.set_interval(5, self.refresh_board)  # pauses are not events
-
-    def on_unmount(self) -> None:
-        self._stop.set()
 
     def tick(self) -> None:
         self.query_one("#clock", Static).update(f"{self.clock():%Y年%m月%d日 %H:%M}")
 
-    def _follow(self) -> None:
-        def show(board: dict | None, fresh: bool = False) -> None:
-            if not self._stop.is_set():  # the board may be closing
-                with contextlib.suppress(RuntimeError, NoMatches):
-                    self.call_from_thread(self.show_board, board, fresh)
+    def on_hall_link_changed(self, message: HallLinkChanged) -> None:
+        self.show_board(message.board)
 
-        def event(e: dict) -> None:
-            if e["event"] in CALLS:
-                show(self.hall.board(), fresh=True)
+    def on_hall_event_arrived(self, message: HallEventArrived) -> None:
+        if message.event["event"] in CALLS:
+            self.run_step(self.hall.board, done=self._called, group="board", latest=True)
 
-        follow(self.hall, self._stop, event, show)
+    def _called(self, board: dict[str, Any]) -> None:
+        self.show_board(board, fresh=True)
 
     def refresh_board(self) -> None:
-        def job() -> None:
-            try:
-                board = self.hall.board()
-            except HallError:  # the stream's own reconnecting says the link is down
-                return
-            self.call_from_thread(self.show_board, board)
+        """The board as it is now (a worker); a failure is left to the follower, whose
+        reconnecting shows the link as broken."""
+        self.run_step(
+            self.hall.board, done=self._refreshed, group="board", quiet=(HallError,), latest=True
+        )
 
-        self.run_worker(job, thread=True, group="board", exit_on_error=False)
+    def _refreshed(self, board: dict[str, Any] | None) -> None:
+        if board is not None:
+            self.show_board(board)
 
     def show_board(self, board: dict[str, Any] | None, fresh: bool = False) -> None:
         """Paint the board; None while the hall service is away (the last state stays)."""

@@ -5,11 +5,11 @@ at once with its number, kind, 前面还有 N 人, time and 过号请重新取�
 
 from __future__ import annotations
 
-import threading
+import logging
 from typing import TYPE_CHECKING
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
@@ -17,7 +17,10 @@ from textual.timer import Timer
 from textual.widgets import Button, Digits, Static
 
 from clerk import receipts
-from clerk.hall.client import HallError, HallOffline, Issued
+from clerk.background import BackgroundApp
+from clerk.hall.client import HallOffline, Issued
+from clerk.messages import CardRead
+from clerk.owners import CardEvent, CardFound, CardOwner
 from devices.errors import DeviceError
 from devices.idcard.card import IdCard
 from offline.models import WINDOW_KIND_NAMES
@@ -26,10 +29,12 @@ from offline.privacy import mask_id, mask_name
 if TYPE_CHECKING:
     from clerk.services import Services
 
+log = logging.getLogger("clerk.hall")
 CARD_KEPT = 60.0  # seconds a card read stays with the next ticket
 MESSAGE_KEPT = 8.0  # seconds a message stays for the next citizen to not see it
 CARD_HINT = "可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号"
 SHOWN = 10.0  # seconds the ticket stays on screen
+OFFLINE = "叫号服务暂时连接不上，请稍候或咨询工作人员"
 
 
 class TicketScreen(ModalScreen[None]):
@@ -71,7 +76,7 @@ class TicketScreen(ModalScreen[None]):
             self.dismiss(None)
 
 
-class KioskApp(App[None]):
+class KioskApp(BackgroundApp):
     TITLE = "自助取号"
     CSS = """
     #title { height: 3; padding: 1 2; background: $primary; color: $text; text-style: bold;
@@ -97,14 +102,15 @@ class KioskApp(App[None]):
     def __init__(self, services: Services, *, live: bool = True) -> None:
         super().__init__()
         self.services, self.live = services, live
-        self.hall = services.hall()
         self.centre = receipts.centre_of(services.home, services.settings, 0)
         self.kinds: list[str] = []
         self.green = False
+        self.taking = False  # a ticket is being issued: a second press takes no second one
         self.card: IdCard | None = None
         self._card_timer: Timer | None = None
         self._message_timer: Timer | None = None
-        self._stop = threading.Event()
+        # the card reader's one owner, as at the desk; the kiosk works without a reader
+        self.cards = CardOwner(services.reader, self._card_event)
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.centre.name}  自助取号", id="title")
@@ -117,25 +123,23 @@ class KioskApp(App[None]):
     def on_mount(self) -> None:
         self.load_kinds()
         if self.live:
-            threading.Thread(target=self._poll_cards, daemon=True).start()
+            self.cards.start()
 
     def on_unmount(self) -> None:
-        self._stop.set()
+        self.cards.stop(timeout=1.0)
 
     # --- the kinds on offer -------------------------------------------------------------------
 
     def load_kinds(self) -> None:
-        def job() -> None:
-            try:
-                kinds = self.hall.kinds()
-            except HallError as error:
-                self.call_from_thread(self.tell, _offline(error))
-                self.call_from_thread(self.set_timer, 5, self.load_kinds)
-                return
-            # Textual's stub cannot infer an async callback's result here
-            self.call_from_thread(self.show_kinds, kinds)  # type: ignore[arg-type]
+        """The kinds the hall's windows serve; asked again shortly while the hall is away."""
+        self.run_step(self._kinds, done=self.show_kinds, failed=self._no_kinds, group="kinds")
 
-        self.run_worker(job, thread=True, group="kinds", exit_on_error=False)
+    def _kinds(self) -> list[str]:
+        return self.services.hall().kinds()  # its first use opens the hall, off the UI thread
+
+    def _no_kinds(self, error: BaseException) -> None:
+        self.tell(error)
+        self.set_timer(5, self.load_kinds)
 
     async def show_kinds(self, kinds: list[str]) -> None:
         self.kinds = kinds
@@ -145,7 +149,7 @@ class KioskApp(App[None]):
             Button(f"{n}  {WINDOW_KIND_NAMES.get(kind, kind)}", id=f"kind-{kind}")
             for n, kind in enumerate(kinds, 1)
         )
-        self.tell("")
+        self.say("")
 
     def action_take_index(self, n: int) -> None:
         """The number keys: a kiosk keypad, or a clerk testing it."""
@@ -160,59 +164,76 @@ class KioskApp(App[None]):
     def action_toggle_green(self) -> None:
         self.green = not self.green
         self.query_one("#green", Button).set_class(self.green, "on")
-        self.tell("已选择绿色通道，请选择业务" if self.green else "")
+        self.say("已选择绿色通道，请选择业务" if self.green else "")
 
     # --- a ticket -----------------------------------------------------------------------------
 
     def take(self, kind: str) -> None:
-        green, card = self.green, self.card
+        if self.taking:  # a double touch while the first ticket is issued
+            return
+        self.taking = True
+        self.say("正在取号……")
+        self.run_step(
+            self._issue, kind, self.green, self.card, done=self.show_ticket, failed=self._not_taken
+        )
 
-        def job() -> None:
-            try:
-                issued = self.hall.issue(kind, green, card.id_number if card else None)
-            except HallError as error:
-                self.call_from_thread(self.tell, _offline(error))
-                return
-            printed, ok = self._print_ticket(issued)
-            self.call_from_thread(self.show_ticket, issued, printed, ok)
+    def _issue(self, kind: str, green: bool, card: IdCard | None) -> tuple[Issued, str, bool]:
+        """Issue and print (a worker): the ticket counts even when the printer fails."""
+        issued = self.services.hall().issue(kind, green, card.id_number if card else None)
+        return (issued, *self._print_ticket(issued))
 
-        self.tell("正在取号……")
-        self.run_worker(job, thread=True, group="take", exclusive=True, exit_on_error=False)
+    def _not_taken(self, error: BaseException) -> None:
+        self.taking = False
+        self.tell(error)
 
     def _print_ticket(self, issued: Issued) -> tuple[str, bool]:
+        """The line under the ticket: a printer that fails never loses the number shown."""
         doc = receipts.queue_ticket(issued.ticket, self.centre, issued.ahead)
         try:
             result = self.services.printer().print_now(doc)
         except DeviceError as error:
             return f"号票未能打印（{error}），请记下您的号码", False
+        except Exception:  # a bug: logged, and the ticket is still shown
+            log.exception("printing a queue ticket failed")
+            return "号票未能打印（系统内部错误），请记下您的号码", False
         if result.printed:
             return "请取走号票", True
         return f"号票未能打印（{result.message.split('；')[0]}），请记下您的号码", False
 
-    def show_ticket(self, issued: Issued, printed: str, ok: bool) -> None:
-        self.tell("")
+    def show_ticket(self, taken: tuple[Issued, str, bool]) -> None:
+        self.taking = False
+        self.say("")
         self.forget_card()
         if self.green:
             self.action_toggle_green()
-        self.push_screen(TicketScreen(issued, printed, ok))
+        self.push_screen(TicketScreen(*taken))
 
-    def tell(self, text: str) -> None:
+    def tell(self, error: BaseException) -> None:
+        """A step failed: the citizen's line (the hall away, or the hall's refusal)."""
+        if isinstance(error, HallOffline):
+            self.say(OFFLINE)
+        else:
+            from clerk.desk.messages import explain
+
+            self.say(explain(error))
+
+    def say(self, text: str) -> None:
         self.query_one("#message", Static).update(text)
         if self._message_timer is not None:
             self._message_timer.stop()
         if text:
-            self._message_timer = self.set_timer(MESSAGE_KEPT, lambda: self.tell(""))
+            self._message_timer = self.set_timer(MESSAGE_KEPT, lambda: self.say(""))
 
     # --- the optional ID card -----------------------------------------------------------------
 
-    def _poll_cards(self) -> None:
-        try:
-            reader = self.services.reader()
-        except DeviceError:
-            return  # the kiosk works without its reader
-        for found in reader.poll(self._stop.is_set):
-            if isinstance(found, IdCard):
-                self.call_from_thread(self.card_read, found)
+    def _card_event(self, event: CardEvent) -> None:
+        """The card owner's report (its thread): a card placed is posted up; a reader that
+        is missing or failing is the kiosk's own business (tickets are taken without it)."""
+        if isinstance(event, CardFound):
+            self.post_report(CardRead(event.card))
+
+    def on_card_read(self, message: CardRead) -> None:
+        self.card_read(message.card)
 
     def card_read(self, card: IdCard) -> None:
         self.card = card
@@ -233,9 +254,3 @@ class KioskApp(App[None]):
         if self.services.idcard_simulator:
             self.services.idcard_simulator.lift()
             self.services.idcard_simulator.place(0)
-
-
-def _offline(error: HallError) -> str:
-    if isinstance(error, HallOffline):
-        return "叫号服务暂时连接不上，请稍候或咨询工作人员"
-    return str(error)

@@ -1,10 +1,16 @@
 """The hall's kiosk and board under Pilot, on a real hall queue (SQLite), the simulated card
-reader on a pty and the printer simulator on TCP; the board also against `clerk hall serve`'s
-HTTP and event stream on loopback."""
+reader on a pty and the printer simulator on TCP; both also against `clerk hall serve`'s HTTP
+and event stream on loopback, watched for SQLite or network I/O on the UI thread."""
 
 from __future__ import annotations
 
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import pytest
 from textual.widgets import Button, Digits, Static
@@ -19,6 +25,7 @@ from offline.clock import CN_TZ
 from offline.models import Ticket
 from offline.queue import QueueStore
 from tests.ui.conftest import settle, until
+from tests.unit.test_hall_follower import BrokenOnce
 
 pytestmark = pytest.mark.anyio
 SIZES = [(80, 24), (120, 40)]
@@ -27,6 +34,81 @@ NOON = datetime(2026, 11, 23, 10, 30, tzinfo=CN_TZ)
 
 def text(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
+
+
+_WATCHED: list[list[str]] = []  # the lists of the `ui_io()` blocks now running
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Python's audit events: a connection opened (TCP or SQLite) on the main thread, which
+    runs the app's event loop under Pilot."""
+    on_ui = threading.current_thread() is threading.main_thread()
+    if _WATCHED and on_ui and event in ("socket.connect", "sqlite3.connect"):
+        _WATCHED[-1].append(f"{event} {args[-1]}")
+
+
+sys.addaudithook(_audit)  # for the process's life (hooks cannot be removed); idle outside
+
+
+@contextmanager
+def ui_io() -> Iterator[list[str]]:
+    """The connections opened on the UI thread inside the block (none should be)."""
+    seen: list[str] = []
+    _WATCHED.append(seen)
+    try:
+        yield seen
+    finally:
+        _WATCHED.remove(seen)
+
+
+@contextmanager
+def hall_service(store: QueueStore) -> Iterator[tuple[Any, str]]:
+    server, url = serve_in_thread(store)
+    try:
+        yield server, url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_kiosk_on_the_hall_service_one_ticket_per_touch(services, tmp_path) -> None:
+    """Touches repeated while a ticket is issued (the hall's database busy for a moment) take
+    one ticket; the hall going away is one Chinese line and takes none; nothing runs on the
+    UI thread."""
+    store = QueueStore(tmp_path / "hall.db")
+    store.set_window(3, ["general"])
+    other = sqlite3.connect(tmp_path / "hall.db", isolation_level=None)  # another writer
+    with hall_service(store) as (server, url), ui_io() as seen:
+        services.settings.hall.url, services.settings.hall.key = url, store.hall_key()
+        app = KioskApp(services)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.kinds == ["general"])
+            other.execute("BEGIN IMMEDIATE")  # the hall waits for it (busy timeout)
+            await pilot.press("1", "1")
+            await pilot.click("#kind-general")
+            await pilot.press("1")
+            assert text(app, "#message") == "正在取号……" and app.taking
+            other.execute("COMMIT")
+            await settle(pilot)
+            assert app.screen.query_one(Digits).value == "C001"
+            await pilot.press("escape", "1")
+            await settle(pilot)
+            assert app.screen.query_one(Digits).value == "C002"  # not C005: one per touch
+            await pilot.press("escape")
+            assert store.waiting() == {"general": 2}
+            jobs = [decode(job).text for job in services.printer_simulator.wait_jobs(2)]
+            assert ["C001" in jobs[0], "C002" in jobs[1]] == [True, True]
+
+            server.shutdown()
+            await pilot.press("1")
+            await settle(pilot)
+            assert text(app, "#message") == "叫号服务暂时连接不上，请稍候或咨询工作人员"
+            assert not isinstance(app.screen, TicketScreen) and not app.taking
+        assert not app.cards.alive  # the reader's owner ended with the kiosk
+    assert seen == []
+    assert store.waiting() == {"general": 2}
+    other.close()
+    store.close()
 
 
 async def test_kiosk_card_kind_ticket_and_printout(services: Services) -> None:
@@ -121,20 +203,41 @@ async def test_board_shows_a_lost_hall_and_catches_up(tmp_path) -> None:
         store.issue("general")
     app = BoardApp(remote, "示范镇便民服务中心")
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: "等候" in text(app, "#waiting"))
-            server.shutdown()
-            server.server_close()
-            await until(pilot, lambda: app.query_one("#link").has_class("broken"))
-            store.call_next(3, None, "c0107")  # called while the board was cut off
-            server, _ = serve_in_thread(store, port=port)
-            await until(pilot, lambda: not app.query_one("#link").has_class("broken"), 15)
-            await until(pilot, lambda: app.query_one("#number", Digits).value == "C001")
+        with ui_io() as seen:
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: "等候" in text(app, "#waiting"))
+                followers = [t for t in threading.enumerate() if t.name == "hall-follower"]
+                assert followers == [app.hall_follower.thread]  # the follow job's one owner
+                server.shutdown()
+                server.server_close()
+                await until(pilot, lambda: app.query_one("#link").has_class("broken"))
+                store.call_next(3, None, "c0107")  # called while the board was cut off
+                server, _ = serve_in_thread(store, port=port)
+                await until(pilot, lambda: not app.query_one("#link").has_class("broken"), 15)
+                await until(pilot, lambda: app.query_one("#number", Digits).value == "C001")
+        assert seen == []
     finally:
         server.shutdown()
         server.server_close()
         remote.close()
         store.close()
+
+
+async def test_board_survives_a_bug_in_its_follower(tmp_path) -> None:
+    """A bug below the follower is told on the board once, and the board follows again."""
+    store = QueueStore(tmp_path / "hall.db")
+    with hall_service(store) as (_, url):
+        remote = BrokenOnce(url, store.hall_key(), timeout=1)
+        app = BoardApp(remote, "示范镇便民服务中心")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.hall_follower.restarts == 1)
+            store.issue("general")
+            store.call_next(3, None, "c0107")
+            await until(pilot, lambda: app.query_one("#number", Digits).value == "C001")
+            shown = [str(n.message) for n in app._notifications]
+            assert shown == ["叫号服务后台任务出错（KeyError），已自动重启"]
+        remote.close()
+    store.close()
 
 
 # --- snapshots ------------------------------------------------------------------------------

@@ -1,0 +1,117 @@
+"""The hall follow job's one owner, against `clerk hall serve`'s app on loopback: it reports
+each event, the hall going away once (not per retry) and coming back with its board, and a
+bug below it is logged, reported and followed again, never a silently dead thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from clerk.hall.client import RemoteHall
+from clerk.hall.follower import HallEvent, HallFollower, HallLink, HallNews
+from clerk.hall.server import serve_in_thread
+from clerk.owners import OwnerRestarted
+from offline.queue import QueueStore
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    end = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+    return found
+
+
+class News:
+    """What the follower reported, in order (its thread appends, the test reads)."""
+
+    def __init__(self) -> None:
+        self.items: list[HallNews] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, news: HallNews) -> None:
+        with self.lock:
+            self.items.append(news)
+
+    def of(self, kind: type) -> list[Any]:
+        with self.lock:
+            return [n for n in self.items if isinstance(n, kind)]
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[QueueStore]:
+    queue = QueueStore(tmp_path / "hall.db")
+    yield queue
+    queue.close()
+
+
+def test_follower_reports_events_and_a_lost_hall_once(store: QueueStore) -> None:
+    server, url = serve_in_thread(store)
+    port = int(url.rsplit(":", 1)[1])
+    remote = RemoteHall(url, store.hall_key(), timeout=1)
+    news = News()
+    follower = HallFollower(lambda: remote, news, retry=0.2)
+    follower.start()
+    try:
+        [up] = wait_for(lambda: news.of(HallLink))
+        assert up.board is not None
+        ticket = store.issue("general")
+        wait_for(lambda: any(e.event["number"] == ticket.number for e in news.of(HallEvent)))
+
+        server.shutdown()
+        server.server_close()
+        wait_for(lambda: news.of(HallLink)[-1].board is None)
+        time.sleep(1.0)  # several retries of 0.2 s while the hall is away
+        assert [link.board is None for link in news.of(HallLink)] == [False, True]
+
+        called = store.call_next(3, None, "c0107")  # while the follower was cut off
+        server, _ = serve_in_thread(store, port=port)
+        back = wait_for(lambda: [n for n in news.of(HallLink)[2:] if n.board], 30)
+        assert back[0].board["calls"][0]["number"] == called.number
+        wait_for(lambda: any(e.event["event"] == "called" for e in news.of(HallEvent)))
+        assert follower.alive and follower.restarts == 0
+    finally:
+        follower.stop()
+        server.shutdown()
+        server.server_close()
+        remote.close()
+    follower.thread.join(45)  # at its next heartbeat at the latest
+    assert not follower.alive
+
+
+class BrokenOnce(RemoteHall):
+    """A fault switch: the next `board()` raises a bug (not a `HallError`)."""
+
+    broken = 1
+
+    def board(self) -> dict[str, Any]:
+        if self.broken:
+            self.broken -= 1
+            raise KeyError("calls")
+        return super().board()
+
+
+def test_a_bug_in_the_follower_is_reported_and_it_follows_again(store, caplog) -> None:
+    server, url = serve_in_thread(store)
+    remote = BrokenOnce(url, store.hall_key(), timeout=1)
+    news = News()
+    follower = HallFollower(lambda: remote, news, retry=0.2)
+    follower.start()
+    try:
+        [restarted] = wait_for(lambda: news.of(OwnerRestarted))
+        assert restarted.message == "叫号服务后台任务出错（KeyError），已自动重启"
+        wait_for(lambda: news.of(HallLink))  # following again
+        ticket = store.issue("general")
+        wait_for(lambda: any(e.event["number"] == ticket.number for e in news.of(HallEvent)))
+        assert follower.alive and follower.restarts == 1
+        [logged] = [r for r in caplog.records if r.name == "clerk.hall"]
+        assert logged.exc_info is not None  # the traceback is in the log
+    finally:
+        follower.stop()
+        server.shutdown()
+        server.server_close()
+        remote.close()
