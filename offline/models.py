@@ -115,7 +115,7 @@ class Record(BaseModel):
     the clerk, the card reader, an import file or the platform. A line break is allowed only
     in the fields a subclass names in `MULTILINE`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     MULTILINE: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")

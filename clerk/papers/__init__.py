@@ -25,12 +25,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
-
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from devices.printer.document import QR, Columns, Document, Element, Feed, Field, Line, Rule, Sign
+
+if TYPE_CHECKING:  # Jinja is loaded at the first paper, not before the desk's first frame
+    from jinja2.sandbox import SandboxedEnvironment
 
 BUILT_IN = Path(__file__).parent / "templates"
 OVERRIDES = "papers"  # the centre's own templates, in the data directory
@@ -66,6 +66,9 @@ def _flat(value: Any) -> str:
 def environment(overrides: Path | None) -> SandboxedEnvironment:
     """Templates from the centre's directory first, then the built-in ones. Not cached: a
     template a centre adds takes effect on the next paper (rendering costs milliseconds)."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
     loaders = [FileSystemLoader(str(overrides))] if overrides else []
     return SandboxedEnvironment(
         loader=ChoiceLoader([*loaders, FileSystemLoader(str(BUILT_IN))]),
@@ -86,6 +89,8 @@ def overrides_dir(home: Path | None) -> Path | None:
 
 def render(paper: str, context: Mapping[str, Any], overrides: Path | None = None) -> Document:
     """The paper `paper` (a key of `PAPERS`) for `context`, as a printable document."""
+    from jinja2 import TemplateError
+
     env = environment(overrides)
     try:
         markup = env.get_template(f"{paper}.txt").render(title=PAPERS.get(paper, paper), **context)
