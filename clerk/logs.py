@@ -6,6 +6,7 @@ message or a traceback is masked; bearer tokens and PINs are cut out the same wa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -61,15 +62,17 @@ def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: 
 
     path = log_path(home)
     ensure_home(path.parent)  # the data directory too: 0700 before anything is written
+    logging.raiseExceptions = False  # a full disk must not print a logging traceback
     if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        with contextlib.suppress(OSError):  # a read-only mount: read-only commands still run
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "clerk_home", None) or _basic_config(handler):
             root.removeHandler(handler)
             handler.close()
-    handler = OwnerOnlyRotatingHandler(
-        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+    handler = OwnerOnlyRotatingHandler(  # opened at the first line: it may not be writable
+        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
     )
     handler.clerk_home = str(home)  # type: ignore[attr-defined]
     handler.setFormatter(OneLineRedacting("%(asctime)s %(levelname)s %(name)s %(message)s"))

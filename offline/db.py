@@ -8,6 +8,7 @@ its owner only; migrations are applied at every start.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -45,21 +46,112 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def open_db(path: Path | str) -> Database:
-    """Open (creating if needed) the database at `path` and bring its schema up to date."""
+    """Open (creating if needed) the database at `path` and bring its schema up to date.
+
+    On a read-only mount or a full disk SQLite cannot even create the -shm file it needs to
+    read; then the database is opened read-only (`read_only`), so that `case list`, `db check`
+    and backups still work, and every write is refused with the disk's own reason."""
     from sqlite_utils import Database
 
     from offline.migrations import migrations
 
-    db = Database(connect(path), execute_plugins=False)
-    migrations.apply(db)
+    path = Path(path)
+    conn = None
+    try:
+        conn = connect(path)
+        db = Database(conn, execute_plugins=False)
+        migrations.apply(db)
+        return db
+    except (sqlite3.Error, OSError) as error:
+        if conn is not None:
+            conn.close()
+        reason = unwritable(path.parent)
+        if reason is None or not path.is_file():
+            raise
+        return read_only(path, reason, error)
+
+
+class ReadOnlyConnection(sqlite3.Connection):
+    """A connection to a database on ground that takes no writes; `reason` says why."""
+
+    reason: OSError
+
+
+def unwritable(directory: Path) -> OSError | None:
+    """Why nothing can be written in `directory` now (read-only mount, full disk), or None."""
+    try:
+        found = os.statvfs(directory)
+    except OSError:
+        return None
+    if found.f_flag & os.ST_RDONLY:
+        return OSError(errno.EROFS, os.strerror(errno.EROFS), str(directory))
+    if found.f_bavail * found.f_frsize < 64 * 1024:  # not even room for the -shm file
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(directory))
+    return None
+
+
+def read_only(path: Path, reason: OSError, error: BaseException) -> Database:
+    """The store's database opened for reading only (`reader`). Pending migrations cannot be
+    applied: then the original `error` stands."""
+    from sqlite_utils import Database
+
+    from offline.migrations import migrations
+
+    db = Database(reader(path, reason, error), execute_plugins=False)
+    try:
+        pending = migrations.pending(db)
+    except sqlite3.Error:
+        db.close()
+        raise reason from error
+    if pending:
+        db.close()
+        raise reason from error
     return db
+
+
+def reader(path: Path, reason: OSError, error: BaseException) -> ReadOnlyConnection:
+    """A read-only connection on ground that takes no writes. Without a -wal file SQLite may
+    treat the database as immutable (nobody can write it here); with one, its frames must be
+    read, which SQLite can do only when the -shm file is there too."""
+    wal = Path(f"{path}-wal")
+    mode = "ro" if wal.exists() and wal.stat().st_size else "ro&immutable=1"
+    try:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode={mode}",
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            factory=ReadOnlyConnection,
+        )
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except sqlite3.Error:
+        raise reason from error
+    conn.reason = reason
+    return conn
+
+
+def _source(path: Path) -> sqlite3.Connection:
+    """`path` opened to be copied, on any ground: read-only, even on a full disk."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        return conn
+    except sqlite3.Error as error:
+        conn.close()
+        if reason := unwritable(path.parent):
+            return reader(path, reason, error)
+        raise
 
 
 @contextlib.contextmanager
 def write(db: Database) -> Iterator[Database]:
     """One durable unit of work. The outermost level takes the write lock at once
     (`BEGIN IMMEDIATE`), so read-then-write steps such as the audit chain and the case number
-    sequence cannot interleave between processes; nested levels become savepoints."""
+    sequence cannot interleave between processes; nested levels become savepoints. On
+    ground that takes no writes (`read_only`) it refuses with the disk's reason."""
+    if isinstance(db.conn, ReadOnlyConnection):
+        reason = db.conn.reason
+        raise OSError(reason.errno, reason.strerror, reason.filename)
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -84,7 +176,7 @@ def insert(db: Database, table: str, row: Mapping[str, Any]) -> None:
 def backup_file(src: Path, dest: Path) -> None:
     """A consistent copy of the database at `src` (another process may be writing it)
     through SQLite's online backup API, as one self-contained 0600 file."""
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    source = _source(src)
     target = connect(dest)
     try:
         source.backup(target)
@@ -107,10 +199,13 @@ _STORAGE = {
     "SQLITE_LOCKED": "数据库正忙（另一个程序正在写入），请稍后重试",
 }
 BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_GROUND = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY")
 
 
-def storage_problem(error: BaseException) -> tuple[str, bool] | None:
-    """A SQLite failure as (one Chinese line, whether it is only busy), or None."""
+def storage_problem(error: BaseException, directory: Path | None = None) -> tuple[str, bool] | None:
+    """A SQLite failure as (one Chinese line, whether it is only busy), or None. SQLite says
+    "disk I/O error" for a full disk too: with the data `directory` known, a full disk or a
+    read-only mount is named as such."""
     if not isinstance(error, sqlite3.Error):
         return None
     name = getattr(error, "sqlite_errorname", "") or ""
@@ -118,7 +213,26 @@ def storage_problem(error: BaseException) -> tuple[str, bool] | None:
     message = _STORAGE.get(name) or _STORAGE.get(base)
     if message is None:
         return None
+    if directory is not None and base in _GROUND and (reason := unwritable(directory)):
+        return os_problem(reason), False
     return message, base in BUSY
+
+
+def os_problem(error: OSError) -> str:
+    """The operating system's refusal as one Chinese line: full disk and read-only mounts by
+    name (the CLI and the desk say the same)."""
+    where = f"：{error.filename}" if error.filename else ""
+    if error.errno == errno.ENOSPC:
+        return f"磁盘已满{where}：请清理磁盘空间后重试（未写入任何数据）"
+    if error.errno == errno.EFBIG:
+        return f"文件超过系统允许的大小{where}：请检查磁盘配额和文件大小限制（未写入任何数据）"
+    if error.errno == errno.EROFS:
+        return f"只读文件系统{where}：无法写入（只读命令仍可使用）"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"没有权限{where}（应由运行 clerk 的用户所有，见 clerk db check）"
+    if error.errno == errno.ENOENT:
+        return f"文件或目录不存在{where}"
+    return f"{error.strerror or error}{where}"
 
 
 def pending_migrations(path: Path) -> list[str]:
@@ -136,5 +250,9 @@ def pending_migrations(path: Path) -> list[str]:
         if not db["_sqlite_migrations"].exists():
             return []
         return [m.name for m in migrations.pending(db)]
+    except sqlite3.Error:
+        if unwritable(path.parent) is None:
+            raise
+        return []  # nothing can be migrated here: opening the store says why
     finally:
         conn.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,7 +40,7 @@ from offline.audit import ChainCheck
 from offline.blobs import BlobStore
 from offline.bundles import BundleIntake
 from offline.clock import now
-from offline.db import connect, open_db, write
+from offline.db import ReadOnlyConnection, connect, open_db, unwritable, write
 from offline.intake import Intake, IntakeError
 from offline.models import (
     AuditEvent,
@@ -97,6 +98,11 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self.db.close()
+
+    @property
+    def read_only(self) -> bool:
+        """Opened on ground that takes no writes (a read-only mount, a full disk)."""
+        return isinstance(self.db.conn, ReadOnlyConnection)
 
     # --- audit ---------------------------------------------------------------------------
 
@@ -807,16 +813,28 @@ class Store:
         return problems
 
     def backup(self, dest: Path) -> None:
-        """A consistent copy through SQLite's online backup API, safe while the desk writes."""
+        """A consistent copy through SQLite's online backup API, safe while the desk writes.
+        It is made under a temporary name and renamed when whole: a full disk leaves no
+        half copy that looks like a backup."""
         if dest.exists():
             raise FileExistsError(f"目标文件已存在：{dest}")
-        target = connect(dest)
+        partial = dest.with_name(f".{dest.name}.partial")
         try:
-            with self._lock:
-                self.db.conn.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            target = connect(partial)
+            try:
+                with self._lock:
+                    self.db.conn.backup(target)
+                target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                target.close()
+            os.replace(partial, dest)
+        except sqlite3.Error as error:
+            if reason := unwritable(dest.parent):  # SQLite only says "disk I/O error"
+                raise reason from error
+            raise
         finally:
-            target.close()
+            for leftover in ("", "-wal", "-shm", "-journal"):
+                Path(f"{partial}{leftover}").unlink(missing_ok=True)
         os.chmod(dest, 0o600)
 
 

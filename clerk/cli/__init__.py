@@ -92,13 +92,11 @@ def _short_help(group: click.Group, name: str, limit: int) -> str:
 )
 def main(home: str | None) -> None:
     """便民服务中心窗口客户端：初始化、人员、事项目录、办件与数据库管理。"""
-    import logging
     import os
 
     from clerk import configfile, logs
 
     os.umask(0o077)  # whatever this process writes is its owner's only
-    logging.raiseExceptions = False  # a full disk must not print a logging traceback
     where = configfile.resolve_home(home)
     log = configfile.checked(where)["log"]  # validated, without pydantic when unchanged
     logs.setup(where, log["level"], log["max_bytes"], log["backups"])

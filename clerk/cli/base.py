@@ -6,7 +6,6 @@ one line on stderr and a non-zero exit, never a traceback; unexpected ones go to
 
 from __future__ import annotations
 
-import errno
 import getpass
 import json
 import logging
@@ -173,30 +172,17 @@ def _for_admin(error: Exception, ctx: click.Context) -> Exception:
     if isinstance(error, BrokenPipeError):  # `clerk ... | head`: the reader has gone
         sys.stderr.close()
         return click.exceptions.Exit(0)
-    if isinstance(error, OSError):
-        return ClerkError(_os_problem(error))
-    from offline.db import storage_problem
+    from offline.db import os_problem, storage_problem
 
-    if found := storage_problem(error):
+    if isinstance(error, OSError):
+        return ClerkError(os_problem(error))
+
+    if found := storage_problem(error, home_of(ctx)):
         message, busy = found
         log.warning("storage: %s (%s)", message, type(error).__name__)
         return BusyError(message) if busy else ClerkError(message)
     log.exception("unexpected error in %s", ctx.command_path)
     return ClerkError(f"内部错误（{type(error).__name__}），详情已写入日志")
-
-
-def _os_problem(error: OSError) -> str:
-    """The operating system's refusal in Chinese: full disk and read-only mounts by name."""
-    where = f"：{error.filename}" if error.filename else ""
-    if error.errno == errno.ENOSPC:
-        return f"磁盘已满{where}：请清理磁盘空间后重试（未写入任何数据）"
-    if error.errno == errno.EROFS:
-        return f"只读文件系统{where}：无法写入（只读命令仍可使用）"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return f"没有权限{where}（应由运行 clerk 的用户所有，见 clerk db check）"
-    if error.errno == errno.ENOENT:
-        return f"文件或目录不存在{where}"
-    return f"{error.strerror or error}{where}"
 
 
 def describe(error: pydantic.ValidationError) -> str:

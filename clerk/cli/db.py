@@ -75,8 +75,12 @@ def backup(services: Services, dest: str) -> None:
     """在线备份到 DEST（使用中也能得到一致的副本）。"""
     target = Path(dest)
     services.store.backup(target)
+    size = target.stat().st_size
+    if services.store.read_only:  # the copy is what matters most when the disk goes bad
+        click.echo(f"已备份到 {target}（{size} 字节；数据目录不可写，本次备份未记入审计日志）")
+        return
     services.store.audit(actor(), "db.backup", str(target))
-    click.echo(f"已备份到 {target}（{target.stat().st_size} 字节）")
+    click.echo(f"已备份到 {target}（{size} 字节）")
 
 
 @db.command()

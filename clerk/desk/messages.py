@@ -45,6 +45,14 @@ def explain(error: BaseException) -> str:
         return text if not text.isascii() else f"{FIELD_NAMES.get(where, where)}填写有误"
     if isinstance(error, expected()):
         return str(error)
+    from offline.db import os_problem, storage_problem
+
+    if isinstance(error, OSError):  # a full disk, a read-only mount: the clerk is told so
+        log.warning("storage: %s", error)
+        return os_problem(error)
+    if found := storage_problem(error):
+        log.warning("storage: %s (%s)", found[0], type(error).__name__)
+        return found[0]
     log.exception("unexpected error at the desk", exc_info=error)
     return "操作未完成：系统内部错误，已记入日志，请联系管理员"
 

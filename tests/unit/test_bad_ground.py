@@ -8,8 +8,7 @@ import sqlite3
 
 import pytest
 
-from clerk.cli.base import _os_problem
-from offline.db import storage_problem
+from offline.db import os_problem, storage_problem
 from tests.conftest import INIT, cli
 
 
@@ -42,8 +41,8 @@ def test_sqlite_failures_are_named_by_their_code(tmp_path):
 
 
 def test_os_refusals_in_chinese():
-    assert _os_problem(OSError(errno.ENOSPC, "No space", "/data/x")).startswith("磁盘已满：/data/x")
-    assert "只读文件系统" in _os_problem(OSError(errno.EROFS, "Read-only", "/data"))
+    assert os_problem(OSError(errno.ENOSPC, "No space", "/data/x")).startswith("磁盘已满：/data/x")
+    assert "只读文件系统" in os_problem(OSError(errno.EROFS, "Read-only", "/data"))
 
 
 def test_a_corrupt_database_is_one_chinese_line(tmp_path):
