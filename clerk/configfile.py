@@ -10,6 +10,7 @@ the validating code are exactly as they were then; anything else validates again
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -76,7 +77,8 @@ def checked(home: Path) -> dict[str, Any]:
     settings = load(home).model_dump(mode="json")
     if kept.parent.is_dir():  # never create the data directory just to keep a cache
         body = json.dumps({"stamp": stamp, "settings": settings}, ensure_ascii=False)
-        write_atomic(kept, body.encode(), durable=False)
+        with contextlib.suppress(OSError):  # a full disk, a read-only mount: no cache, no harm
+            write_atomic(kept, body.encode(), durable=False)
     return settings
 
 

@@ -132,7 +132,24 @@ def reader(path: Path, reason: OSError, error: BaseException) -> ReadOnlyConnect
 
 def _source(path: Path) -> sqlite3.Connection:
     """`path` opened to be copied, on any ground: read-only, even on a full disk."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return _probed(path, sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+
+
+def connect_to_read(path: Path | str) -> sqlite3.Connection:
+    """`connect`, for a command that only reads: on ground that takes no writes, read-only."""
+    path = Path(path)
+    try:
+        conn = connect(path)
+    except OSError as error:
+        if (reason := unwritable(path.parent)) and path.is_file():
+            return reader(path, reason, error)
+        raise
+    return _probed(path, conn)
+
+
+def _probed(path: Path, conn: sqlite3.Connection) -> sqlite3.Connection:
+    """`conn` once it has read the schema; a read-only one instead where SQLite cannot create
+    the -shm file it needs (a read-only mount, a full disk)."""
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
         return conn

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from offline.db import connect
+from offline.db import connect_to_read
 
 # The newest migration in `offline.migrations` (a test keeps the two equal).
 LATEST_MIGRATION = "m007_case_list_index"
@@ -50,7 +50,7 @@ class SyncStatus:
 def read(path: Path) -> SyncStatus | None:
     """The status of the store at `path`; None when its schema is not current (opening the
     `Store` migrates it; then read again)."""
-    conn = connect(path)
+    conn = connect_to_read(path)
     try:
         if not current(conn):
             return None
