@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from clerk.configfile import (  # the file without the model; these names are used from here
@@ -135,9 +135,24 @@ class ScannerSection(Section):
     folder: str = Field("", description="扫描到文件夹：监视此目录，代替 scanimage")
 
 
+def _ca_file(path: str) -> str:
+    """An empty CA file is the public CAs only; a named one must be a readable PEM file."""
+    if not path:
+        return path
+    from offline.tls import check_ca_file  # ssl and httpx: only when one is configured
+
+    return check_ca_file(path)
+
+
+CaFile = Annotated[str, AfterValidator(_ca_file)]
+
+
 class PlatformSection(Section):
     url: str = Field("", description="平台接口地址，如 https://platform.example.gov.cn/api/v1")
     device_id: str = ""
+    ca_file: CaFile = Field(
+        "", description="平台证书的CA证书文件（PEM，完整路径）；空为只信任公共CA和系统CA"
+    )
     sync_interval: float = Field(60.0, description="后台同步的间隔秒数")
     retention_days: int = Field(180, ge=1, description="已办结且平台已确认的办件，个人信息保留天数")
 
@@ -145,6 +160,9 @@ class PlatformSection(Section):
 class HallSection(Section):
     url: str = Field("", description="叫号服务地址，如 http://192.168.1.10:8800；空为本机内置队列")
     key: str = Field("", description="叫号服务密钥（clerk hall key 显示）")
+    ca_file: CaFile = Field(
+        "", description="叫号服务使用 https 时，其证书的CA证书文件（PEM，完整路径）"
+    )
 
 
 class LogSection(Section):

@@ -183,7 +183,8 @@ class Services:
         token_file = self.home / config.TOKEN_FILE
         if not (url or cfg.url) or not cfg.device_id or not token_file.exists():
             raise SyncError("本机尚未登记到平台，请先运行 clerk enrol")
-        platform = Platform(url or cfg.url, cfg.device_id, token_file.read_text().strip())
+        token = token_file.read_text().strip()
+        platform = Platform(url or cfg.url, cfg.device_id, token, cfg.ca_file)
         engine = SyncEngine(self.store, self.blobs(), platform)
         self._closers.append(engine.close)
         return engine
@@ -216,7 +217,7 @@ class Services:
         if self._hall is None:
             cfg = self.settings.hall
             if cfg.url:
-                remote = RemoteHall(cfg.url, cfg.key)
+                remote = RemoteHall(cfg.url, cfg.key, ca_file=cfg.ca_file)
                 self._closers.append(remote.client.close)
                 self._hall = remote
             else:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import pydantic
 
-from offline import outbox, sync_lock, text
+from offline import outbox, sync_lock, text, tls
 from offline.blobs import BlobStore
 from offline.clock import now
 from offline.models import SQLITE_INT, CalendarYear, CaseState, Catalog, Operation
@@ -71,6 +71,7 @@ class Platform:
     url: str  # e.g. https://platform.example.gov.cn/api/v1
     device_id: str
     token: str
+    ca_file: str = ""  # the platform's CA (PEM), trusted beside the public ones (offline.tls)
 
     def check(self) -> None:
         parts = urlsplit(self.url)
@@ -157,6 +158,7 @@ class SyncEngine:
             base_url=platform.url.rstrip("/"),
             timeout=timeout,
             transport=transport,
+            verify=tls.context(platform.ca_file),
             follow_redirects=False,
             headers={
                 "Authorization": f"Bearer {platform.token}",
@@ -191,7 +193,7 @@ class SyncEngine:
             self._calendar()
             self.store.set_meta("last_success", now().isoformat())
         except httpx.TransportError as error:
-            summary.online, summary.error = False, f"平台无法连接：{type(error).__name__}"
+            summary.online, summary.error = False, f"平台无法连接：{tls.transport_problem(error)}"
         except AuthRejected as error:
             summary.refused, summary.error = True, str(error)
         except NotPlatform as error:

@@ -183,10 +183,14 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def _config(app: Any, limits: Limits) -> uvicorn.Config:
+def _config(app: Any, limits: Limits, tls: tuple[str, str] | None = None) -> uvicorn.Config:
+    """uvicorn's settings; `tls` is (certificate chain file, key file) for https."""
     protocol = type("Guarded", (GuardedH11Protocol,), {"limits": limits})
+    cert, key = tls or (None, None)
     return uvicorn.Config(
         app,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
         http=protocol,
         lifespan="on",
         log_level="warning",
@@ -218,10 +222,12 @@ class Running:
         port: int = 0,
         limits: Limits | None = None,
         on_exit: Callable[[], None] = lambda: None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.sock = bind(host, port)
         self.server_address = self.sock.getsockname()[:2]
-        self._server = _Server(_config(app, limits or Limits()))
+        self.scheme = "https" if tls else "http"
+        self._server = _Server(_config(app, limits or Limits(), tls))
         self._on_exit = on_exit
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self.sock]}, daemon=True
@@ -232,7 +238,7 @@ class Running:
 
     @property
     def url(self) -> str:
-        return f"http://{self.server_address[0]}:{self.server_address[1]}"
+        return f"{self.scheme}://{self.server_address[0]}:{self.server_address[1]}"
 
     @property
     def connections(self) -> int:

@@ -83,6 +83,25 @@ class NamedChoice(click.Choice):
         return self.codes.get(chosen, chosen)
 
 
+def _ca_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--ca-file` checked as `[platform] ca_file` is: a readable PEM file, by full path."""
+    if not value:
+        return value
+    from offline.tls import check_ca_file
+
+    try:
+        return check_ca_file(str(Path(value).resolve()))
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+CA_FILE = click.option(
+    "--ca-file",
+    callback=_ca_file,
+    help="对方证书的CA证书文件（PEM；自签名或县级自建CA时需要），成功后记入配置",
+)
+
+
 # The exit codes, the same for every command (README, "The admin CLI").
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_BUSY = 0, 1, 2, 3, 4
 

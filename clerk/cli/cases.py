@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from clerk.cli.base import (
+    JSON,
     ClerkGroup,
     NamedChoice,
     actor,
@@ -34,7 +35,6 @@ from offline.models import (
 from offline.privacy import mask_id, mask_phone
 from offline.vocabulary import action_name, op_state_name
 
-JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 REPRINTABLE = (
     "受理回执",
     "一次性告知书",
@@ -210,8 +210,9 @@ def _echo_case(services: Services, case: Case, full: bool) -> None:
 
 @case.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@JSON
 @pass_services
-def import_(services: Services, file: str) -> None:
+def import_(services: Services, file: str, as_json: bool) -> None:
     """补录：导入停电或断网期间纸质登记的办件（JSONL，每行一件，需 source_ref）。"""
     result = backfill.import_file(services.store, Path(file))
     services.store.audit(
@@ -220,6 +221,9 @@ def import_(services: Services, file: str) -> None:
         Path(file).name,
         {"created": len(result.created), "skipped": result.skipped},
     )
+    if as_json:
+        echo_json({"created": result.created, "skipped": result.skipped})
+        return
     click.echo(f"已补录 {len(result.created)} 件，已存在跳过 {result.skipped} 件")
     for local_no in result.created:
         click.echo(f"  {local_no}")

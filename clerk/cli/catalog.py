@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from clerk.cli.base import (
+    JSON,
     ClerkGroup,
     NamedChoice,
     actor,
@@ -18,7 +19,6 @@ from offline import catalog as catalog_files
 from offline.models import CASE_TYPE_NAMES, MATERIAL_STATUS_NAMES, WINDOW_KIND_NAMES, ServiceItem
 
 KIND = NamedChoice(WINDOW_KIND_NAMES)
-JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 
 
 @click.group(cls=ClerkGroup)
@@ -140,11 +140,15 @@ def show(services: Services, code: str, as_json: bool) -> None:
 @catalog.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--demo", is_flag=True, help="导入内置的演示目录")
+@JSON
 @pass_services
-def import_(services: Services, file: str | None, demo: bool) -> None:
+def import_(services: Services, file: str | None, demo: bool, as_json: bool) -> None:
     """从文件（平台 /catalog 的JSON）导入事项目录。"""
     if bool(file) == demo:
         fail("请给出目录文件，或使用 --demo（二者选一）")
     source = catalog_files.demo_catalog() if demo else catalog_files.load_file(file or "")
     count = services.store.import_catalog(source, by=actor())
+    if as_json:
+        echo_json({"version": source.version, "items": count, "bundles": len(source.bundles)})
+        return
     click.echo(f"已导入 {count} 个事项（目录版本 {source.version}）")

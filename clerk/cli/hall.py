@@ -10,7 +10,16 @@ import click
 import httpx
 
 from clerk import config
-from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
+from clerk.cli.base import (
+    CA_FILE,
+    ClerkGroup,
+    actor,
+    echo_json,
+    echo_table,
+    fail,
+    home_of,
+    services,
+)
 from clerk.services import Services
 from offline.models import WINDOW_KIND_NAMES
 from offline.queue import PREFIXES, QueuePolicy, QueueStore, parse_hours
@@ -181,8 +190,9 @@ def backup(db: str, dest: str) -> None:
 @click.option(
     "--token", "token_file", required=True, type=click.File("r"), help="令牌文件（- 为标准输入）"
 )
+@CA_FILE
 @click.pass_context
-def join(ctx: click.Context, url: str, token_file: Any) -> None:
+def join(ctx: click.Context, url: str, token_file: Any, ca_file: str | None) -> None:
     """把本机接入大厅叫号服务（令牌由叫号服务机上的 clerk hall window add 发放）。"""
     secret = token_file.read().strip()
     if not secret:
@@ -193,10 +203,12 @@ def join(ctx: click.Context, url: str, token_file: Any) -> None:
     settings = config.load(home)
     if not settings.initialised:
         fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
-    who = _ask(url, "GET", "/whoami", secret).json()
+    trusted = settings.hall.ca_file if ca_file is None else ca_file
+    who = _ask(url, "GET", "/whoami", secret, ca_file=trusted).json()
     if who["role"] == "window" and who["window_no"] != settings.window.no:
         fail(f"该令牌属于{who['window_no']}号窗口，本机配置为{settings.window.no}号窗口")
     settings.hall.url, settings.hall.key = url.rstrip("/"), secret
+    settings.hall.ca_file = trusted
     config.save(home, settings)
     services(ctx).store.audit(actor(), "hall.join", url, {"role": who["role"]})
     what = f"{who['window_no']}号窗口" if who["role"] == "window" else ROLES[who["role"]]
@@ -213,18 +225,30 @@ def _call(
     base = url or settings.hall.url
     if not base:
         fail("未配置叫号服务地址：请用 --hall 指定，或在配置文件 [hall] url 中设置")
-    return _ask(base, method, path, settings.hall.key, body)
+    return _ask(base, method, path, settings.hall.key, body, settings.hall.ca_file)
 
 
 def _ask(
-    base: str, method: str, path: str, key: str, body: dict[str, Any] | None = None
+    base: str,
+    method: str,
+    path: str,
+    key: str,
+    body: dict[str, Any] | None = None,
+    ca_file: str = "",
 ) -> httpx.Response:
+    from offline import tls
+
     try:
         response = httpx.request(
-            method, base.rstrip("/") + path, json=body, timeout=10, headers={"X-Hall-Key": key}
+            method,
+            base.rstrip("/") + path,
+            json=body,
+            timeout=10,
+            headers={"X-Hall-Key": key},
+            verify=tls.context(ca_file),
         )
     except httpx.TransportError as error:
-        fail(f"叫号服务无法连接（{base}）：{type(error).__name__}")
+        fail(f"叫号服务无法连接（{base}）：{tls.transport_problem(error)}")
     try:
         data = response.json()
     except ValueError:

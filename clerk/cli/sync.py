@@ -7,17 +7,30 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
+from clerk.cli.base import (
+    CA_FILE,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    ClerkError,
+    ClerkGroup,
+    actor,
+    echo_json,
+    echo_table,
+    fail,
+    home_of,
+    services,
+)
 from offline.sync_lock import SyncBusy
 
 if TYPE_CHECKING:  # `clerk sync status` needs neither the engine nor httpx
     from clerk.services import Services
-    from offline.sync import CaseDifference, Summary, SyncEngine
+    from offline.sync import CaseDifference, Summary, SyncEngine, Verification
     from offline.sync_status import SyncStatus
 
 BUSY = 4  # exit code: another sync run holds this store (offline.sync_lock)
@@ -34,23 +47,27 @@ JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
     required=True,
     help="平台发给本机的令牌文件（令牌不会显示，保存为仅所有者可读）",
 )
+@CA_FILE
 @click.pass_context
-def enrol(ctx: click.Context, url: str, device_id: str, token_file: str) -> None:
+def enrol(
+    ctx: click.Context, url: str, device_id: str, token_file: str, ca_file: str | None
+) -> None:
     """把本机登记到平台。"""
 
     token = Path(token_file).read_text("utf-8").strip()
     if not token:
         fail("令牌文件是空的")
-    from clerk.enrolment import verify
-
-    verify(url, device_id, token)  # a real request first: nothing is kept unless it works
     from clerk import config
+    from clerk.enrolment import verify
 
     home = home_of(ctx)
     settings = config.load(home)
     if not settings.initialised:
         fail(f"数据目录 {home} 尚未初始化，请先运行 clerk init")
+    trusted = settings.platform.ca_file if ca_file is None else ca_file
+    verify(url, device_id, token, trusted)  # a real request first: nothing is kept unless it works
     target = config.enrol(home, settings, url, device_id, token)
+    settings.platform.ca_file = trusted
     config.save(home, settings)
     services(ctx).store.audit(actor(), "platform.enrol", device_id, {"url": url})
     click.echo(f"已登记：设备 {device_id} → {url}（令牌已保存到 {target}）")
@@ -268,10 +285,16 @@ def retry(ctx: click.Context, op_id: str) -> None:
 
 @sync.command()
 @PLATFORM
+@JSON
 @click.pass_context
-def verify(ctx: click.Context, url: str | None) -> None:
-    """核对本机与平台：已确认的操作，以及每个办件的状态和正式编号是否一致。"""
-    check = services(ctx).sync_engine(url).verify()
+def verify(ctx: click.Context, url: str | None, as_json: bool) -> None:
+    """核对本机与平台：已确认的操作，以及每个办件的状态和正式编号是否一致。
+
+    退出码：0 一致；1 不一致或出错；2 平台不认可本机令牌；3 平台无法连接。"""
+    check = _verification(services(ctx), url)
+    if as_json:
+        echo_json(asdict(check) | {"same": check.same})
+        ctx.exit(0 if check.same else 1)
     ops = f"本机已确认 {check.local_ops} 条操作，平台保存 {check.platform_ops} 条"
     if check.cases_compared is None:
         cases = "平台不提供办件状态，未核对办件"
@@ -289,6 +312,36 @@ def verify(ctx: click.Context, url: str | None) -> None:
         click.echo(f"……另有 {more} 处不一致", err=True)
     what = "操作摘要相同" if check.ops_same else "操作摘要不同"
     fail(f"不一致：{ops}，{what}；{cases}，{len(check.differences)} 处不一致")
+
+
+def _verification(svc: Services, url: str | None) -> Verification:
+    """The platform's view compared with ours; a platform out of reach or refusing this
+    device ends the command with its own exit code (the one table), never as an error."""
+    import httpx
+
+    from offline import tls
+    from offline.sync import AuthRejected, NotPlatform
+
+    try:
+        return svc.sync_engine(url).verify()
+    except httpx.TransportError as error:
+        raise Unreachable(f"平台无法连接：{tls.transport_problem(error)}") from None
+    except NotPlatform as error:
+        raise Unreachable(str(error)) from None
+    except AuthRejected as error:
+        raise Refused(str(error)) from None
+
+
+class Unreachable(ClerkError):
+    """The platform could not be asked."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class Refused(ClerkError):
+    """The platform refused this device."""
+
+    exit_code = EXIT_REFUSED
 
 
 MAX_DIFFERENCES = 20

@@ -148,9 +148,13 @@ class EmbeddedHall:
 class RemoteHall:
     """`clerk hall serve` over the LAN (docs/hall-api.md); the hall announces the calls."""
 
-    def __init__(self, url: str, key: str, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, key: str, timeout: float = 3.0, ca_file: str = "") -> None:
+        from offline import tls
+
         self.url = url.rstrip("/")
-        self.client = httpx.Client(timeout=timeout, headers={"X-Hall-Key": key})
+        self.client = httpx.Client(
+            timeout=timeout, headers={"X-Hall-Key": key}, verify=tls.context(ca_file)
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -159,7 +163,9 @@ class RemoteHall:
         try:
             response = self.client.request(method, self.url + path, json=body)
         except httpx.TransportError as error:
-            raise HallOffline("叫号服务连接不上") from error
+            from offline.tls import transport_problem
+
+            raise HallOffline(f"叫号服务连接不上：{transport_problem(error)}") from error
         try:
             data = response.json()
         except ValueError as error:

@@ -276,8 +276,10 @@ def serve_in_thread(
     port: int = 0,
     calls: Calls | None = None,
     limits: Limits | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> tuple[Running, str]:
-    """The hall service in a background thread (tests, the demo); returns it and its URL."""
+    """The hall service in a background thread (tests, the demo); returns it and its URL
+    (https with `tls`, a certificate chain file and its key file)."""
     hall = make_hall(store, calls)
-    server = Running(build_app(hall), host, port, limits, on_exit=hall.stopping.set)
+    server = Running(build_app(hall), host, port, limits, on_exit=hall.stopping.set, tls=tls)
     return server, server.url

@@ -323,8 +323,13 @@ def _errors(app: FastAPI) -> None:
 
 
 def serve_in_thread(
-    store: PlatformStore, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None
+    store: PlatformStore,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    limits: Limits | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> tuple[Running, str]:
-    """Start the platform in a background thread; returns it and its base URL."""
-    server = Running(build_app(store), host, port, limits)
+    """Start the platform in a background thread; returns it and its base URL (https with
+    `tls`, a certificate chain file and its key file)."""
+    server = Running(build_app(store), host, port, limits, tls=tls)
     return server, server.url + PREFIX
