@@ -15,7 +15,7 @@ from pydantic import Field
 from sqlite_utils import Database
 
 from offline import catalog, intake
-from offline.db import write
+from offline.db import upsert
 from offline.intake import Intake, IntakeError
 from offline.models import (
     Bundle,
@@ -48,11 +48,9 @@ def row(bundle: Bundle) -> dict[str, Any]:
     }
 
 
-def store_bundles(db: Database, bundles: list[Bundle]) -> int:
-    """Insert or replace bundles (call inside `write`, or alone). Returns the count."""
-    with write(db):
-        db.table("catalog_bundles").upsert_all([row(b) for b in bundles], pk=("code", "version"))
-    return len(bundles)
+def store_rows(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace bundles; call inside `write`, the rows built before it."""
+    upsert(db, "catalog_bundles", rows, ("code", "version"))
 
 
 def retire(db: Database, code: str, version: int) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from offline.db import write
+from offline.db import upsert, write
 from offline.models import Catalog, ServiceItem
 
 DEMO_CATALOG = "demo_catalog.json"
@@ -47,11 +47,10 @@ def row(item: ServiceItem) -> dict[str, Any]:
     }
 
 
-def store_items(db: Database, items: list[ServiceItem]) -> int:
-    """Insert or replace items (a code keeps every version it had). Returns the count."""
-    with write(db):
-        db.table("catalog_items").upsert_all([row(item) for item in items], pk=("code", "version"))
-    return len(items)
+def store_rows(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace items (a code keeps every version it had); call inside `write`, with
+    the rows (their pinyin keys) built before the write lock is taken."""
+    upsert(db, "catalog_items", rows, ("code", "version"))
 
 
 def retire(db: Database, code: str, version: int) -> None:

@@ -1,10 +1,11 @@
 """Applying what the platform sends back through `/changes`.
 
 A page of changes and its cursor are committed together. Every change is validated against
-the contract's models (`offline.models.Change`) before it touches the store: one that does not
-validate, or that would break the store (a snapshot under a case number this window holds for
-another case), is kept aside in `quarantined_changes` for the admin (`clerk sync status`) and
-the rest of the page goes on, so nothing the platform sends can break listing or a later run.
+the contract's models (`offline.models.Change`) before it touches the store, and before the
+write lock is taken (`check`, then `apply` in the transaction): one that does not validate,
+or that would break the store (a snapshot under a case number this window holds for another
+case), is kept aside in `quarantined_changes` for the admin (`clerk sync status`) and the
+rest of the page goes on, so nothing the platform sends can break listing or a later run.
 A change not newer than the local copy is skipped; a change to a case with operations the
 platform has not acknowledged never overwrites it: the case is flagged for a clerk instead
 (the DHIS2 rule). Kinds this client does not know (a later platform's) are skipped.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
@@ -51,41 +52,69 @@ class Applied:
     quarantined: int = 0
 
 
-def apply(db: Database, page: list[Any], window_no: int) -> Applied:
-    """Apply one page; call inside `offline.db.write` together with storing its cursor."""
-    out = Applied()
-    valid: list[AnyChange] = []
+@dataclass
+class Checked:
+    """A page checked before the write lock is taken: the valid changes (an item's or a
+    bundle's with its catalog row, pinyin keys built), the invalid ones with their reasons."""
+
+    valid: list[tuple[AnyChange, dict[str, Any] | None]] = field(default_factory=list)
+    invalid: list[tuple[Any, str]] = field(default_factory=list)
+    skipped: int = 0
+
+
+def check(page: list[Any]) -> Checked:
+    """Validate a page against the contract's models; no store needed, so no lock held."""
+    out = Checked()
     for raw in page:
         kind = raw.get("kind") if isinstance(raw, dict) else None
         if kind not in CHANGE_KINDS:
             out.skipped += 1
             continue
         try:
-            valid.append(_CHANGE.validate_python(raw))
+            change = _CHANGE.validate_python(raw)
         except pydantic.ValidationError as error:
-            keep_aside(db, raw, _first_error(error))
-            out.quarantined += 1
-    case_ids = [c.case_id for c in valid if isinstance(c, StatusChange | SnapshotChange)]
-    busy = outbox.unacked_cases(db, case_ids) if case_ids else set()
-    for change in valid:
-        _one(db, change, busy, out, window_no)
+            out.invalid.append((raw, _first_error(error)))
+            continue
+        built = None
+        if isinstance(change, ItemChange):
+            built = catalog.row(change.item)
+        elif isinstance(change, BundleChange):
+            built = bundles.row(change.bundle)
+        out.valid.append((change, built))
     return out
 
 
-def _one(db: Database, change: AnyChange, busy: set[str], out: Applied, window_no: int) -> None:
+def apply(db: Database, page: Checked, window_no: int) -> Applied:
+    """Apply one checked page; call inside `offline.db.write` with storing its cursor."""
+    out = Applied(skipped=page.skipped, quarantined=len(page.invalid))
+    for raw, reason in page.invalid:
+        keep_aside(db, raw, reason)
+    case_ids = [c.case_id for c, _ in page.valid if isinstance(c, StatusChange | SnapshotChange)]
+    busy = outbox.unacked_cases(db, case_ids) if case_ids else set()
+    for change, built in page.valid:
+        _one(db, change, built, busy, out, window_no)
+    return out
+
+
+def _one(
+    db: Database,
+    change: AnyChange,
+    built: dict[str, Any] | None,
+    busy: set[str],
+    out: Applied,
+    window_no: int,
+) -> None:
     if isinstance(change, StatusChange | SnapshotChange):
         _status(db, change, change.case_id in busy, out, window_no)
-    elif isinstance(change, ItemChange):
-        db.table("catalog_items").upsert(catalog.row(change.item), pk=("code", "version"))
+    elif isinstance(change, ItemChange | BundleChange):
+        assert built is not None
+        (catalog if isinstance(change, ItemChange) else bundles).store_rows(db, [built])
         out.applied += 1
     elif isinstance(change, ItemRetiredChange):
         db.conn.execute(
             "UPDATE catalog_items SET retired = 1 WHERE code = ? AND version = ?",
             [change.code, change.version],
         )
-        out.applied += 1
-    elif isinstance(change, BundleChange):
-        bundles.store_bundles(db, [change.bundle])
         out.applied += 1
     elif isinstance(change, BundleRetiredChange):
         bundles.retire(db, change.code, change.version)

@@ -190,6 +190,21 @@ def insert(db: Database, table: str, row: Mapping[str, Any]) -> None:
     db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
 
+def upsert(db: Database, table: str, rows: list[dict[str, Any]], key: tuple[str, ...]) -> None:
+    """Insert rows (all with the same columns), or update the ones whose `key` is taken. Plain
+    SQL: sqlite-utils' `upsert_all` inspects the table's schema first, tens of milliseconds
+    that would be spent holding the write lock."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    db.conn.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+        [[row[c] for c in columns] for row in rows],
+    )
+
+
 def backup_file(src: Path, dest: Path) -> None:
     """A consistent copy of the database at `src` (another process may be writing it)
     through SQLite's online backup API, as one self-contained 0600 file."""

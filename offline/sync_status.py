@@ -90,7 +90,8 @@ def quarantined_cases(conn: sqlite3.Connection) -> list[tuple[str, str, int, str
         "SELECT o.case_id, c.local_no, COUNT(*), (SELECT q.last_error FROM operations AS q "
         "WHERE q.case_id = o.case_id AND q.state = 'quarantined' ORDER BY q.seq LIMIT 1) "
         "FROM operations AS o JOIN cases AS c ON c.case_id = o.case_id "
-        "WHERE o.state = 'quarantined' GROUP BY o.case_id ORDER BY MIN(o.rowid)"
+        "WHERE o.state = 'quarantined' AND o.state != 'acked' "
+        "GROUP BY o.case_id ORDER BY MIN(o.rowid)"
     ).fetchall()
 
 

@@ -4,13 +4,18 @@ malformed from the platform stored. Real HTTP on loopback throughout."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from offline import retention
 from offline.blobs import BlobStore
+from offline.db import write
 from offline.intake import Intake
-from offline.models import CaseQuery
+from offline.models import CaseQuery, Refusal
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
+from offline.store import Store
 from offline.sync import Platform as Target
 from offline.sync import SyncEngine
 from tests.conftest import PENSION, pension, person, received
@@ -237,3 +242,102 @@ def test_clerk_platform_device_add_refuses_a_taken_window(tmp_path):
     cli(tmp_path, *add, "--device-id", "win-03")
     out = cli(tmp_path, *add, "--device-id", "win-03b", code=1)
     assert "窗口 3 已登记给设备 win-03" in out
+
+
+# --- 5. the write lock held briefly, whatever the store's size ---------------------------------
+
+
+class UnderLock:
+    """What a connection does inside its write transactions: SQLite's virtual-machine steps
+    (counted by its progress hook, a deterministic measure of work, unlike a timing) and the
+    statements of each transaction (its trace hook)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn, self.steps = conn, 0
+        self.transactions: list[list[str]] = []
+
+    def _step(self) -> int:
+        self.steps += self.conn.in_transaction
+        return 0
+
+    def _trace(self, sql: str) -> None:
+        if sql.lstrip().upper().startswith("BEGIN"):
+            self.transactions.append([])
+        elif self.conn.in_transaction and self.transactions:
+            self.transactions[-1].append(sql)
+
+    def __enter__(self) -> UnderLock:
+        self.conn.set_progress_handler(self._step, 1)
+        self.conn.set_trace_callback(self._trace)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.set_progress_handler(None, 1)
+        self.conn.set_trace_callback(None)
+
+
+def add_history(store: Store, count: int) -> None:
+    """`count` cases of earlier months, acknowledged and in review (so not due for
+    retention), each with its operation and audit entry: written in bulk from a real case's
+    rows, as bench/search.py fills its store, since the desk's path would take minutes."""
+    conn = store.db.conn
+    with write(store.db):
+        for table, change in (
+            ("cases", lambda r, n: r | {"case_id": f"h{n}", "local_no": f"H-{n}",
+                                      "status": "in_review", "official_no": None}),
+            ("operations", lambda r, n: r | {"op_id": f"h{n}", "case_id": f"h{n}",
+                                           "seq": 1, "state": "acked"}),
+            ("audit_log", lambda r, n: r | {"id": None, "target": f"H-{n}"}),
+        ):  # fmt: skip
+            cursor = conn.execute(f"SELECT * FROM {table} ORDER BY rowid LIMIT 1")
+            row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+            rows = [change(row, n) for n in range(count)]
+            conn.executemany(
+                f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                [list(r.values()) for r in rows],
+            )
+
+
+def work_under_lock(tmp_path, history: int) -> tuple[UnderLock, int]:
+    """A window with `history` old cases and 45 refused ones (the platform closes a refusal,
+    so they are due for retention) syncs once, then a traced run sends one new case and
+    clears the 45: what it did under the write lock, and how many it cleared."""
+    from offline.catalog import demo_catalog
+
+    remote = PlatformStore(tmp_path / f"platform-{history}.db")
+    server, url = serve_in_thread(remote)
+    target = Target(url, "win-03", remote.add_device("win-03", "330212105"))
+    store = Store(tmp_path / f"clerk-{history}.db", centre_code="330212105", window_no=3)
+    store.import_catalog(demo_catalog(), by="test")
+    blobs = BlobStore(tmp_path / "blobs")
+    try:
+        refusal = Refusal(reason="不属于本中心受理范围")
+        for _ in range(2 * retention.BATCH + 5):
+            store.refuse(pension(), refusal, clerk_id="c0107")
+        add_history(store, history)
+        assert sync(store, blobs, target).exit_code == 0
+        store.accept(elderly(), clerk_id="c0107")
+        with UnderLock(store.db.conn) as traced:
+            summary = sync(store, blobs, target)
+            purged = store.purge_personal_data(0, blobs, by="retention")
+        assert (summary.exit_code, summary.applied) == (0, 1), summary.error
+        return traced, purged
+    finally:
+        store.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_under_the_write_lock_a_sync_run_does_not_grow_with_the_store(tmp_path):
+    """Issue 12, item 5: at a million cases a sync held the write lock for seconds, for work
+    that grew with the whole store (retention read every payload; resetting the operations
+    in flight scanned them all). Timings belong to bench/lockhold.py; here the work is
+    counted in SQLite's own steps, over real HTTP: a sync run and its retention do the same
+    work under the lock with 20 000 old cases in the store as with none, and clear at most
+    one retention batch per transaction."""
+    small, purged = work_under_lock(tmp_path, 0)
+    big, purged_big = work_under_lock(tmp_path, 20_000)
+    assert purged == purged_big == 2 * retention.BATCH + 5
+    assert big.steps < small.steps * 1.02, (small.steps, big.steps)
+    cleared = [sum(s.startswith("UPDATE cases SET payload") for s in t) for t in big.transactions]
+    assert max(cleared) == retention.BATCH and sum(cleared) == purged
