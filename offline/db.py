@@ -28,9 +28,19 @@ PRAGMAS = (
 
 
 def _create_private(path: Path) -> None:
-    """Create the file 0600 before SQLite opens it, so it is never world-readable."""
+    """Create the file 0600 before SQLite opens it, so it is never world-readable.
+
+    An existing file is never opened here: SQLite's locks are POSIX locks, which belong to
+    the process and are all dropped when any descriptor of the file is closed. Opening and
+    closing it beside a connection of this process (another thread's) would take that
+    connection's locks away; another process closing the database would then take itself
+    for the last user and delete the write-ahead log under us, losing later commits."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)  # by name: no descriptor, no lock touched
+        return
     os.close(fd)
     os.chmod(path, 0o600)
 

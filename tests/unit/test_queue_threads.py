@@ -7,9 +7,14 @@ own connection and WAL lets them read."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from offline.queue import QueueStore
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_reader_goes_on_while_a_writer_waits(tmp_path):
@@ -41,4 +46,33 @@ def test_a_reader_goes_on_while_a_writer_waits(tmp_path):
         reader.join()
         other.close()
     assert store.waiting() == {"general": 2}
+    store.close()
+
+
+def in_another_process(code: str, path: Path) -> str:
+    """Run `code` with `store` open on `path` in a process of its own (a `clerk hall`
+    command, a second service); what it printed."""
+    script = f"from offline.queue import QueueStore\nstore = QueueStore({str(path)!r})\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_new_threads_connection_keeps_the_services_locks(tmp_path):
+    """Each thread of the service opens its own connection on first use. Opening one must not
+    drop the locks the others hold (POSIX locks belong to the process and go with any close of
+    the file): without them, another process that closes the database takes it for its last
+    user, checkpoints and deletes the write-ahead log under the service, whose later commits
+    go to a deleted file that no other process sees and that a power cut loses."""
+    path = tmp_path / "hall.db"
+    store = QueueStore(path)
+    store.issue("general")
+    reader = threading.Thread(target=store.waiting)  # a second thread's first connection
+    reader.start()
+    reader.join()
+    in_another_process("store.close()", path)  # e.g. `clerk hall key` on the hall PC
+    store.issue("general")
+    seen = in_another_process("print(store.waiting()); store.close()", path)
+    assert seen == "{'general': 2}"  # the second ticket is in the database, for everyone
     store.close()
