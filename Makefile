@@ -24,12 +24,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not restart"
-	# Each of these follows a killed and restarted hall service. After other tests in the same
-	# pytest process they miss the restarted stream (an open defect); alone they pass, so each
-	# runs in a process of its own.
-	$(BIN)/pytest -m restart tests/e2e/test_hall_events.py
-	$(BIN)/pytest -m restart tests/e2e/test_web_board.py
+	$(BIN)/pytest
 
 bench: setup
 	$(BIN)/python -m bench

@@ -47,7 +47,6 @@ def wait_for(check, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.restart  # see the marker in pyproject.toml
 def test_board_follows_calls_across_a_killed_service(tmp_path: Path) -> None:
     db = tmp_path / "hall.db"
     key = QueueStore(db).hall_key()

@@ -88,7 +88,6 @@ def fits(driver, width: int, height: int) -> None:
         assert box[0] >= 0 and box[1] >= 0 and box[2] <= inner[0] and box[3] <= inner[1], selector
 
 
-@pytest.mark.restart  # see the marker in pyproject.toml
 def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, browser):
     db = tmp_path / "hall.db"
     key = QueueStore(db).hall_key()
