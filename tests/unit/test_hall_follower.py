@@ -66,11 +66,14 @@ def test_follower_reports_events_and_a_lost_hall_once(store: QueueStore) -> None
         server.server_close()
         wait_for(lambda: news.of(HallLink)[-1].board is None)
         time.sleep(1.0)  # several retries of 0.2 s while the hall is away
-        assert [link.board is None for link in news.of(HallLink)] == [False, True]
+        gone = [link.board is None for link in news.of(HallLink)]
+        # away once, not per retry (the stream ends cleanly on shutdown, so one reconnect may
+        # still find the board before the service stops listening: a second "up" is fair)
+        assert gone[0] is False and gone.count(True) == 1 and gone[-1] is True
 
         called = store.call_next(3, None, "c0107")  # while the follower was cut off
         server, _ = serve_in_thread(store, port=port)
-        back = wait_for(lambda: [n for n in news.of(HallLink)[2:] if n.board], 30)
+        back = wait_for(lambda: [n for n in news.of(HallLink)[len(gone) :] if n.board], 30)
         assert back[0].board["calls"][0]["number"] == called.number
         wait_for(lambda: any(e.event["event"] == "called" for e in news.of(HallEvent)))
         assert follower.alive and follower.restarts == 0
