@@ -50,6 +50,7 @@ class Applied:
     flagged: int = 0
     followups: int = 0
     quarantined: int = 0
+    unknown: int = 0  # status changes of cases this window does not hold
 
 
 @dataclass
@@ -169,7 +170,11 @@ def _status(
     if row is None and isinstance(change, SnapshotChange):
         _add_snapshot(db, change, out, window_no)
         return
-    if row is None or (row[0] is not None and change.server_version <= row[0]):
+    if row is None:  # a case this window does not hold: a light snapshot of a lost one?
+        out.skipped += 1
+        out.unknown += 1
+        return
+    if row[0] is not None and change.server_version <= row[0]:
         out.skipped += 1
         return
     if busy:

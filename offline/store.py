@@ -31,6 +31,7 @@ from offline import (
     followup,
     handover,
     intake,
+    numbering,
     outbox,
     retention,
     rowcheck,
@@ -777,6 +778,18 @@ class Store:
         if applied.applied:
             self._calendar = None
         return applied
+
+    def restore_pending(self) -> bool:
+        """Restored from a backup and not synced since: the next pull asks for this
+        window's own cases in full (`offline.numbering.settle_after_restore`)."""
+        with self._lock:
+            return numbering.restore_pending(self.db)
+
+    def settle_after_restore(self, complete: bool) -> int:
+        with self._lock, write(self.db):
+            return numbering.settle_after_restore(
+                self.db, self.centre_code, self.window_no, complete
+            )
 
     def quarantined_changes(self, limit: int = 50) -> list[sync_status.KeptChange]:
         """Changes from the platform kept aside as invalid, newest first."""

@@ -437,10 +437,17 @@ class SyncEngine:
 
     def _pull(self, summary: Summary) -> None:
         """Page by page until `more` is false. A page whose cursor does not move on while
-        `more` says there is more would loop for ever: the run stops after it instead."""
+        `more` says there is more would loop for ever: the run stops after it instead.
+
+        The first pull after a restore asks for this window's own cases in full (`own=full`):
+        those accepted after the backup come back, and numbering continues after the highest
+        the platform holds. A platform that sends them light all the same (a status of a case
+        this window does not hold) leaves the restore's safe margin in place."""
+        refill, unknown = self.store.restore_pending(), 0
         for _ in range(MAX_PAGES):
             cursor = self.store.meta("changes_cursor")
             params = {"limit": PAGE} | ({"since": cursor} if cursor else {})
+            params |= {"own": "full"} if refill else {}
             response = self._request("GET", "/changes", params=params)
             page = _json(response)
             if response.status_code != 200 or not isinstance(page, dict):
@@ -455,7 +462,10 @@ class SyncEngine:
             summary.flagged += applied.flagged
             summary.followups += applied.followups
             summary.changes_quarantined += applied.quarantined
+            unknown += applied.unknown
             if not more:
+                if refill:
+                    self.store.settle_after_restore(complete=unknown == 0)
                 return
             if str(new_cursor) == cursor:
                 raise Misbehaved(

@@ -68,6 +68,9 @@ def restore(ctx: click.Context, archive: str, force: bool, as_json: bool) -> Non
         click.echo(f"恢复前的数据已备份到 {safety}")
     click.echo(f"已恢复 {done.files} 个文件（备份时间 {done.created_at}）")
     click.echo(f"办件编号：{done.days_moved} 天的编号已跳过 {_margin()} 个，不会与丢失的机器重复")
+    click.echo(
+        "请先运行 clerk sync：首次同步会从平台取回本窗口的办件，编号随后紧接平台已有的最大编号"
+    )
 
 
 def _margin() -> int:

@@ -217,8 +217,11 @@ def build_app(store: PlatformStore) -> FastAPI:
         who: Device,
         since: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1)] = 500,
+        own: Annotated[str, Query(pattern="^(light|full)$")] = "light",
     ) -> dict[str, Any]:
-        found, cursor, more = store.changes(who[1], since, min(limit, 2000), who[0])
+        found, cursor, more = store.changes(
+            who[1], since, min(limit, 2000), who[0], own_in_full=own == "full"
+        )
         return {"changes": found, "cursor": str(cursor), "more": more}
 
     @api.get("/catalog", summary="事项目录（ETag）")

@@ -422,12 +422,19 @@ class PlatformStore:
     # --- changes, state, stats ------------------------------------------------------------------
 
     def changes(
-        self, centre: str, since: int, limit: int, device_id: str | None = None
+        self,
+        centre: str,
+        since: int,
+        limit: int,
+        device_id: str | None = None,
+        *,
+        own_in_full: bool = False,
     ) -> tuple[list[dict], int, bool]:
         """A page of the centre's feed. The snapshot of a case goes to the device that
         accepted it as a light `case.status` (its status and official number): that window
         holds the case already, and pulling back its own cases in full cost a drain of ten
-        thousand cases seconds."""
+        thousand cases seconds. A window restored from a backup asks for them in full
+        (`own=full`): it has lost those accepted since the backup."""
         with self._lock:
             rows = self.db.conn.execute(
                 "SELECT id, body, device_id FROM changes WHERE centre_code = ? AND id > ? "
@@ -437,7 +444,8 @@ class PlatformStore:
         more = len(rows) > limit
         rows = rows[:limit]
         cursor = rows[-1][0] if rows else since
-        return [_light(json.loads(b), d == device_id) for _, b, d in rows], cursor, more
+        light = [_light(json.loads(b), not own_in_full and d == device_id) for _, b, d in rows]
+        return light, cursor, more
 
     def state(self, centre: str) -> dict:
         with self._lock:
