@@ -241,46 +241,21 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
-_REASONS = {
+# Where the config's words differ from data files' (`offline.problems`).
+CONFIG_WORDS = {
     "extra_forbidden": "未知的配置项（拼写错误？）",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "int_from_float": "应为整数",
-    "float_parsing": "应为数字",
-    "float_type": "应为数字",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
     "string_type": "应为文本（加英文双引号）",
     "dict_type": "应为一个表（[节名]）",
     "model_type": "应为一个表（[节名]）",
     "model_attributes_type": "应为一个表（[节名]）",
-    "missing": "缺少此项",
-}
-_BOUNDS = {
-    "greater_than_equal": ("不能小于", "ge"),
-    "less_than_equal": ("不能大于", "le"),
-    "greater_than": ("应大于", "gt"),
-    "less_than": ("应小于", "lt"),
-    "string_too_short": ("至少几个字符：", "min_length"),
-    "string_too_long": ("最多几个字符：", "max_length"),
 }
 
 
 def reason(error: Any) -> str:
-    """One pydantic error detail in Chinese (config and data files share these words)."""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind in _REASONS:
-        return _REASONS[kind]
-    if kind == "literal_error":
-        return "应为以下之一：" + str(ctx.get("expected", "")).replace(" or ", ", ")
-    if kind in _BOUNDS:
-        words, key = _BOUNDS[kind]
-        return f"{words}{ctx.get(key)}"
-    if kind == "string_pattern_mismatch":
-        return "格式不对"
-    if kind in ("value_error", "assertion_error"):
-        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return f"取值无效（{kind}）"
+    """One pydantic error detail in Chinese, as the config's reader needs it."""
+    from offline.problems import reason as chinese
+
+    return chinese(error, CONFIG_WORDS)
 
 
 def explain(error: ValidationError, path: Path, text: str) -> str:

@@ -25,6 +25,7 @@ from pydantic import ConfigDict, Field, field_validator
 from offline.identity import IdentityError
 from offline.intake import Intake, IntakeError
 from offline.models import CaseMaterial, Person, Record, Refusal
+from offline.problems import first_problem
 from offline.store import BackfillEntry, Store
 
 
@@ -63,11 +64,15 @@ class Line(Record):
     @field_validator("accepted_at", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError("accepted_at 应为文本，如 2026-11-20T09:30:00+08:00")
-        at = datetime.fromisoformat(value)
+        example = "如 2026-11-20T09:30:00+08:00"
+        try:
+            at = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            at = None
+        if at is None:
+            raise ValueError(f"应为日期时间，{example}")
         if at.tzinfo is None:
-            raise ValueError("accepted_at 需要带时区，如 2026-11-20T09:30:00+08:00")
+            raise ValueError(f"需要带时区，{example}")
         return at
 
     def entry(self, number: int) -> BackfillEntry:
@@ -125,9 +130,8 @@ def _one_at_a_time(db_path: Path) -> Iterator[None]:
 
 def _reason(error: Exception) -> str:
     if isinstance(error, pydantic.ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return f"{where} {str(first['msg']).removeprefix('Value error, ')}".strip()
+        where, why = first_problem(error.errors())
+        return f"{where}：{why}" if where else why
     if isinstance(error, json.JSONDecodeError):
         return f"不是合法的JSON（第{error.colno}列）"
     return str(error)

@@ -274,7 +274,22 @@ def os_problem(error: OSError) -> str:
         return f"没有权限{where}（应由运行 clerk 的用户所有，见 clerk db check）"
     if error.errno == errno.ENOENT:
         return f"文件或目录不存在{where}"
-    return f"{error.strerror or error}{where}"
+    if error.errno in OS_WORDS:
+        return f"{OS_WORDS[error.errno]}{where}"
+    name = errno.errorcode.get(error.errno or 0, "未知")
+    return f"系统拒绝了此操作（{name}）{where}"  # the OS's own words are English
+
+
+OS_WORDS = {
+    errno.EISDIR: "这是目录，不是文件",
+    errno.ENOTDIR: "路径中有一项不是目录",
+    errno.EEXIST: "文件已存在",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EIO: "磁盘读写出错（磁盘可能损坏）",
+    errno.EMFILE: "打开的文件太多",
+    errno.ENOTEMPTY: "目录不是空的",
+    errno.EBUSY: "文件或设备正被占用",
+}
 
 
 def pending_migrations(path: Path) -> list[str]:

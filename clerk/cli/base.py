@@ -102,6 +102,44 @@ CA_FILE = click.option(
 )
 
 
+class Day(click.DateTime):
+    """A calendar day typed as 2026-11-20, said so in Chinese (click's own type names the
+    strptime pattern `%Y-%m-%d`)."""
+
+    name = "日期"
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} 不是日期：应为 年-月-日，如 2026-11-20", param, ctx)
+
+
+class InFile(click.File):
+    """A file to read (`-` for stdin) whose failure to open is said in Chinese: click passes
+    on the operating system's own words ("No such file or directory")."""
+
+    def __init__(self) -> None:
+        super().__init__("r", encoding="utf-8")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            cause = error.__context__
+            if not isinstance(cause, OSError):
+                raise
+            from offline.db import os_problem
+
+            self.fail(f"无法打开：{os_problem(cause)}", param, ctx)
+
+
 # The exit codes, the same for every command (README, "The admin CLI").
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -124,11 +162,71 @@ def fail(message: str) -> NoReturn:
 
 
 class ChineseHelpFormatter(click.HelpFormatter):
-    """click's words come through its gettext translation (`clerk.cli.i18n`); this only gives
-    the headings a full-width colon, as Chinese text has."""
+    """click's words come through its gettext translation (`clerk.cli.i18n`); this gives the
+    headings a full-width colon, as Chinese text has, and lays out the option list by terminal
+    columns: a Chinese character takes two (click counts one, so `--limit 整数` pushed its
+    help out of line and long Chinese help ran past the edge)."""
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_text(self, text: str) -> None:
+        """Paragraphs wrapped by terminal columns; a paragraph after `\\b` kept as written."""
+        indent = " " * self.current_indent
+        for n, paragraph in enumerate(text.split("\n\n")):
+            if n:
+                self.write("\n")
+            if paragraph.startswith("\b\n"):
+                lines = paragraph.splitlines()[1:]
+            else:
+                lines = wrap(paragraph, max(self.width - self.current_indent, 11))
+            self.write("".join(f"{indent}{line}\n" for line in lines))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first = min(max((columns(term) for term, _ in rows), default=0), col_max) + col_spacing
+        margin = " " * (first + self.current_indent)
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if columns(term) <= first - col_spacing:
+                self.write(" " * (first - columns(term)))
+            else:
+                self.write("\n" + margin)
+            lines = wrap(text, max(self.width - first - 2, 10))
+            self.write("\n".join([lines[0], *(margin + line for line in lines[1:])]) + "\n")
+
+
+def columns(text: str) -> int:
+    """Terminal columns of `text`: East Asian wide and full-width characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+NO_LINE_START, NO_LINE_END = "，。、；：？！）》」』”’…", "（《「『“‘"
+
+
+def wrap(text: str, limit: int) -> list[str]:
+    """`text` in lines of at most `limit` columns: Chinese may break between any two
+    characters (never before a closing mark such as ，or ）, nor after an opening one), a run
+    of ASCII (an option name, an address) only at a space."""
+    import re
+
+    text = re.sub(r"(?<=[^\x00-\x7f])\s*\n\s*|\s*\n\s*(?=[^\x00-\x7f])", "", text)
+    lines: list[str] = []
+    line: list[str] = []
+    for piece in re.findall(r"[!-~]+|\s+|.", " ".join(text.split())):
+        if line and columns("".join(line) + piece) > limit and not piece.isspace():
+            kept_together = piece in NO_LINE_START or line[-1] in NO_LINE_END
+            carried = line[-1:] if kept_together and len(line) > 1 else []
+            lines.append("".join(line[: len(line) - len(carried)]).rstrip())
+            line = [*carried, piece] if not piece.isspace() else carried
+        else:
+            line.append(piece)
+    return [*lines, "".join(line).rstrip()]
 
 
 class ClerkContext(click.Context):
@@ -164,6 +262,9 @@ class ClerkGroup(ChineseHelp, click.Group):
         """Run with our own error display for usage errors too (click's is English)."""
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except click.exceptions.NoArgsIsHelpError as bare:  # `clerk case`: its help
+            click.echo(bare.ctx.get_help() if bare.ctx else bare.format_message())
+            sys.exit(EXIT_OK)
         except click.UsageError as error:
             hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
             click.echo(f"用法错误：{error.format_message()}{hint}", err=True)
@@ -205,11 +306,11 @@ def _for_admin(error: Exception, ctx: click.Context) -> Exception:
 
 
 def describe(error: pydantic.ValidationError) -> str:
-    """The first problem of a validation error, in a form an admin can act on."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"数据格式错误（{where}）：{message}" if where else f"数据格式错误：{message}"
+    """The first problem of a validation error, in a form an admin can act on (Chinese)."""
+    from offline.problems import first_problem
+
+    where, why = first_problem(error.errors())
+    return f"数据格式错误（{where}）：{why}" if where else f"数据格式错误：{why}"
 
 
 def read_pin(from_stdin: bool, what: str = "PIN") -> str:

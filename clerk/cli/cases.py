@@ -14,6 +14,7 @@ import click
 from clerk.cli.base import (
     JSON,
     ClerkGroup,
+    Day,
     NamedChoice,
     actor,
     echo_json,
@@ -77,8 +78,8 @@ def _reveal(services: Services, cases: list[Case], full: bool) -> None:
     type=NamedChoice(CASE_STATUS_NAMES),
     help="按状态筛选（可重复）",
 )
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="受理日期起")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="受理日期止")
+@click.option("--from", "date_from", type=Day(), help="受理日期起")
+@click.option("--to", "date_to", type=Day(), help="受理日期止")
 @click.option(
     "--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="最多显示条数"
 )

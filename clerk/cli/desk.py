@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from clerk.cli.base import fail, services
+from clerk.cli.base import ClerkCommand, fail, services
 from clerk.services import Services
 
 
-@click.command()
+@click.command(cls=ClerkCommand)
 @click.pass_context
 def desk(ctx: click.Context) -> None:
     """启动窗口办件界面（工号 + PIN 登录）。"""

@@ -13,6 +13,8 @@ from clerk import config
 from clerk.cli.base import (
     CA_FILE,
     ClerkGroup,
+    Day,
+    InFile,
     actor,
     echo_json,
     echo_table,
@@ -188,7 +190,7 @@ def backup(db: str, dest: str) -> None:
 @hall.command()
 @click.argument("url")
 @click.option(
-    "--token", "token_file", required=True, type=click.File("r"), help="令牌文件（- 为标准输入）"
+    "--token", "token_file", required=True, type=InFile(), help="令牌文件（- 为标准输入）"
 )
 @CA_FILE
 @click.pass_context
@@ -351,13 +353,14 @@ def status(ctx: click.Context, url: str | None, as_json: bool) -> None:
 
 
 @hall.command()
-@click.option("--date", "day", help="日期 YYYY-MM-DD（默认今天）")
+@click.option("--date", "day", type=Day(), help="日期（默认今天）")
 @HALL
 @JSON
 @click.pass_context
-def report(ctx: click.Context, day: str | None, url: str | None, as_json: bool) -> None:
+def report(ctx: click.Context, day: Any, url: str | None, as_json: bool) -> None:
     """叫号报表：各窗口、各人员的办理数、过号数、平均等候和办理时间。"""
-    data = _call(ctx, url, "GET", "/report" + (f"?date={day}" if day else "")).json()
+    query = f"?date={day:%Y-%m-%d}" if day else ""
+    data = _call(ctx, url, "GET", "/report" + query).json()
     if as_json:
         echo_json(data)
         return

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, pass_services
+from clerk.cli.base import ClerkGroup, Day, actor, echo_json, echo_table, fail, pass_services
 from clerk.services import Services
 from offline import visits
 
@@ -24,10 +24,8 @@ def _percent(rate: float | None) -> str:
 
 
 @report.command("visits")
-@click.option(
-    "--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="受理日期起（默认本月1日）"
-)
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="受理日期止（默认今天）")
+@click.option("--from", "date_from", type=Day(), help="受理日期起（默认本月1日）")
+@click.option("--to", "date_to", type=Day(), help="受理日期止（默认今天）")
 @click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 @click.option("--csv", "as_csv", is_flag=True, help="以CSV输出")
 @pass_services

@@ -13,6 +13,7 @@ from clerk import config
 from clerk import demo as demo_data
 from clerk.cli.base import (
     PIN_STDIN,
+    ClerkCommand,
     NamedChoice,
     actor,
     echo_table,
@@ -29,7 +30,7 @@ from offline.models import ROLE_NAMES, WINDOW_KIND_NAMES, Clerk
 KINDS = NamedChoice(WINDOW_KIND_NAMES)
 
 
-@click.command()
+@click.command(cls=ClerkCommand)
 @click.option("--centre-code", required=True, help="便民服务中心编码，如 330212105")
 @click.option("--centre-name", required=True, help="便民服务中心名称")
 @click.option("--centre-phone", default="", help="咨询电话（印在回执上）")
@@ -99,7 +100,7 @@ def setup_home(
     config.save(home, settings)
 
 
-@click.command()
+@click.command(cls=ClerkCommand)
 @click.option(
     "--keep",
     type=click.Path(file_okay=False),

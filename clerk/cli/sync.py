@@ -17,6 +17,7 @@ from clerk.cli.base import (
     CA_FILE,
     EXIT_REFUSED,
     EXIT_UNREACHABLE,
+    ClerkCommand,
     ClerkError,
     ClerkGroup,
     actor,
@@ -38,7 +39,7 @@ PLATFORM = click.option("--platform", "url", help="临时改用此平台地址�
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 
 
-@click.command()
+@click.command(cls=ClerkCommand)
 @click.option("--platform", "url", required=True, help="平台接口地址（https://…/api/v1）")
 @click.option("--device-id", required=True, help="平台分配给本机的设备编号")
 @click.option(

@@ -48,7 +48,7 @@ def home(tmp_path_factory):
     [
         (["user", "passwd", "--pin", "1"], "没有此选项：--pin"),
         (["case", "list", "--status", "待出件x"], "不在可选范围内"),
-        (["case", "list", "--from", "2026/1/1"], "不符合格式"),
+        (["case", "list", "--from", "2026/1/1"], "不是日期：应为 年-月-日"),
         (["case", "list", "--limit", "0"], "不在范围 1<=x<=1000"),
         (["catalog", "import", "/nonexistent.json"], "不存在"),
         (["case", "list", "--limit", "many"], "不是有效的整数"),
