@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.message import Message
 
+from clerk.errors import explain
 from clerk.messages import HallEventArrived, HallLinkChanged, WorkerRestarted
 from clerk.owners import OwnerRestarted
 
@@ -73,8 +74,6 @@ class BackgroundApp(App[None]):
 
     def tell(self, error: BaseException) -> None:
         """A step failed: the clerk's notification (the kiosk says it on its own line)."""
-        from clerk.desk.messages import explain
-
         self.notify(explain(error), severity="error", timeout=8)
 
     def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:

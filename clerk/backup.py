@@ -28,6 +28,7 @@ from pathlib import Path
 
 from clerk import config
 from offline.clock import now
+from usererror import UserError
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -36,7 +37,7 @@ FILES = (config.CONFIG_FILE, config.TOKEN_FILE)
 TREES = ("blobs", "spool")
 
 
-class BackupError(Exception):
+class BackupError(UserError):
     """A backup or restore that cannot be done; `str()` is one Chinese line."""
 
 

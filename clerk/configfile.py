@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clerk import __version__
+from usererror import UserError
 
 CONFIG_FILE = "clerk.toml"
 CHECKED_FILE = ".checked-settings.json"  # the last validated settings (0600, like the file)
@@ -27,7 +28,7 @@ TOKEN_FILE = "platform.token"
 DB_FILE = "clerk.db"
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """The configuration cannot be used; `str()` is one Chinese line naming file, line and key."""
 
 

@@ -30,6 +30,7 @@ from offline.models import (
 )
 from offline.privacy import mask_id, mask_phone
 from offline.store import Store
+from usererror import UserError
 
 NO_VALUE = "无"  # what an empty value prints as ("—" is two columns and reads as a dash)
 REVIEW_BODY_UNSET = "有权受理的行政复议机关"
@@ -379,5 +380,5 @@ def again(
     raise ReprintError(f"没有这种单据：{doc}（可选：{'、'.join(DOCS)}）")
 
 
-class ReprintError(ValueError):
+class ReprintError(UserError, ValueError):
     """A paper a case does not have; `str()` says so in Chinese."""

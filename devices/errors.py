@@ -6,8 +6,10 @@ drivers report as values, not errors.
 
 from __future__ import annotations
 
+from usererror import UserError
 
-class DeviceError(Exception):
+
+class DeviceError(UserError):
     """A device failed in a way the clerk should hear about; `str()` is the Chinese message."""
 
     message = "设备故障"

@@ -27,9 +27,10 @@ from offline.intake import Intake, IntakeError
 from offline.models import CaseMaterial, Person, Record, Refusal
 from offline.problems import first_problem
 from offline.store import BackfillEntry, Store
+from usererror import UserError
 
 
-class BackfillError(ValueError):
+class BackfillError(UserError, ValueError):
     """A line that cannot be imported; `str()` names the line and the problem."""
 
 

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from offline.db import upsert, write
 from offline.models import Catalog, ServiceItem
+from usererror import UserError
 
 DEMO_CATALOG = "demo_catalog.json"
 
@@ -127,7 +128,7 @@ def search(
     return [i for i in found if window_kind is None or window_kind in i.window_kinds][:limit]
 
 
-class CatalogFileError(ValueError):
+class CatalogFileError(UserError, ValueError):
     """A catalog file that is not JSON; `str()` is the admin's message."""
 
 

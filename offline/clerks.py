@@ -21,6 +21,7 @@ from offline import audit
 from offline.clock import now
 from offline.db import write
 from offline.models import Clerk
+from usererror import UserError
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
@@ -29,7 +30,7 @@ WRONG = "工号或PIN不正确"
 _N, _R, _P = 2**14, 8, 1  # about 50 ms on a hall PC: cheap for a clerk, dear for a guesser
 
 
-class AuthError(Exception):
+class AuthError(UserError):
     """A refused login or clerk change; `str()` is the message for the clerk or admin."""
 
 

@@ -15,8 +15,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from usererror import UserError
+
 if TYPE_CHECKING:  # imported where used: `connect` alone needs neither (`clerk sync status`)
     from sqlite_utils import Database
+
+
+class TargetExists(UserError, FileExistsError):
+    """A backup or copy would overwrite a file that is already there."""
+
 
 BUSY_TIMEOUT_MS = 10_000
 PRAGMAS = (

@@ -23,13 +23,14 @@ from offline.models import (
     Person,
 )
 from offline.privacy import mask_id
+from usererror import UserError
 
 DELIVERABLE: tuple[CaseStatus, ...] = ("approved", "denied", "ready_for_pickup")
 CORRECTABLE: tuple[CaseStatus, ...] = ("accepted_missing", "correction_requested")
 BAD: tuple[EvaluationLevel, ...] = ("dissatisfied", "very_dissatisfied")  # 差评
 
 
-class FollowUpError(ValueError):
+class FollowUpError(UserError, ValueError):
     """The step is not possible for this case now; `str()` tells the clerk why."""
 
 

@@ -16,6 +16,8 @@ from datetime import date
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from usererror import UserError
+
 # GB/T 2260 province codes of mainland resident ID numbers.
 _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37}
 _PROVINCES |= {41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65}
@@ -38,7 +40,7 @@ ID_TYPE_NAMES = {
 log = logging.getLogger("offline.identity")
 
 
-class IdentityError(ValueError):
+class IdentityError(UserError, ValueError):
     """An identifier that fails its check; `str()` is the clerk's message."""
 
 

@@ -12,9 +12,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from offline.models import CaseMaterial, CaseStatus, Delivery, Person, Record, ServiceItem
+from usererror import UserError
 
 
-class IntakeError(ValueError):
+class IntakeError(UserError, ValueError):
     """The intake cannot be decided as asked; `str()` tells the clerk why."""
 
 

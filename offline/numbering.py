@@ -13,11 +13,12 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from offline.db import write
+from usererror import UserError
 
 MAX_SEQ = 9999
 
 
-class NumberingExhausted(RuntimeError):
+class NumberingExhausted(UserError, RuntimeError):
     """The day's four-digit sequence of this window is used up."""
 
     def __str__(self) -> str:

@@ -25,9 +25,10 @@ from typing import Any, Literal
 from sqlite_utils import Database, Migrations
 
 from offline.clock import now
-from offline.db import connect, write
+from offline.db import TargetExists, connect, write
 from offline.identity import IdentityError, check_hmt_permit, check_resident_id
 from offline.models import Ticket
+from usererror import UserError
 
 migrations = Migrations("hall")
 OPEN = ("called", "serving")
@@ -97,7 +98,7 @@ def m004_tokens(db: Database) -> None:
     )
 
 
-class QueueError(Exception):
+class QueueError(UserError):
     """A queue step that cannot be taken; `str()` tells the clerk or the citizen why."""
 
 
@@ -617,7 +618,7 @@ class QueueStore:
         """A consistent copy of the queue and, beside it, the person-key secret (without
         it a restored hall could not keep "one open ticket per person")."""
         if dest.exists():
-            raise FileExistsError(f"目标文件已存在：{dest}")
+            raise TargetExists(f"目标文件已存在：{dest}")
         target = connect(dest)
         try:
             self.db.conn.backup(target)

@@ -42,7 +42,7 @@ from offline.audit import ChainCheck
 from offline.blobs import BlobStore
 from offline.bundles import BundleIntake
 from offline.clock import now
-from offline.db import ReadOnlyConnection, connect, open_db, unwritable, write
+from offline.db import ReadOnlyConnection, TargetExists, connect, open_db, unwritable, write
 from offline.intake import Intake, IntakeError
 from offline.models import (
     AuditEvent,
@@ -839,7 +839,7 @@ class Store:
         It is made under a temporary name and renamed when whole: a full disk leaves no
         half copy that looks like a backup."""
         if dest.exists():
-            raise FileExistsError(f"目标文件已存在：{dest}")
+            raise TargetExists(f"目标文件已存在：{dest}")
         partial = dest.with_name(f".{dest.name}.partial")
         try:
             target = connect(partial)

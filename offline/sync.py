@@ -36,6 +36,7 @@ from offline.blobs import BlobStore
 from offline.clock import now
 from offline.models import SQLITE_INT, CalendarYear, CaseState, Catalog, Operation
 from offline.store import Store
+from usererror import UserError
 
 log = logging.getLogger("offline.sync")
 MAX_OPS, MAX_BYTES, CHUNK = 200, 4 * 1024 * 1024, 1024 * 1024
@@ -45,7 +46,7 @@ MAX_PAGES = 50_000  # change-feed pages in one run (5 million changes)
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
-class SyncError(Exception):
+class SyncError(UserError):
     """A sync run could not finish; `str()` is the admin's message."""
 
 

@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from offline.clock import now
+from usererror import UserError
 
 
-class SyncBusy(Exception):
+class SyncBusy(UserError):
     """Another sync run holds this store; `str()` is the clerk's or admin's line."""
 
     def __init__(self, holder: str) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from usererror import UserError
+
 # Unicode categories Cc, Cf, Zl, Zp and the surrogates (Unicode 14), as ranges: computing
 # them from `unicodedata` at import would cost a tenth of a second at every start.
 _C0 = "\x00-\x1f"
@@ -26,7 +28,7 @@ _BAD = re.compile(f"[{_C0}{_OTHERS}]")
 _BAD_IN_LINES = re.compile(f"[{_C0_BUT_LINE_FEED}{_OTHERS}]")
 
 
-class UncleanText(ValueError):
+class UncleanText(UserError, ValueError):
     """A string with a control or format character; `str()` is the clerk's message."""
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from functools import update_wrapper
@@ -26,48 +25,11 @@ if TYPE_CHECKING:  # imported where first used: `clerk --help` needs none of the
 
     from clerk.services import Services
 
-log = logging.getLogger("clerk.cli")
 F = TypeVar("F", bound=Callable[..., Any])
 JSON = click.option("--json", "as_json", is_flag=True, help="以JSON输出")
 PIN_STDIN = click.option(
     "--pin-stdin", is_flag=True, help="从标准输入读取PIN（一行，供脚本使用）；否则在终端输入两次"
 )
-
-
-def user_errors() -> tuple[type[Exception], ...]:
-    """Errors whose text is already a message for the admin.
-
-    Imported at the first error, not at start-up: the command that raised one has loaded
-    these modules already, and `clerk --help` stays about as quick as click itself.
-    """
-    from clerk.backup import BackupError
-    from clerk.configfile import ConfigError
-    from clerk.papers import PaperError
-    from clerk.receipts import ReprintError
-    from devices.errors import DeviceError
-    from offline.backfill import BackfillError
-    from offline.catalog import CatalogFileError
-    from offline.clerks import AuthError
-    from offline.identity import IdentityError
-    from offline.intake import IntakeError
-    from offline.numbering import NumberingExhausted
-    from offline.sync import SyncError
-
-    return (
-        AuthError,
-        BackfillError,
-        BackupError,
-        CatalogFileError,
-        ConfigError,
-        DeviceError,
-        IdentityError,
-        IntakeError,
-        NumberingExhausted,
-        PaperError,
-        ReprintError,
-        SyncError,
-        FileExistsError,
-    )
 
 
 class NamedChoice(click.Choice):
@@ -285,24 +247,20 @@ def _for_admin(error: Exception, ctx: click.Context) -> Exception:
     """What a command's failure becomes for the admin (called while handling it)."""
     import pydantic
 
-    if isinstance(error, user_errors()):
+    from clerk.errors import bug, ground
+    from usererror import UserError
+
+    if isinstance(error, UserError):  # a Chinese line already
         return ClerkError(str(error))
     if isinstance(error, pydantic.ValidationError):
         return ClerkError(describe(error))
     if isinstance(error, BrokenPipeError):  # `clerk ... | head`: the reader has gone
         sys.stderr.close()
         return click.exceptions.Exit(0)
-    from offline.db import os_problem, storage_problem
-
-    if isinstance(error, OSError):
-        return ClerkError(os_problem(error))
-
-    if found := storage_problem(error, home_of(ctx)):
+    if found := ground(error, home_of(ctx)):
         message, busy = found
-        log.warning("storage: %s (%s)", message, type(error).__name__)
         return BusyError(message) if busy else ClerkError(message)
-    log.exception("unexpected error in %s", ctx.command_path)
-    return ClerkError(f"内部错误（{type(error).__name__}），详情已写入日志")
+    return ClerkError(bug(error, ctx.command_path))
 
 
 def describe(error: pydantic.ValidationError) -> str:

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from clerk.desk.dialogs import ResultDialog
-from clerk.desk.intake import PersonFields
+from clerk.desk.intake import FieldProblem, PersonFields
 from clerk.window import BundleOutcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
@@ -88,7 +88,7 @@ class MemberPanel(Vertical):
         if self.query_one(".refuse", Checkbox).value:
             reason = self.query_one(".reason", Input).value.strip()
             if not reason:
-                raise ValueError(f"请填写“{self.item.name}”的不予受理理由")
+                raise FieldProblem(f"请填写“{self.item.name}”的不予受理理由")
             refer = self.query_one(".refer", Input).value.strip() or None
             refusal = Refusal(reason=reason, refer_to=refer)
         return MemberEntry(
@@ -233,7 +233,7 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         self.run_worker(run, thread=True, group="desk", exit_on_error=False)
 
     def _error(self, error: BaseException) -> None:
-        from clerk.desk.messages import explain
+        from clerk.errors import explain
 
         text = explain(error)
         self.query_one("#bundle-error", Static).update(text)

@@ -15,19 +15,20 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from clerk.desk.messages import explain
+from clerk.errors import explain
 from devices.idcard.card import IdCard
 from offline.bundles import BUNDLE_MARK
 from offline.clock import now
 from offline.identity import IdentityError, check_id, check_phone
 from offline.intake import Intake, form_problems
 from offline.models import CASE_TYPE_NAMES, Bundle, Draft, DraftPerson, Person, ServiceItem
+from usererror import UserError
 from widgets.delivery import DeliveryChooser
 from widgets.materials import MaterialsChecklist
 from widgets.schema_form import SchemaForm
 
 
-class FieldProblem(ValueError):
+class FieldProblem(UserError, ValueError):
     """What is wrong with the intake, and the field to put it right in (focus goes there)."""
 
     def __init__(self, message: str, field: Widget | None = None) -> None:

@@ -9,7 +9,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label
 
-from clerk.desk.messages import explain
+from clerk.errors import explain
 
 
 class LoginScreen(Screen[None]):

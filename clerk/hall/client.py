@@ -19,6 +19,7 @@ from httpx_sse import SSEError, connect_sse
 from clerk.hall.calls import Calls
 from offline.models import Ticket
 from offline.queue import QueueError, QueueStore
+from usererror import UserError
 
 
 def as_ticket(data: dict[str, Any]) -> Ticket:
@@ -26,7 +27,7 @@ def as_ticket(data: dict[str, Any]) -> Ticket:
     return Ticket.model_validate({k: v for k, v in data.items() if k in Ticket.model_fields})
 
 
-class HallError(Exception):
+class HallError(UserError):
     """A queue step refused; `str()` says why, in Chinese."""
 
 

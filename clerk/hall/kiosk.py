@@ -5,7 +5,6 @@ at once with its number, kind, 前面还有 N 人, time and 过号请重新取�
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -18,6 +17,7 @@ from textual.widgets import Button, Digits, Static
 
 from clerk import receipts
 from clerk.background import BackgroundApp
+from clerk.errors import bug, explain
 from clerk.hall.client import HallOffline, Issued
 from clerk.messages import CardRead
 from clerk.owners import CardEvent, CardFound, CardOwner
@@ -29,7 +29,6 @@ from offline.privacy import mask_id, mask_name
 if TYPE_CHECKING:
     from clerk.services import Services
 
-log = logging.getLogger("clerk.hall")
 CARD_KEPT = 60.0  # seconds a card read stays with the next ticket
 MESSAGE_KEPT = 8.0  # seconds a message stays for the next citizen to not see it
 CARD_HINT = "可将身份证放在读卡器上再取号（选填）；同一业务每人限取一个号"
@@ -193,8 +192,8 @@ class KioskApp(BackgroundApp):
             result = self.services.printer().print_now(doc)
         except DeviceError as error:
             return f"号票未能打印（{error}），请记下您的号码", False
-        except Exception:  # a bug: logged, and the ticket is still shown
-            log.exception("printing a queue ticket failed")
+        except Exception as error:  # a bug: logged, and the ticket is still shown
+            bug(error, "printing a queue ticket")
             return "号票未能打印（系统内部错误），请记下您的号码", False
         if result.printed:
             return "请取走号票", True
@@ -213,8 +212,6 @@ class KioskApp(BackgroundApp):
         if isinstance(error, HallOffline):
             self.say(OFFLINE)
         else:
-            from clerk.desk.messages import explain
-
             self.say(explain(error))
 
     def say(self, text: str) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devices.printer.document import QR, Columns, Document, Element, Feed, Field, Line, Rule, Sign
+from usererror import UserError
 
 if TYPE_CHECKING:  # Jinja is loaded at the first paper, not before the desk's first frame
     from jinja2.sandbox import SandboxedEnvironment
@@ -46,7 +47,7 @@ PAPERS = {
 }
 
 
-class PaperError(Exception):
+class PaperError(UserError):
     """A template that cannot be rendered; `str()` says which and why, in Chinese."""
 
 

@@ -26,7 +26,7 @@ import os, sys, json
 from pathlib import Path
 from clerk.services import build
 from clerk.window import Desk
-from clerk.desk.messages import explain
+from clerk.errors import explain
 from tests.conftest import pension
 from tests.e2e.ground import fill, remount
 home = Path(os.environ["CLERK_HOME"])
