@@ -40,8 +40,9 @@ def test_a_user_error_is_its_chinese_line_and_not_logged(tmp_path, caplog) -> No
 
 def test_a_bug_is_internal_error_and_its_traceback_is_logged_masked(tmp_path) -> None:
     log_file = logs.setup(tmp_path)
+    people: dict[str, str] = {}
     try:
-        {}[f"no such person {ZHANG}"]
+        people[f"no such person {ZHANG}"]
     except KeyError as error:
         shown = explain(error)
     assert shown == INTERNAL == "操作未完成：系统内部错误，已记入日志，请联系管理员"
