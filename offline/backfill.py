@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,12 +91,20 @@ class Line(Record):
         )
 
 
-def import_file(store: Store, path: Path) -> BackfillResult:
+def import_file(
+    store: Store, path: Path, progress: Callable[[str, int, int], None] | None = None
+) -> BackfillResult:
     """Check every line, then create all the cases in one transaction: a bad file creates
     nothing, and a message names the line as an editor counts it (blank lines included).
-    One import at a time per data directory; a second one is told so at once."""
+    One import at a time per data directory; a second one is told so at once.
+    `progress(stage, done, total)` is told as lines are checked, then as cases are written."""
     entries = []
-    for number, text in enumerate(path.read_text("utf-8").split("\n"), start=1):
+    lines = path.read_text("utf-8").split("\n")
+    if lines[-1] == "":  # the file's last newline ends a line; it starts none
+        lines.pop()
+    tell = progress or (lambda stage, done, total: None)
+    for number, text in enumerate(lines, start=1):
+        tell("checked", number, len(lines))
         if not text.strip():
             continue
         try:
@@ -108,7 +116,9 @@ def import_file(store: Store, path: Path) -> BackfillResult:
             raise BackfillError(f"第{number}行：{_reason(error)}（整个文件未导入）") from None
     with _one_at_a_time(store.path):
         try:
-            created, skipped = store.backfill(entries)
+            created, skipped = store.backfill(
+                entries, lambda done, total: tell("written", done, total)
+            )
         except (IntakeError, IdentityError) as error:
             where = getattr(error, "line", "?")
             raise BackfillError(f"第{where}行：{error}（整个文件未导入）") from None

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -72,6 +73,9 @@ from offline.models import (
 from offline.numbering import issue_local_no
 from offline.visits import CaseVisits
 from offline.workdays import WorkCalendar
+
+Progress = Callable[[int, int], None]  # (done, total), told by long imports as they go
+BACKUP_STEP = 4096  # pages (16 MB of 4 KB pages) copied between two progress reports
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,15 @@ class Store:
 
     # --- catalog and calendar ------------------------------------------------------------
 
-    def import_catalog(self, source: Catalog, *, by: str) -> int:
+    def import_catalog(self, source: Catalog, *, by: str, progress: Progress | None = None) -> int:
         """Store a catalog in one short transaction: its rows (pinyin keys) are built first,
-        outside the write lock."""
-        item_rows = [catalog.row(item) for item in source.items]
+        outside the write lock; `progress(done, total)` is told as each item's are (the slow
+        part of a county catalog of thousands)."""
+        item_rows = []
+        for done, item in enumerate(source.items, 1):
+            item_rows.append(catalog.row(item))
+            if progress:
+                progress(done, len(source.items))
         bundle_rows = [bundles.row(bundle) for bundle in source.bundles]
         with self._lock, write(self.db):
             catalog.store_rows(self.db, item_rows)
@@ -314,11 +323,14 @@ class Store:
                     self._write_case(case, op_type, op_payload, clerk_id, at, plan.item.code)
             return made
 
-    def backfill(self, entries: list[BackfillEntry]) -> tuple[list[Case], int]:
+    def backfill(
+        self, entries: list[BackfillEntry], progress: Progress | None = None
+    ) -> tuple[list[Case], int]:
         """补录 all or nothing: every entry is checked first (an error carries `line`), the
         case numbers are reserved (each in its own commit, as always: an unused one is a
         harmless gap), then every case is written in one transaction. Entries whose
-        `source_ref` was imported before are skipped; returns (created, skipped)."""
+        `source_ref` was imported before are skipped; returns (created, skipped).
+        `progress(done, total)` is told as each case is written."""
         with self._lock:
             todo: list[tuple[BackfillEntry, ServiceItem, Intake, CaseStatus]] = []
             for e in entries:
@@ -337,9 +349,11 @@ class Store:
             for e, item, intake_, status in todo:
                 payload, verified = self._payload(intake_, item, status, e.clerk_id, e.at)
                 ready.append((e, item, payload, verified, status))
-            created = []
+            created: list[Case] = []
             with write(self.db):
                 for e, item, payload, verified, status in ready:
+                    if progress:
+                        progress(len(created) + 1, len(ready))
                     case = Case(
                         case_id=str(uuid7()),
                         status=status,
@@ -834,10 +848,12 @@ class Store:
             problems.append(f"数据库文件权限为 {mode:o}，应为 600（仅所有者可读写）")
         return problems
 
-    def backup(self, dest: Path) -> None:
+    def backup(self, dest: Path, progress: Progress | None = None) -> None:
         """A consistent copy through SQLite's online backup API, safe while the desk writes.
         It is made under a temporary name and renamed when whole: a full disk leaves no
-        half copy that looks like a backup."""
+        half copy that looks like a backup. With `progress(pages done, pages)` it copies in
+        steps of 16 MB and tells each (SQLite restarts the copy if another connection
+        writes in between, so the copy is consistent all the same)."""
         if dest.exists():
             raise TargetExists(f"目标文件已存在：{dest}")
         partial = dest.with_name(f".{dest.name}.partial")
@@ -845,7 +861,14 @@ class Store:
             target = connect(partial)
             try:
                 with self._lock:
-                    self.db.conn.backup(target)
+                    if progress:
+                        self.db.conn.backup(
+                            target,
+                            pages=BACKUP_STEP,
+                            progress=lambda _, left, total: progress(total - left, total),
+                        )
+                    else:
+                        self.db.conn.backup(target)
                 target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             finally:
                 target.close()

@@ -215,7 +215,13 @@ def _echo_case(services: Services, case: Case, full: bool) -> None:
 @pass_services
 def import_(services: Services, file: str, as_json: bool) -> None:
     """补录：导入停电或断网期间纸质登记的办件（JSONL，每行一件，需 source_ref）。"""
-    result = backfill.import_file(services.store, Path(file))
+    from clerk.cli.progress import progress
+
+    stages = {"checked": "检查行", "written": "写入办件"}
+    with progress(as_json) as line:
+        result = backfill.import_file(
+            services.store, Path(file), lambda stage, done, total: line(stages[stage], done, total)
+        )
     services.store.audit(
         actor(),
         "case.import",

@@ -146,8 +146,13 @@ def import_(services: Services, file: str | None, demo: bool, as_json: bool) -> 
     """从文件（平台 /catalog 的JSON）导入事项目录。"""
     if bool(file) == demo:
         fail("请给出目录文件，或使用 --demo（二者选一）")
+    from clerk.cli.progress import progress
+
     source = catalog_files.demo_catalog() if demo else catalog_files.load_file(file or "")
-    count = services.store.import_catalog(source, by=actor())
+    with progress(as_json) as line:
+        count = services.store.import_catalog(
+            source, by=actor(), progress=lambda done, total: line("整理事项", done, total)
+        )
     if as_json:
         echo_json({"version": source.version, "items": count, "bundles": len(source.bundles)})
         return

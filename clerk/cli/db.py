@@ -73,8 +73,12 @@ def migrate(ctx: click.Context, as_json: bool) -> None:
 @pass_services
 def backup(services: Services, dest: str) -> None:
     """在线备份到 DEST（使用中也能得到一致的副本）。"""
+    from clerk.cli.progress import progress
+
     target = Path(dest)
-    services.store.backup(target)
+    with progress() as line:
+        told = (lambda done, total: line("复制数据库（页）", done, total)) if line.enabled else None
+        services.store.backup(target, told)
     size = target.stat().st_size
     if services.store.read_only:  # the copy is what matters most when the disk goes bad
         click.echo(f"已备份到 {target}（{size} 字节；数据目录不可写，本次备份未记入审计日志）")

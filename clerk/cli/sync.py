@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 import time
 from dataclasses import asdict
@@ -30,6 +29,9 @@ from clerk.cli.base import (
 from offline.sync_lock import SyncBusy
 
 if TYPE_CHECKING:  # `clerk sync status` needs neither the engine nor httpx
+    from collections.abc import Callable
+
+    from clerk.cli.progress import Progress
     from clerk.services import Services
     from offline.sync import CaseDifference, Summary, SyncEngine, Verification
     from offline.sync_status import SyncStatus
@@ -99,17 +101,17 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool, wait: 
         return
     svc = services(ctx)
     engine = svc.sync_engine(url)
-    live = not as_json and not watch and sys.stderr.isatty()
-    if live:
-        engine.progress = _progress()
     if not watch:
-        try:
-            summary = _run(svc, engine, wait)
-        except SyncBusy as busy:
-            click.echo(str(busy), err=True)
-            ctx.exit(BUSY)
-        if live:
-            click.echo(err=True)  # end the progress line
+        from clerk.cli.progress import progress
+
+        with progress(as_json) as line:
+            engine.progress = _shown_on(line, svc)
+            try:
+                summary = _run(svc, engine, wait)
+            except SyncBusy as busy:
+                line.close()
+                click.echo(str(busy), err=True)
+                ctx.exit(BUSY)
         _report(summary, as_json)
         ctx.exit(summary.exit_code)
     stop = threading.Event()
@@ -122,15 +124,15 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool, wait: 
         stop.wait(svc.settings.platform.sync_interval)
 
 
-def _progress():
-    """A one-line progress display on the terminal: operations sent, attachment bytes."""
+def _shown_on(line: Progress, svc: Services) -> Callable[[str, int], None]:
+    """The engine's progress (operations sent, attachment bytes) as the terminal's line."""
+    counts = svc.store.outbox_counts()
+    total = counts["pending"] + counts["in_flight"]
     done = {"ops": 0, "bytes": 0}
 
     def show(what: str, count: int) -> None:
         done[what] += count
-        click.echo(
-            f"\r已上报操作 {done['ops']} 条，附件 {done['bytes'] / 1e6:.1f} MB", err=True, nl=False
-        )
+        line("上报操作", done["ops"], total, f"，附件 {done['bytes'] / 1e6:.1f} MB")
 
     return show
 
