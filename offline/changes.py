@@ -37,6 +37,7 @@ from offline.models import (
     SnapshotChange,
     StatusChange,
 )
+from offline.problems import first_problem
 
 log = logging.getLogger("offline.changes")
 _CHANGE: pydantic.TypeAdapter[AnyChange] = pydantic.TypeAdapter(AnyChange)  # type: ignore[arg-type, unused-ignore]
@@ -155,10 +156,8 @@ def keep_aside(db: Database, raw: Any, reason: str) -> None:
 
 
 def _first_error(error: pydantic.ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"平台发来的变更不符合接口约定：{where} {message}"[:300]
+    where, why = first_problem(error.errors())
+    return f"平台发来的变更不符合接口约定：{where}：{why}"[:300]
 
 
 def _status(

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from offline import cases, clerks, outbox
 from offline.models import Evaluation, ServiceItem
+from offline.problems import first_problem
 
 BATCH = 1000
 
@@ -85,7 +86,6 @@ def problems(db: Database, limit: int = 50) -> list[str]:
 
 def _first(error: Exception) -> str:
     if isinstance(error, pydantic.ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return f"{where} {str(first['msg']).removeprefix('Value error, ')}"[:200]
+        where, why = first_problem(error.errors())
+        return f"{where}：{why}"[:200]
     return str(error)[:200]

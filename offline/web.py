@@ -25,6 +25,8 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from offline.problems import reason
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -39,31 +41,6 @@ class Limits:
     graceful: float = 2.0
 
 
-# what a pydantic error type means, for the person who reads the answer
-PROBLEMS = {
-    "missing": "缺少此项",
-    "string_type": "应为文字",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "list_type": "应为列表",
-    "dict_type": "应为对象",
-    "model_type": "应为对象",
-    "model_attributes_type": "应为对象",
-    "json_invalid": "不是合法的JSON",
-    "json_type": "不是合法的JSON",
-    "literal_error": "不是允许的值",
-    "enum": "不是允许的值",
-    "greater_than_equal": "超出范围",
-    "less_than_equal": "超出范围",
-    "string_too_long": "太长",
-    "string_too_short": "太短",
-    "string_pattern_mismatch": "格式不正确",
-    "too_long": "项数太多",
-}
-
-
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "path", "query", "header")]
     return ".".join(parts) or "请求体"
@@ -71,13 +48,7 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def explain(errors: list[dict[str, Any]]) -> str:
     """One Chinese sentence for pydantic's errors: `field：problem；…`."""
-    said = []
-    for error in errors[:5]:
-        if error.get("type") == "value_error":
-            problem = str(error.get("ctx", {}).get("error", "")) or "不正确"
-        else:
-            problem = PROBLEMS.get(str(error.get("type")), "不正确")
-        said.append(f"{_where(error.get('loc', ()))}：{problem}")
+    said = [f"{_where(error.get('loc', ()))}：{reason(error)}" for error in errors[:5]]
     return "请求格式不正确：" + "；".join(said)
 
 

@@ -10,6 +10,7 @@ records every request, so a test can assert that the client stopped, and when.
     bad = Misbehaving(url)
     bad.offset_loop()                      # every chunk: 409, Upload-Offset 0
     bad.inject_changes([{...}])            # these ride along on the next page of /changes
+    bad.rewrite_changes(spoil)             # the next page's changes as `spoil` returns them
     target = Platform(bad.url, device_id, token)
 
 A test double, so the standard library's server is enough here; the product's servers are
@@ -114,10 +115,16 @@ class Misbehaving:
 
     def inject_changes(self, extra: list[dict], times: int | None = 1) -> Rule:
         """The platform's next page of changes, with `extra` in front of what it holds."""
+        return self.rewrite_changes(lambda changes: extra + changes, times)
+
+    def rewrite_changes(
+        self, change: Callable[[list[dict]], list[dict]], times: int | None = 1
+    ) -> Rule:
+        """`GET /changes` goes through, and its page's changes are rewritten by `change`."""
 
         def respond(request: Request) -> Reply:
             page = request.forward().json()
-            page["changes"] = extra + page["changes"]
+            page["changes"] = change(page["changes"])
             return Reply(200, json.dumps(page, ensure_ascii=False).encode(), _JSON)
 
         return self.on("GET", r"^/changes$", respond, times)
