@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from bench import cli, commit, desk, devices, hall, lockhold, search, sync
-from bench.report import BenchFailure, summary
+from bench.report import BenchFailure, as_installed, summary
 
 
 def _machine() -> str:
@@ -43,6 +43,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     print(f"# Benchmarks: {_machine()}", flush=True)
+    as_installed()  # start-ups with bytecode, as an installed package has it
     failed = []
     for name, run in benches.items():
         if args.only and name not in args.only:

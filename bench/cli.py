@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from bench.report import Row, alternate, check, show
+from bench.report import Row, alternate, check, instructions, show
 
 REPEATS = 15
 
@@ -124,6 +124,13 @@ def main(repeats: int = REPEATS) -> None:
                     summary=summary,
                 )
             )
+            counted = instructions([clerk, *args], expect)
+            if counted is not None:
+                bare_counted = instructions([python, str(bare), str(spec), *args], ref_expect)
+                what = f"{summary.strip('`')}: instructions (callgrind, one run each)"
+                rows.append(
+                    Row(what, "M", [counted], [bare_counted or 0.0], "bare click app", "aim ≤ 1.5x")
+                )
         python_only = [_run([python, "-c", "print('ok')"], "ok") for _ in range(repeats)]
         rows.append(Row("python -c pass (the interpreter alone)", "ms", python_only))
     show(f"Command line start-up, fresh processes, {repeats} runs each in turns", rows)

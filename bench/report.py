@@ -11,7 +11,11 @@ keeps all its repeats. A benchmark whose worker dies or whose answer is wrong ra
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,6 +60,44 @@ class Section:
 
 
 RESULTS: list[Section] = []
+
+
+PACKAGES = ("clerk", "offline", "devices", "widgets")
+
+
+def as_installed() -> None:
+    """Compile the project's modules to bytecode, as installing the package does. A
+    development environment may run with PYTHONDONTWRITEBYTECODE: every fresh process would
+    then compile our sources again (not the libraries', installed with theirs), a cost no
+    installed desk pays and a bias against every start-up figure."""
+    import compileall
+
+    root = Path(__file__).parent.parent
+    for package in PACKAGES:
+        compileall.compile_dir(root / package, quiet=1)
+
+
+def instructions(argv: list[str], expect: str) -> float | None:
+    """Millions of instructions `argv` executes, counted by valgrind's callgrind: a figure
+    the machine's load does not move (wall times on the shared machine drift by tens of
+    percent). None where valgrind is not installed."""
+    if not shutil.which("valgrind"):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *argv],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    check(
+        done.returncode == 0 and expect in done.stdout and found,
+        f"callgrind of {' '.join(argv[-3:])}: exit {done.returncode}, {done.stderr[-300:]}",
+    )
+    assert found is not None
+    return int(found[1]) / 1e6
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,8 @@ def read_text(path: Path) -> str:
 
 
 def parse(path: Path, text: str) -> dict[str, Any]:
+    import tomllib  # not for `checked`, whose kept copy needs only the text's digest
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

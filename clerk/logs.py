@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from offline.privacy import scrub
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _SECRET_FIELDS = re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+|pin[\"'=:\s]+)[^\s\"',;]+")
 
 
@@ -43,13 +43,42 @@ def _basic_config(handler: logging.Handler) -> bool:
     )
 
 
-class OwnerOnlyRotatingHandler(logging.handlers.RotatingFileHandler):
-    """A rotated log is as private as the first one: each new file is created 0600."""
+class FileOnFirstRecord(logging.Handler):
+    """The rotating log file, built at the first record. Most `clerk` runs log nothing, and
+    `logging.handlers` (sockets, pickle, queues) costs a third of click's own start-up to
+    import, so `clerk sync status` does not pay for it."""
 
-    def _open(self):
-        fd = os.open(self.baseFilename, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
-        os.close(fd)
-        return super()._open()
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__()
+        self.path, self.max_bytes, self.backups = path, max_bytes, backups
+        self.file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.file is None:
+            self.file = _owner_only_rotating(self.path, self.max_bytes, self.backups)
+            self.file.setFormatter(OneLineRedacting(FORMAT))
+        self.file.handle(record)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        super().close()
+
+
+def _owner_only_rotating(path: Path, max_bytes: int, backups: int) -> logging.Handler:
+    """A rotating file handler whose every new file (a rotated log too) is created 0600,
+    opened at the first line: the file may not be writable."""
+    import logging.handlers
+
+    class OwnerOnlyRotatingHandler(logging.handlers.RotatingFileHandler):
+        def _open(self):
+            fd = os.open(self.baseFilename, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+            os.close(fd)
+            return super()._open()
+
+    return OwnerOnlyRotatingHandler(
+        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
+    )
 
 
 def log_path(home: Path) -> Path:
@@ -71,11 +100,8 @@ def setup(home: Path, level: str = "INFO", max_bytes: int = 1_000_000, backups: 
         if getattr(handler, "clerk_home", None) or _basic_config(handler):
             root.removeHandler(handler)
             handler.close()
-    handler = OwnerOnlyRotatingHandler(  # opened at the first line: it may not be writable
-        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
-    )
+    handler = FileOnFirstRecord(path, max_bytes, backups)
     handler.clerk_home = str(home)  # type: ignore[attr-defined]
-    handler.setFormatter(OneLineRedacting("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     return path

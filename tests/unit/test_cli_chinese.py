@@ -81,3 +81,19 @@ def test_status_and_kind_take_chinese_names(home):
     assert items and items == json.loads(
         cli(home, "catalog", "list", "--kind", "social_security", "--json")
     )
+
+
+def test_click_modules_loaded_after_install_are_translated_too():
+    """The progress bar's, pager's and editor's module loads only when used; it still speaks
+    Chinese (checked in a fresh interpreter, where it has not been loaded yet)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, clerk.cli\n"
+        "assert 'click._termui_impl' not in sys.modules\n"
+        "import click._termui_impl as late\n"
+        "print(late._('{editor}: Editing failed'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "{editor}：编辑失败"

@@ -81,6 +81,8 @@ def test_sync_status_with_unchanged_settings_loads_no_models(tmp_path):
     modules = _imported("--home", str(home), "sync", "status")
     assert not _heavy(modules, "pydantic", "pydantic_settings", "sqlite_utils", "lunar_python")
     assert not [m for m in modules if m.startswith(("offline.models", "offline.store"))]
+    # nor what a command loads only when it logs a line or shows a progress bar
+    assert not {"logging.handlers", "click._termui_impl", "tomllib"} & modules
 
 
 def test_sync_status_migrates_a_store_that_is_not_current(tmp_path):
