@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from clerk.services import NOT_CONFIGURED
 from devices.base import CardReader
@@ -59,7 +60,51 @@ class OwnerRestarted:
 CardEvent = CardFound | NoCard | CardFailed | ReaderState | OwnerRestarted
 
 
-class CardOwner:
+class Owner:
+    """One daemon thread that owns a device or a job until `stop()`. A bug in `_serve` is
+    logged with its traceback, reported as `OwnerRestarted` (in Chinese, by the owner's name)
+    and served again after a pause: an owner is never silently gone."""
+
+    name = ""  # the person's name for it: 读卡器, 叫号服务
+
+    def __init__(self, report: Callable[[Any], None], thread: str) -> None:
+        self.report = report
+        self._stop = threading.Event()
+        self.restarts = 0
+        self.thread = threading.Thread(target=self._run, name=thread, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._serve()
+            except Exception as error:  # a bug below us: say so, reset, carry on
+                log.exception("%s failed; restarting", self.thread.name)
+                self.restarts += 1
+                self._reset()
+                self.report(
+                    OwnerRestarted(
+                        self.name, f"{self.name}后台任务出错（{type(error).__name__}），已自动重启"
+                    )
+                )
+                self._stop.wait(RESTART_PAUSE)
+        self._reset()
+
+    def _serve(self) -> None:
+        """One round of the owner's work; called again until `stop()`."""
+        raise NotImplementedError
+
+    def _reset(self) -> None:
+        """Drop what a failed round held (a device to reopen); also called at the end."""
+
+
+class CardOwner(Owner):
     """The card reader's only user. `request_read()` asks for a read now (F9); while one is
     waiting, more requests are folded into it, so a key held down reads once."""
 
@@ -71,19 +116,14 @@ class CardOwner:
         report: Callable[[CardEvent], None],
         interval: float = 0.5,
     ) -> None:
-        self.open_reader, self.report, self.interval = open_reader, report, interval
-        self._stop = threading.Event()
+        super().__init__(report, "card-owner")
+        self.open_reader, self.interval = open_reader, interval
         self._wake = threading.Event()
         self._asked = threading.Event()
         self._reader: CardReader | None = None
         self._on_reader: str | None = None  # the card already reported, until it is lifted
         self._failing = False
         self._state = ""
-        self.restarts = 0
-        self.thread = threading.Thread(target=self._run, name="card-owner", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -99,27 +139,7 @@ class CardOwner:
         self._wake.set()
         return True
 
-    @property
-    def alive(self) -> bool:
-        return self.thread.is_alive()
-
     # --- the owner thread ----------------------------------------------------------------------
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._serve()
-            except Exception as error:  # a bug below us: say so, reopen, carry on
-                log.exception("card reader owner failed; restarting")
-                self.restarts += 1
-                self._close()
-                self.report(
-                    OwnerRestarted(
-                        self.name, f"读卡器后台任务出错（{type(error).__name__}），已自动重启"
-                    )
-                )
-                self._stop.wait(RESTART_PAUSE)
-        self._close()
 
     def _serve(self) -> None:
         if self._reader is None:
@@ -174,7 +194,7 @@ class CardOwner:
             self._asked.clear()
             self.report(CardFailed(message, asked=True))
 
-    def _close(self) -> None:
+    def _reset(self) -> None:
         reader, self._reader = self._reader, None
         if reader is not None:
             try:
