@@ -23,6 +23,7 @@ from offline.clock import now
 from offline.handover import Note
 from offline.intake import Intake
 from offline.models import (
+    AuditEvent,
     Bundle,
     Case,
     CaseLine,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # the hall client, printer, scanner and sync load on first us
     from clerk.hall.client import WindowView
     from devices.printer.printer import PrintResult
     from offline.sync import SyncEngine
+    from offline.visits import CaseVisits
 
 IN_PROGRESS = ("accepted", "accepted_missing", "in_review", "correction_requested", "suspended")
 
@@ -78,6 +80,17 @@ class BundleOutcome:
     cases: list[Case]
     document: Document
     printed: PrintResult
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """What a case's page shows, read in one step."""
+
+    case: Case
+    timeline: list[AuditEvent]
+    may_rate_again: bool
+    names: dict[str, str]  # who did what, by name
+    days_left: int | None
 
 
 @dataclass
@@ -415,6 +428,55 @@ class Desk:
             tracking_no,
         )
         return self._paper(updated, doc)
+
+    # --- what the screens read (on a worker, through `clerk.desk.port.DeskPort`) --------------
+
+    def search(self, text: str) -> tuple[list[ServiceItem], list[Bundle]]:
+        """The intake's search: items and 一件事 at once."""
+        return self.search_items(text), self.search_bundles(text)
+
+    def item(self, code: str, version: int | None) -> ServiceItem | None:
+        """A catalog item as it was when a case or draft took it (None: no longer here)."""
+        return self.store.item(code, version)
+
+    def resume_draft(self, current: Draft | None, draft: Draft) -> ServiceItem | None:
+        """Carry on with `draft`: the intake on screen (`current`) is 暂存'd first; the
+        draft's item back from the catalog."""
+        if current is not None:
+            self.park_draft(current)
+        return self.item(draft.item_code, draft.item_version) if draft.item_code else None
+
+    def case_page(self, case_id: str) -> CasePage | None:
+        """A case's page: the case, its timeline, the clerks by name, its days left."""
+        case = self.store.case(case_id)
+        if case is None:
+            return None
+        return CasePage(
+            case,
+            self.store.timeline(case_id),
+            self.store.may_rate_again(case_id),
+            {c.clerk_id: c.name for c in self.store.clerks()},
+            self.days_left(case),
+        )
+
+    def case_visits(self, case_id: str) -> CaseVisits | None:
+        return self.store.case_visits(case_id)
+
+    def clear_flag(self, case_id: str) -> None:
+        """已核对平台变更: the clerk has checked what the platform changed."""
+        self.store.clear_flag(case_id, by=self.clerk_id)
+
+    # --- `clerk demo` only: the citizen's hands on the simulators ------------------------------
+
+    def demo_card(self) -> str | None:
+        """The next sample card on the simulated reader: its holder's name."""
+        sim = self.services.idcard_simulator
+        return sim.place().name if sim is not None else None
+
+    def demo_press(self, level: int) -> None:
+        """The citizen presses `level` (1-5) on the simulated evaluator."""
+        if self.services.evaluator_simulator is not None:
+            self.services.evaluator_simulator.press(level)
 
     # --- sync ----------------------------------------------------------------------------------
 

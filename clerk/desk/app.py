@@ -1,5 +1,7 @@
-"""`DeskApp`: the window desk. It owns the session, the background work (card reader,
-queue, printer, sync) and the one place where errors become a Chinese notification."""
+"""`DeskApp`: the window desk's router. It starts the background work (card reader, queue,
+printer, sync), routes what comes back to the screen that wants it, and answers what the
+screens post (log in, unlock, leave). Screens reach the window only through the `DeskPort`
+they are given (clerk/desk/port.py): never the app's internals, the `Desk` or `Services`."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ import importlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from textual import events
 from textual.app import SystemCommand
@@ -18,9 +20,10 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 
 from clerk.background import BackgroundApp
-from clerk.desk.dialogs import EvaluationDialog, TextDialog
+from clerk.desk.dialogs import TextDialog
 from clerk.desk.login import LoginScreen
 from clerk.desk.palette import DeskCommands, DeskPalette
+from clerk.desk.port import DeskPort
 from clerk.messages import (
     CardNotRead,
     CardRead,
@@ -40,9 +43,6 @@ from clerk.owners import (
     ReaderState,
 )
 from clerk.window import Desk, Session, SyncNews, SyncState, age
-from devices.printer.states import READY as PRINTER_READY
-from devices.printer.states import STATUS_TEXT
-from offline.models import WINDOW_KIND_NAMES, Case
 from widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:  # the desk screen (intake, hall client, printer) loads after the login
@@ -73,6 +73,7 @@ class DeskApp(BackgroundApp):
         self.device_states: dict[str, tuple[str, bool]] = {}
         # the card reader's only user: it polls, and F9 asks it (clerk/owners.py)
         self.cards = CardOwner(desk.services.reader, self._card_event)
+        self.port = DeskPort(desk, self, demo)  # all the screens may ask of the window
 
     # --- start and stop ----------------------------------------------------------------------
 
@@ -92,7 +93,7 @@ class DeskApp(BackgroundApp):
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
         self.set_interval(15, self.lock_if_idle)
-        self.run_step(self.desk.check_evaluator, done=self.evaluator_state, group="evaluator")
+        self.port.run(Desk.check_evaluator, done=self.evaluator_state, group="evaluator")
         self.sync()
 
     def evaluator_state(self, state: tuple[str, bool]) -> None:
@@ -104,11 +105,9 @@ class DeskApp(BackgroundApp):
 
     # --- session -------------------------------------------------------------------------------
 
-    def authenticate(self, screen: LoginScreen, clerk_id: str, pin: str) -> None:
-        def job() -> Session:
-            if self.locked:
-                return self.desk.unlock(clerk_id, pin)
-            return self.desk.login(clerk_id, pin)
+    def on_login_screen_submitted(self, message: LoginScreen.Submitted) -> None:
+        """工号 and PIN from the login or lock screen: checked in a worker; a failure goes
+        back to that screen."""
 
         def ok(session: Session) -> None:
             self._last_input = time.monotonic()
@@ -121,26 +120,19 @@ class DeskApp(BackgroundApp):
                 return
             from clerk.desk.desk_screen import DeskScreen  # warm_up has loaded it by now
 
-            self.switch_screen(DeskScreen())
+            self.switch_screen(DeskScreen(self.port, self.device_states, self.sync_label))
             if session.takeover:
                 self.notify(f"AB岗顶岗：本窗口A岗为 {session.owner}，操作记在您的工号下")
             for note in session.notes:
                 self.notify(f"{note.line}（Ctrl+Y 可再次查看）", title="交接留言", timeout=30)
             if session.notes:
-                self.run_step(self.desk.notes_read)
+                self.port.run(Desk.notes_read)
 
-        def failed(error: BaseException) -> None:
-            screen.failed(error)
-
-        def run() -> None:
-            try:
-                session = job()
-            except Exception as error:
-                self.call_from_thread(failed, error)
-                return
-            self.call_from_thread(ok, session)
-
-        self.run_worker(run, thread=True, group="login", exit_on_error=False)
+        step = Desk.unlock if self.locked else Desk.login
+        login = message.screen
+        self.port.run(
+            step, message.clerk_id, message.pin, done=ok, failed=login.failed, group="login"
+        )
 
     async def action_quit(self) -> None:
         """Ctrl+Q: a logged-in desk asks, keeps the intake and logs out (audited) first."""
@@ -156,7 +148,7 @@ class DeskApp(BackgroundApp):
         if self.locked or self.desk.session is None:
             return
         self.locked = True
-        self.run_step(self.desk.lock, reason)
+        self.port.run(Desk.lock, reason)
         self.push_screen(self._login_screen(self.desk.session.clerk.clerk_id))
 
     def lock_if_idle(self) -> None:
@@ -169,7 +161,10 @@ class DeskApp(BackgroundApp):
             self._last_input = time.monotonic()
         await super().on_event(event)
 
-    def logout(self, exit_after: bool = False) -> None:
+    def on_desk_screen_leave(self, message: DeskScreen.Leave) -> None:
+        """退出登录 or 退出程序 from the desk (its intake already 暂存'd): an AB岗 backup may
+        leave a note for the window's own clerk."""
+        exit_after = message.exit_after
         session = self.desk.session
         if session is None:
             return
@@ -178,7 +173,7 @@ class DeskApp(BackgroundApp):
             if note is None:
                 return
             after = (lambda _: self.exit()) if exit_after else (lambda _: self._to_login())
-            self.run_step(self.desk.logout, note, done=after)
+            self.port.run(Desk.logout, note, done=after)
 
         if session.takeover:
             prompt = f"给本窗口A岗（{session.owner}）的交接留言（可不填）"
@@ -190,9 +185,8 @@ class DeskApp(BackgroundApp):
         self.switch_screen(self._login_screen())
 
     def _login_screen(self, locked_by: str | None = None) -> LoginScreen:
-        kind = WINDOW_KIND_NAMES.get(self.desk.window_kind, self.desk.window_kind)
-        where = f"{self.desk.centre.name} {self.desk.window_no}号窗口（{kind}）"
         title = "已锁屏" if locked_by else "窗口登录"
+        where = self.port.window.where
         return LoginScreen(title, where, hint=self.login_hint, locked_by=locked_by)
 
     # --- devices -------------------------------------------------------------------------------
@@ -230,42 +224,28 @@ class DeskApp(BackgroundApp):
         for bar in self._bars():
             bar.set_device(message.device, message.state, message.ok)
 
-    def fill_status(self, bar: StatusBar) -> None:
-        """A new desk screen's status bar starts from what is already known."""
-        for device, (state, ok) in self.device_states.items():
-            bar.set_device(device, state, ok)
-        if self.sync_label:
-            bar.sync = self.sync_label
-
     def _bars(self) -> Iterable[StatusBar]:
         for screen in self.screen_stack:
             if _is_desk(screen):
                 yield from screen.query(StatusBar)
 
-    def show_print(self, result: PrintResult, quiet: bool = False) -> None:
-        ok = result.status in PRINTER_READY
-        label = "正常" if ok and not result.waiting else f"待打印{result.waiting}份"
-        if not ok:
-            label = STATUS_TEXT[result.status].split("（")[0].split("，")[0]
-            if not quiet:
-                self.notify(result.message, severity="error", timeout=10)
-        self.post_message(DeviceState("打印机", label, ok))
-
     def check_printer(self) -> None:
         def checked(result: PrintResult) -> None:
             if result.printed:
                 self.notify(f"打印机恢复，已补打 {result.printed} 份")
-            self.show_print(result, quiet=True)
+            self.port.printed(result, quiet=True)
 
-        self.run_step(self.desk.flush_printer, done=checked, group="printer")
+        self.port.run(Desk.flush_printer, done=checked, group="printer")
 
     def action_demo_card(self) -> None:
         """`clerk demo` only: put the next sample card on the simulated reader."""
-        sim = self.desk.services.idcard_simulator
-        if not self.demo or sim is None:
-            return
-        card = sim.place()
-        self.notify(f"演示：已放上证件（{card.name}）")
+
+        def placed(name: str | None) -> None:
+            if name:
+                self.notify(f"演示：已放上证件（{name}）")
+
+        if self.demo:
+            self.port.run(Desk.demo_card, done=placed, group="demo")
 
     # --- queue and sync ------------------------------------------------------------------------
 
@@ -297,27 +277,7 @@ class DeskApp(BackgroundApp):
             if news.followups:
                 self.notify(f"平台对 {news.followups} 条差评作了回访整改，详见办件的办理过程")
 
-        self.run_step(self.desk.sync_once, done=synced, group="sync")
-
-    def rate(self, case: Case, done: Callable[[], None] | None = None) -> None:
-        """The citizen rates the case on the evaluator; the clerk can only record that they
-        left without rating."""
-        desk = self.desk
-
-        def press(n: int) -> None:  # `clerk demo` only: the citizen's finger on the keypad
-            if desk.services.evaluator_simulator:
-                desk.services.evaluator_simulator.press(n)
-
-        def rated(level: str | None) -> None:
-            def recorded(_: Any) -> None:
-                self.notify("已记录评价" if level else "群众未评价")
-                if done:
-                    done()
-
-            self.run_step(desk.record_rating, case, level or None, done=recorded)
-
-        dialog = EvaluationDialog(desk.ask_rating, case.local_no, press if self.demo else None)
-        self.push_screen(dialog, rated)
+        self.port.run(Desk.sync_once, done=synced, group="sync")
 
     def show_sync(self, state: SyncState) -> None:
         label = "离线" if not state.online else "在线"

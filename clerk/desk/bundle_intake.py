@@ -8,7 +8,7 @@ collects what is typed; `clerk.window.Desk.accept_bundle` decides and saves in a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,7 +19,8 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from clerk.desk.dialogs import ResultDialog
 from clerk.desk.intake import FieldProblem, PersonFields
-from clerk.window import BundleOutcome
+from clerk.desk.port import DeskPort
+from clerk.window import BundleOutcome, Desk
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
 from offline.bundles import BundleIntake, MemberEntry, SharedChecklist, own_form, shared_fields
@@ -28,9 +29,6 @@ from offline.privacy import mask_id
 from widgets.delivery import DeliveryChooser
 from widgets.materials import MaterialsChecklist
 from widgets.schema_form import SchemaForm
-
-if TYPE_CHECKING:
-    from clerk.desk.app import DeskApp
 
 
 class MemberPanel(Vertical):
@@ -115,10 +113,9 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         Binding("escape", "back", "返回", id="bundle.back"),
     ]
 
-    app: DeskApp
-
     def __init__(
         self,
+        port: DeskPort,
         bundle: Bundle,
         items: list[ServiceItem],
         shared: SharedChecklist,
@@ -126,6 +123,7 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         ticket: str | None,
     ) -> None:
         super().__init__()
+        self.port = port
         self.bundle, self.items, self.shared = bundle, items, shared
         self.applicant_values, self.ticket = applicant, ticket
         self.saving = False
@@ -188,7 +186,7 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
             row.add_scan(*result)
             self.notify(f"{row.spec.name} 已扫描 {result[1]} 页（各事项共用）")
 
-        self.app.run_step(self.app.desk.scan, done=scanned)
+        self.port.run(Desk.scan, done=scanned)
 
     # --- the decision --------------------------------------------------------------------------
 
@@ -222,15 +220,7 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
             self.saving = False
             self._error(error)
 
-        def run() -> None:
-            try:
-                outcome = self.app.desk.accept_bundle(entry)
-            except Exception as error:
-                self.app.call_from_thread(failed, error)
-                return
-            self.app.call_from_thread(self.decided, outcome)
-
-        self.run_worker(run, thread=True, group="desk", exit_on_error=False)
+        self.port.run(Desk.accept_bundle, entry, done=self.decided, failed=failed)
 
     def _error(self, error: BaseException) -> None:
         from clerk.errors import explain
@@ -246,8 +236,8 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
             for c in outcome.cases
         ]
         lines.append(f"{outcome.document.name}：{outcome.printed.message}")
-        self.app.show_print(outcome.printed, quiet=True)
-        preview = to_text(outcome.document, self.app.desk.services.paper().columns)
+        self.port.printed(outcome.printed, quiet=True)
+        preview = to_text(outcome.document, self.port.paper.columns)
         title = f"{self.bundle.name}：{len(outcome.cases)}件已保存"
         self.app.push_screen(ResultDialog(title, lines, preview), lambda _: self.dismiss(outcome))
 
@@ -257,12 +247,11 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
             self.dismiss(None)
 
 
-def open_bundle(desk_screen: Any, bundle: Bundle) -> None:
+def open_bundle(desk_screen: Any, port: DeskPort, bundle: Bundle) -> None:
     """From the desk's item search: load the members in a worker, then the bundle intake,
     with what the desk already has of the applicant; afterwards the citizen rates."""
     from clerk.desk.intake import IntakePanel
 
-    app: DeskApp = desk_screen.app
     panel = desk_screen.query_one(IntakePanel)
     applicant = {
         name: panel.query_one(f"#applicant-{name}", Input).value
@@ -278,7 +267,7 @@ def open_bundle(desk_screen: Any, bundle: Bundle) -> None:
             desk_screen.after(accepted[0])
 
     def loaded(result: tuple[list[ServiceItem], SharedChecklist]) -> None:
-        screen = BundleIntakeScreen(bundle, *result, applicant, panel.ticket)
-        app.push_screen(screen, after)
+        screen = BundleIntakeScreen(port, bundle, *result, applicant, panel.ticket)
+        desk_screen.app.push_screen(screen, after)
 
-    app.run_step(app.desk.bundle_form, bundle, done=loaded)
+    port.run(Desk.bundle_form, bundle, done=loaded)

@@ -3,7 +3,7 @@ timeline, where 补正 is received and the result handed out (出件)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -16,15 +16,15 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 from clerk.desk.bundle_view import case_lines, chosen_post, visits_line
 from clerk.desk.dialogs import Dialog
 from clerk.desk.intake import PersonFields
+from clerk.desk.port import DeskPort
 from clerk.messages import ReadCard
-from clerk.window import IN_PROGRESS
+from clerk.window import IN_PROGRESS, CasePage, Desk
 from devices.idcard.card import IdCard
 from offline.followup import DELIVERABLE, correctable, is_party
 from offline.models import (
     CASE_STATUS_NAMES,
     EVALUATION_LEVEL_NAMES,
     MATERIAL_STATUS_NAMES,
-    AuditEvent,
     Case,
     CaseLine,
     CaseMaterial,
@@ -35,9 +35,6 @@ from offline.privacy import mask_id
 from offline.visits import CaseVisits
 from offline.vocabulary import action_name, actor_name
 from widgets.materials import MaterialsChecklist
-
-if TYPE_CHECKING:
-    from clerk.desk.app import DeskApp
 
 FILTERS = [
     ("全部", ""),
@@ -57,7 +54,9 @@ class CasesScreen(Screen[None]):
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="cases.back")]
 
-    app: DeskApp
+    def __init__(self, port: DeskPort) -> None:
+        super().__init__()
+        self.port = port
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):
@@ -76,13 +75,8 @@ class CasesScreen(Screen[None]):
     @on(Input.Changed, "#search")
     @on(Select.Changed, "#status")
     def reload(self) -> None:
-        query = self._query()
-
-        def done(cases: list[tuple[CaseLine, int | None]]) -> None:
-            if self._query() == query:  # else the clerk typed on: a newer search is under way
-                self.show(cases)
-
-        self.app.run_step(self.app.desk.cases, *query, done=done, group="cases")
+        # each key typed searches; only the newest search's answer is shown
+        self.port.run(Desk.cases, *self._query(), done=self.show, group="cases", latest=True)
 
     def _query(self) -> tuple[str, list[str]]:
         text = self.query_one("#search", Input).value.strip()
@@ -113,7 +107,8 @@ class CasesScreen(Screen[None]):
 
     @on(DataTable.RowSelected)
     def open_case(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(CaseScreen(str(event.row_key.value)), lambda _: self.reload())
+        case = CaseScreen(self.port, str(event.row_key.value))
+        self.app.push_screen(case, lambda _: self.reload())
 
 
 class CaseScreen(Screen[None]):
@@ -126,13 +121,10 @@ class CaseScreen(Screen[None]):
     """
     BINDINGS = [Binding("escape", "back", "返回", id="case.back")]
 
-    app: DeskApp
-
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, port: DeskPort, case_id: str) -> None:
         super().__init__()
-        self.case_id = case_id
+        self.port, self.case_id = port, case_id
         self.case: Case | None = None
-        self.names: dict[str, str] = {}  # who did what, by name
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="body")
@@ -145,26 +137,16 @@ class CaseScreen(Screen[None]):
         self.dismiss(None)
 
     def reload(self) -> None:
-        store = self.app.desk.store
+        self.port.run(Desk.case_page, self.case_id, done=self.show)
 
-        def load() -> tuple[Case | None, list[AuditEvent], bool, int | None]:
-            case = store.case(self.case_id)
-            if case is None:
-                return None, [], False, None
-            again = store.may_rate_again(self.case_id)
-            self.names = {c.clerk_id: c.name for c in store.clerks()}
-            return case, store.timeline(self.case_id), again, self.app.desk.days_left(case)
-
-        self.app.run_step(load, done=self.show)
-
-    async def show(self, loaded: tuple[Case | None, list[AuditEvent], bool, int | None]) -> None:
-        case, timeline, again, left = loaded
+    async def show(self, page: CasePage | None) -> None:
         body = self.query_one("#body", VerticalScroll)
         await body.remove_children()
-        if case is None:
+        if page is None:
             await body.mount(Label("找不到该办件"))
             return
-        self.case = case
+        self.case = case = page.case
+        left = page.days_left
         p = case.payload
         rows: list[Any] = [
             Label(f"办件 {case.local_no}", classes="section"),
@@ -187,7 +169,7 @@ class CaseScreen(Screen[None]):
             due = f"，请于{m.due:%Y-%m-%d}前补交" if m.due and m.status == "missing_allowed" else ""
             rows.append(Label(f"  {m.name}：{MATERIAL_STATUS_NAMES[m.status]}{due}{scans}"))
         rows.append(Label("办理过程", classes="section"))
-        for event in timeline:
+        for event in page.timeline:
             what = action_name(event.action)
             status = event.detail.get("status")
             if status:
@@ -197,7 +179,7 @@ class CaseScreen(Screen[None]):
                 what += f"（{EVALUATION_LEVEL_NAMES.get(level, level)}）"
             if event.action == "evaluation.followup":
                 what += f"：{event.detail.get('text', '')}"
-            who = actor_name(event.clerk_id, self.names)
+            who = actor_name(event.clerk_id, page.names)
             rows.append(Static(f"  {event.at:%m-%d %H:%M}  {what}  {who}"))
         buttons = []
         if correctable(case):
@@ -206,12 +188,11 @@ class CaseScreen(Screen[None]):
             buttons.append(Button("出件", id="deliver", variant="success"))
         if case.flagged:
             buttons.append(Button("已核对平台变更", id="unflag"))
-        if again:
+        if page.may_rate_again:
             buttons.append(Button("再次评价（差评已回访）", id="rate-again"))
         rows.append(Horizontal(*buttons, id="actions"))
         await body.mount_all(rows)
-        store = self.app.desk.store
-        self.app.run_step(store.case_visits, case.case_id, done=self._show_visits)
+        self.port.run(Desk.case_visits, case.case_id, done=self._show_visits)
 
     def _show_visits(self, counted: CaseVisits | None) -> None:
         if counted is not None and self.query("#visits"):
@@ -220,15 +201,11 @@ class CaseScreen(Screen[None]):
     @on(Button.Pressed, "#rate-again")
     def rate_again(self) -> None:
         if self.case:
-            self.app.rate(self.case, self.reload)
+            self.port.rate(self.case, self.reload)
 
     @on(Button.Pressed, "#unflag")
     def unflag(self) -> None:
-        desk = self.app.desk
-        self.app.run_step(
-            lambda: desk.store.clear_flag(self.case_id, by=desk.clerk_id),
-            done=lambda _: self.reload(),
-        )
+        self.port.run(Desk.clear_flag, self.case_id, done=lambda _: self.reload())
 
     @on(Button.Pressed, "#correction")
     def correction(self) -> None:
@@ -242,17 +219,14 @@ class CaseScreen(Screen[None]):
             missing = [m.code for m in case.payload.materials if m.status == "missing_allowed"]
             had = {m.code for m in case.payload.materials}
             missing += [s.code for s in item.materials if s.code not in had]
-            self.app.push_screen(CorrectionDialog(item, missing), self._corrected)
+            self.app.push_screen(CorrectionDialog(self.port, item, missing), self._corrected)
 
-        store = self.app.desk.store  # read in a worker: no SQLite on the UI thread
-        self.app.run_step(
-            store.item, case.payload.item.code, case.payload.item.version, done=loaded
-        )
+        item = case.payload.item
+        self.port.run(Desk.item, item.code, item.version, done=loaded)
 
     def _corrected(self, result: tuple[list[CaseMaterial], bool] | None) -> None:
         if result:
-            desk, case = self.app.desk, self.case
-            self.app.run_step(desk.receive_correction, case, *result, done=self._done)
+            self.port.run(Desk.receive_correction, self.case, *result, done=self._done)
 
     @on(Button.Pressed, "#deliver")
     def deliver(self) -> None:
@@ -261,10 +235,10 @@ class CaseScreen(Screen[None]):
 
     def _delivered(self, result: tuple[Person, str, str | None, bool] | None) -> None:
         if result:
-            self.app.run_step(self.app.desk.deliver, self.case, *result, done=self._done)
+            self.port.run(Desk.deliver, self.case, *result, done=self._done)
 
     def _done(self, outcome: Any) -> None:
-        self.app.show_print(outcome.printed)
+        self.port.printed(outcome.printed)
         self.notify(f"{outcome.document.name}：{outcome.printed.message}")
         self.reload()
 
@@ -274,9 +248,9 @@ class CorrectionDialog(Dialog):
 
     BINDINGS = [Binding("f10", "scan", "扫描", id="correction.scan")]
 
-    def __init__(self, item: ServiceItem, codes: list[str]) -> None:
+    def __init__(self, port: DeskPort, item: ServiceItem, codes: list[str]) -> None:
         super().__init__()
-        self.item, self.codes = item, codes
+        self.port, self.item, self.codes = port, item, codes
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -295,8 +269,7 @@ class CorrectionDialog(Dialog):
     def action_scan(self) -> None:
         row = self.query_one(MaterialsChecklist).focused_row()
         if row:
-            app: Any = self.app
-            app.run_step(app.desk.scan, done=lambda r: row.add_scan(*r))
+            self.port.run(Desk.scan, done=lambda r: row.add_scan(*r))
 
     @on(Button.Pressed, "#ok")
     def ok(self) -> None:

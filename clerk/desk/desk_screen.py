@@ -1,18 +1,19 @@
 """The desk: the window's queue on the left, the intake on the right, devices and sync below.
 
-Every key here runs a `clerk.window.Desk` step in a worker thread and shows its result;
-nothing on this screen touches SQLite, a device or the network itself.
+Every key here asks its `DeskPort` for a `clerk.window.Desk` step, run in a worker thread, and
+shows its result; nothing on this screen touches SQLite, a device or the network itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
@@ -25,9 +26,10 @@ from clerk.desk.dialogs import (
     TransferDialog,
 )
 from clerk.desk.intake import FieldProblem, IntakePanel
+from clerk.desk.port import DeskPort
 from clerk.hall.client import HallOffline, WindowView
 from clerk.messages import ReadCard
-from clerk.window import Outcome
+from clerk.window import Desk, Outcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
 from devices.printer.printer import PrintResult
@@ -44,9 +46,6 @@ from offline.models import (
 from offline.privacy import mask_id
 from widgets.queue_panel import QueuePanel
 from widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from clerk.desk.app import DeskApp
 
 STEP_DONE = {"recall": "已重呼", "no-show": "已过号", "park": "已挂起"}
 
@@ -81,10 +80,23 @@ class DeskScreen(Screen[None]):
         Binding("ctrl+y", "notes", "交接留言", id="desk.notes", show=False),
     ]
 
-    app: DeskApp
+    class Leave(Message):
+        """退出登录 (or 退出程序 after it): the intake is already 暂存'd."""
 
-    def __init__(self) -> None:
+        def __init__(self, exit_after: bool) -> None:
+            super().__init__()
+            self.exit_after = exit_after
+
+    def __init__(
+        self,
+        port: DeskPort,
+        devices: dict[str, tuple[str, bool]] | None = None,
+        sync: tuple[str, bool] | None = None,
+    ) -> None:
+        """`devices` and `sync`: what the status bar starts from (the app keeps it current)."""
         super().__init__()
+        self.port = port
+        self.status = dict(devices or {}), sync
         self.view = WindowView()
         self.last_case: Case | None = None
         self.rated: set[str] = set()
@@ -104,32 +116,34 @@ class DeskScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        bar = self.query_one(StatusBar)
+        devices, sync = self.status
+        for device, (state, ok) in devices.items():
+            bar.set_device(device, state, ok)
+        if sync:
+            bar.sync = sync
         self.show_session()
         self.query_one(IntakePanel).clear()
-        self.app.run_step(self.app.desk.drafts, done=self.offer_drafts)
+        self.port.run(Desk.drafts, done=self.offer_drafts)
 
     def show_session(self) -> None:
         """Who is on duty (after login, and after an unlock, maybe by an AB岗 backup, which
         keeps the intake on screen as it was)."""
-        desk = self.app.desk
-        session = desk.session
+        session, window = self.port.session, self.port.window
         assert session is not None
         who = f"{session.clerk.name}（{session.clerk.clerk_id}）"
         if session.takeover:
             who += f" AB岗顶岗，本窗口A岗：{session.owner}"
-        kind = WINDOW_KIND_NAMES.get(desk.window_kind, desk.window_kind)
         self.query_one("#top", Static).update(
-            f"{desk.centre.name}  {desk.window_no}号窗口（{kind}）  当班：{who}"
+            f"{window.centre}  {window.no}号窗口（{window.kind}）  当班：{who}"
         )
-        bar = self.query_one(StatusBar)
-        bar.clerk = f"当班 {session.clerk.clerk_id}"
-        self.app.fill_status(bar)
+        self.query_one(StatusBar).clerk = f"当班 {session.clerk.clerk_id}"
         self.refresh_queue()
 
     # --- the queue -------------------------------------------------------------------------
 
     def refresh_queue(self) -> None:
-        self.app.run_step(self.app.desk.queue, done=self.show_queue, quiet=(HallOffline,))
+        self.port.run(Desk.queue, done=self.show_queue, quiet=(HallOffline,))
 
     def show_queue(self, view: WindowView | None) -> None:
         panel = self.query_one(QueuePanel)
@@ -161,18 +175,18 @@ class DeskScreen(Screen[None]):
             if ticket is None:
                 self.notify("没有人在排队")
             else:
-                self.notify(f"请{ticket.number}号到{self.app.desk.window_no}号窗口办理")
+                self.notify(f"请{ticket.number}号到{self.port.window.no}号窗口办理")
                 self.query_one(IntakePanel).clear()
             self.refresh_queue()
 
-        self.app.run_step(self.app.desk.call_next, done=called)
+        self.port.run(Desk.call_next, done=called)
 
     def action_step(self, action: str) -> None:
         def done(ticket: Ticket) -> None:
             self._queue_changed(f"{ticket.number} {STEP_DONE.get(action, '')}")
 
         def step() -> None:
-            self.app.run_step(self.app.desk.queue_step, action, done=done)
+            self.port.run(Desk.queue_step, action, done=done)
 
         if action == "no-show":
             self.confirm_if_worked("过号", step)
@@ -207,20 +221,16 @@ class DeskScreen(Screen[None]):
             dialog = ChoiceDialog(f"{what} {number}？", options, text, "返回", confirm=True)
             self.app.push_screen(dialog, chosen)
 
-        self.app.run_step(self.app.desk.ticket_cases, current, done=counted)
+        self.port.run(Desk.ticket_cases, current, done=counted)
 
     def action_pause(self) -> None:
         if self.view.paused:
-            self.app.run_step(
-                self.app.desk.resume, done=lambda _: self._queue_changed("已恢复服务")
-            )
+            self.port.run(Desk.resume, done=lambda _: self._queue_changed("已恢复服务"))
             return
 
         def reason_given(reason: str | None) -> None:
             if reason:
-                self.app.run_step(
-                    self.app.desk.pause, reason, done=lambda _: self._queue_changed("已暂停服务")
-                )
+                self.port.run(Desk.pause, reason, done=lambda _: self._queue_changed("已暂停服务"))
 
         self.app.push_screen(
             TextDialog("暂停服务", "暂停原因（如：临时离开、系统维护）"), reason_given
@@ -233,14 +243,14 @@ class DeskScreen(Screen[None]):
     def action_transfer(self) -> None:
         def chosen(target: tuple[str | None, int | None] | None) -> None:
             if target:
-                self.app.run_step(
-                    self.app.desk.transfer,
+                self.port.run(
+                    Desk.transfer,
                     *target,
                     done=lambda t: self._queue_changed(f"{t.number} 已转移，号码不变"),
                 )
 
         def ask() -> None:
-            own = self.app.desk.window_no
+            own = self.port.window.no
             windows = [n for n in self.view.windows if n != own]
             kinds = self.view.hall_kinds or list(WINDOW_KIND_NAMES)
             self.app.push_screen(TransferDialog(kinds, windows), chosen)
@@ -254,8 +264,8 @@ class DeskScreen(Screen[None]):
 
         def chosen(number: str | None) -> None:
             if number:
-                self.app.run_step(
-                    self.app.desk.call_back,
+                self.port.run(
+                    Desk.call_back,
                     number,
                     done=lambda t: self._queue_changed(f"已回呼 {t.number}"),
                 )
@@ -285,7 +295,7 @@ class DeskScreen(Screen[None]):
             row.add_scan(*result)
             self.notify(f"{row.spec.name} 已扫描 {result[1]} 页")
 
-        self.app.run_step(self.app.desk.scan, done=scanned)
+        self.port.run(Desk.scan, done=scanned)
 
     def action_reprint(self) -> None:
         """F11: the last paper again, marked 补打; the clerk is told which and how it went."""
@@ -295,33 +305,28 @@ class DeskScreen(Screen[None]):
                 self.notify("还没有可补打的单据（本次登录后尚未打印）", severity="warning")
                 return
             name, outcome = result
-            self.app.show_print(outcome, quiet=True)
+            self.port.printed(outcome, quiet=True)
             self.notify(
                 f"补打{name}：{outcome.message}",
                 severity="warning" if outcome.waiting else "information",
             )
 
-        self.app.run_step(self.app.desk.reprint, done=printed)
+        self.port.run(Desk.reprint, done=printed)
 
     # --- intake --------------------------------------------------------------------------------
 
     @on(IntakePanel.ItemSearch)
     def search_items(self, event: IntakePanel.ItemSearch) -> None:
-        desk = self.app.desk
-
-        def search() -> tuple[list[ServiceItem], list[Bundle]]:
-            return desk.search_items(event.text), desk.search_bundles(event.text)
-
         def found(result: tuple[list[ServiceItem], list[Bundle]]) -> None:
             self.query_one(IntakePanel).show_items(event.text, *result)
 
-        self.app.run_step(search, done=found, group="items")
+        self.port.run(Desk.search, event.text, done=found, group="items", latest=True)
 
     @on(IntakePanel.BundleChosen)
     def bundle_chosen(self, event: IntakePanel.BundleChosen) -> None:
         from clerk.desk.bundle_intake import open_bundle
 
-        open_bundle(self, event.bundle)
+        open_bundle(self, self.port, event.bundle)
 
     def action_decide(self, which: str) -> None:
         getattr(self, which)()
@@ -336,20 +341,20 @@ class DeskScreen(Screen[None]):
                 raise problem
             return entry
         except FieldProblem as problem:
-            self.app.tell(problem)
+            self.port.tell(problem)
             if problem.field is not None:
                 problem.field.focus()
                 problem.field.scroll_visible(animate=False)
             return None
         except ValueError as error:  # pydantic's ValidationError is one too
-            self.app.tell(error)
+            self.port.tell(error)
             return None
 
     @on(Button.Pressed, "#accept")
     def accept(self) -> None:
         if entry := self._intake(marked=True):
             draft_id = self.query_one(IntakePanel).draft_id
-            self.app.run_step(self.app.desk.accept, entry, draft_id, done=self.decided)
+            self.port.run(Desk.accept, entry, draft_id, done=self.decided)
 
     @on(Button.Pressed, "#refuse")
     def refuse(self) -> None:
@@ -361,8 +366,7 @@ class DeskScreen(Screen[None]):
 
         def given(refusal: Any) -> None:
             if refusal:
-                desk = self.app.desk
-                self.app.run_step(desk.refuse, entry, refusal, draft_id, done=self.decided)
+                self.port.run(Desk.refuse, entry, refusal, draft_id, done=self.decided)
 
         self.app.push_screen(RefuseDialog(), given)
 
@@ -374,7 +378,7 @@ class DeskScreen(Screen[None]):
             return
         item, missing = panel.item, panel.checklist.missing() or panel.item.materials
         name = panel.query_one("#applicant-name", Input).value.strip() or "申请人"
-        self.app.run_step(self.app.desk.tell_once, item, name, missing, done=self.decided)
+        self.port.run(Desk.tell_once, item, name, missing, done=self.decided)
 
     @on(Button.Pressed, "#consult")
     def consult(self) -> None:
@@ -385,7 +389,7 @@ class DeskScreen(Screen[None]):
             self.notify(f"已记录咨询（今日第 {today} 次，不生成办件）")
             self.end_draft("draft.consult")
 
-        self.app.run_step(self.app.desk.consult, code, panel.ticket, done=counted)
+        self.port.run(Desk.consult, code, panel.ticket, done=counted)
 
     def clear(self) -> None:
         """清空: asked first when something is typed (the draft is thrown away)."""
@@ -413,8 +417,8 @@ class DeskScreen(Screen[None]):
             if case.missing:
                 lines.append("容缺材料：" + "、".join(m.name for m in case.missing))
         lines.append(f"{outcome.document.name}：{outcome.printed.message}")
-        self.app.show_print(outcome.printed, quiet=True)
-        paper = self.app.desk.services.paper()
+        self.port.printed(outcome.printed, quiet=True)
+        paper = self.port.paper
         preview = to_text(outcome.document, paper.columns, paper.codec)
         title = outcome.document.name if not case else f"{CASE_STATUS_NAMES[case.status]}，已保存"
         self.app.push_screen(ResultDialog(title, lines, preview), lambda _: self.after(case))
@@ -432,12 +436,16 @@ class DeskScreen(Screen[None]):
     @on(IntakePanel.Changed)
     def save_draft(self) -> None:
         """Each field left, each choice made: the intake as it stands goes to the store."""
-        desk = self.app.desk
-        if desk.session is None:
-            return
-        draft = self.query_one(IntakePanel).draft(desk.window_no, desk.clerk_id)
+        draft = self._draft()
         if draft is not None:
-            self.app.run_step(desk.save_draft, draft, group="draft")
+            self.port.run(Desk.save_draft, draft, group="draft")
+
+    def _draft(self) -> Draft | None:
+        """The intake on screen as a draft of this window and clerk (None: nothing typed)."""
+        session = self.port.session
+        if session is None:
+            return None
+        return self.query_one(IntakePanel).draft(self.port.window.no, session.clerk.clerk_id)
 
     def on_screen_suspend(self) -> None:
         """A lock, a dialog, the case list: what is typed is in the store first."""
@@ -445,14 +453,13 @@ class DeskScreen(Screen[None]):
 
     def park_draft(self, then: Callable[[], None]) -> None:
         """暂存 the intake (audited), clear it, then go on."""
-        desk, panel = self.app.desk, self.query_one(IntakePanel)
-        draft = panel.draft(desk.window_no, desk.clerk_id)
-        panel.clear()
+        draft = self._draft()
+        self.query_one(IntakePanel).clear()
         if draft is None:
             then()
             return
         self.notify(f"已暂存：{draft.summary}")
-        self.app.run_step(desk.park_draft, draft, done=lambda _: then())
+        self.port.run(Desk.park_draft, draft, done=lambda _: then())
 
     def offer_drafts(self, drafts: list[Draft]) -> None:
         """At login: the window's unfinished intakes (a lock, a crash, a logout) come back."""
@@ -468,20 +475,13 @@ class DeskScreen(Screen[None]):
             else:
                 self.app.push_screen(DraftsDialog(drafts), self.resume_draft)
 
-        self.app.run_step(self.app.desk.drafts, done=listed)
+        self.port.run(Desk.drafts, done=listed)
 
     def resume_draft(self, draft: Draft | None) -> None:
         """Carry on with a draft; the intake on screen, if any, is 暂存'd first."""
-        panel, desk = self.query_one(IntakePanel), self.app.desk
+        panel = self.query_one(IntakePanel)
         if draft is None or draft.draft_id == panel.draft_id:
             return
-        current = panel.draft(desk.window_no, desk.clerk_id)
-
-        def load() -> ServiceItem | None:
-            if current is not None:
-                desk.park_draft(current)
-            code = draft.item_code
-            return desk.store.item(code, draft.item_version) if code else None
 
         async def loaded(item: ServiceItem | None) -> None:
             await panel.restore(draft, item)
@@ -489,13 +489,16 @@ class DeskScreen(Screen[None]):
                 self.notify("该事项已不在本机目录中，请重新选择事项", severity="warning")
             self.notify(f"继续办理：{draft.summary}")
 
-        self.app.run_step(load, done=lambda item: self.call_later(loaded, item))
+        def done(item: ServiceItem | None) -> None:
+            self.call_later(loaded, item)
+
+        self.port.run(Desk.resume_draft, self._draft(), draft, done=done)
 
     def end_draft(self, action: str) -> None:
         """The intake ended without a case (一次性告知, 咨询, 清空): its draft goes."""
         panel = self.query_one(IntakePanel)
         if panel.draft_id:
-            self.app.run_step(self.app.desk.end_draft, panel.draft_id, action, group="draft")
+            self.port.run(Desk.end_draft, panel.draft_id, action, group="draft")
         panel.clear()
 
     # --- evaluation ----------------------------------------------------------------------------
@@ -506,18 +509,18 @@ class DeskScreen(Screen[None]):
             self.notify("没有待评价的办件")
             return
         self.rated.add(case.case_id)
-        self.app.rate(case)
+        self.port.rate(case)
 
     # --- elsewhere -----------------------------------------------------------------------------
 
     def action_cases(self) -> None:
         from clerk.desk.cases import CasesScreen
 
-        self.app.push_screen(CasesScreen())
+        self.app.push_screen(CasesScreen(self.port))
 
     def action_notes(self) -> None:
         """The AB岗 handover notes of this session, again, with who left them."""
-        session = self.app.desk.session
+        session = self.port.session
         notes = session.notes if session else []
         if not notes:
             self.notify("本次登录没有交接留言")
@@ -531,12 +534,12 @@ class DeskScreen(Screen[None]):
         """退出登录 (Ctrl+L) or 退出程序 (Ctrl+Q): asked, the intake 暂存'd, the logout audited."""
         empty = self.query_one(IntakePanel).is_empty
         if empty and not exit_after:
-            self.app.logout()
+            self.leave_now(exit_after=False)
             return
 
         def chosen(choice: str | None) -> None:
             if choice == "go":
-                self.park_draft(then=lambda: self.app.logout(exit_after=exit_after))
+                self.park_draft(then=lambda: self.leave_now(exit_after))
 
         title = "退出程序？" if exit_after else "退出登录？"
         text = "" if empty else "当前录入尚未受理，将暂存，下次登录可继续。"
@@ -544,3 +547,6 @@ class DeskScreen(Screen[None]):
             text += "退出程序前先退出登录。"
         go = "暂存并退出" if not empty else "退出"
         self.app.push_screen(ChoiceDialog(title, [(go, "go")], text, confirm=True), chosen)
+
+    def leave_now(self, exit_after: bool) -> None:
+        self.post_message(self.Leave(exit_after))

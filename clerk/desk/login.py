@@ -1,11 +1,13 @@
 """Login and the lock screen: 工号 + PIN. Unlocking takes the clerk's own PIN, or a backup
-clerk's, who then takes the window over (AB岗)."""
+clerk's, who then takes the window over (AB岗). The screen posts what was typed; the app
+checks it in a worker and calls `failed` here when it is wrong."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label
 
@@ -13,6 +15,13 @@ from clerk.errors import explain
 
 
 class LoginScreen(Screen[None]):
+    class Submitted(Message):
+        """The clerk asks to log in or unlock with this 工号 and PIN."""
+
+        def __init__(self, screen: LoginScreen, clerk_id: str, pin: str) -> None:
+            super().__init__()
+            self.screen, self.clerk_id, self.pin = screen, clerk_id, pin
+
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
     LoginScreen Vertical { width: 60; height: auto; border: thick $primary; padding: 1 2; }
@@ -62,7 +71,7 @@ class LoginScreen(Screen[None]):
         if not clerk_id or not pin:
             self.query_one("#error", Label).update("请输入工号和PIN")
             return
-        self.app.authenticate(self, clerk_id, pin)  # type: ignore[attr-defined]
+        self.post_message(self.Submitted(self, clerk_id, pin))
 
     def failed(self, error: BaseException) -> None:
         self.query_one("#pin", Input).value = ""

@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from clerk import config
 from clerk.services import Services
 from clerk.window import Desk
 
@@ -35,6 +36,11 @@ class UiThreadWatch:
         self.watch("Desk", desk)
         for name in ("hall", "printer", "display", "evaluator"):
             self.watch(name, getattr(services, name)())
+        if services.settings.idcard.url == config.SIMULATED:  # the simulators demo keys work
+            services.reader()
+        for name in ("idcard_simulator", "evaluator_simulator"):
+            if (simulator := getattr(services, name)) is not None:
+                self.watch(name, simulator)
         services.store.db.conn.set_trace_callback(self._sql)
 
     def on_ui_thread(self) -> bool:
