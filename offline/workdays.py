@@ -125,5 +125,5 @@ def missing_next_year(synced: Collection[int], today: date) -> str | None:
         return None
     return (
         f"尚未取得{year}年官方节假日安排：{year}年的办结期限按法定节假日规则推算，"
-        "回执标注“节假日安排未核验”；请同步平台日历（clerk sync run）或升级 chinesecalendar"
+        "回执标注“节假日安排未核验”；请同步平台日历（clerk sync）或升级 chinesecalendar"
     )

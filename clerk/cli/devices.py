@@ -16,7 +16,7 @@ import click
 
 from clerk import config, health
 from clerk.cli.base import ClerkGroup, actor, echo_json, echo_table, fail, home_of, services
-from clerk.services import NoDisplay, reader_settings, voice_settings
+from clerk.services import NOT_CONFIGURED, NoDisplay, reader_settings, voice_settings
 from devices.errors import DeviceNotConfigured
 from devices.idcard import card as cards
 from devices.idcard.reader import SamReader
@@ -49,9 +49,17 @@ def _settings(ctx: click.Context) -> config.Settings:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """列出配置的外设（未配置、模拟或地址）。"""
-    rows = health.listing(_settings(ctx))
+    settings = _settings(ctx)
+    rows = health.listing(settings)
     if as_json:
-        echo_json([dict(zip(("device", "name", "url", "settings"), r, strict=True)) for r in rows])
+        addresses = [row.address(settings) for row in health.ROWS]
+        echo_json(
+            [
+                dict(zip(("device", "name", "url", "settings"), r, strict=True))
+                | {"address": address, "status": _configured(address)}
+                for r, address in zip(rows, addresses, strict=True)
+            ]
+        )
         return
     echo_table(["设备", "名称", "地址", "参数"], rows)
 
@@ -65,7 +73,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
     退出码：0 没有异常（未配置不算异常）；1 有设备异常。"""
     found = health.check(services(ctx, initialised=False))
     if as_json:
-        echo_json([dataclasses.asdict(f) for f in found])
+        echo_json([dataclasses.asdict(f) | {"status": STATUS[f.state]} for f in found])
     else:
         echo_table(
             ["设备", "状态", "说明", "处理办法"],
@@ -73,6 +81,21 @@ def check(ctx: click.Context, as_json: bool) -> None:
         )
     if any(f.failed for f in found):
         ctx.exit(1)
+
+
+# A device's state as a code for scripts, beside the Chinese word the admin reads.
+STATUS = {
+    health.OK: "ok",
+    health.FAILED: "failed",
+    health.SIMULATED: "simulated",
+    NOT_CONFIGURED: "unconfigured",
+}
+
+
+def _configured(address: str) -> str:
+    if not address:
+        return "unconfigured"
+    return "simulated" if config.simulated(address) else "configured"
 
 
 @device.group(cls=ClerkGroup)

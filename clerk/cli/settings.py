@@ -19,6 +19,7 @@ from clerk.cli.base import JSON, ClerkGroup, echo_json, echo_table, fail, home_o
 
 log = logging.getLogger("clerk.cli.config")
 SECRET_KEYS = {("hall", "key")}
+CHECK_FIELDS = ("key", "status", "item", "state", "advice")  # of each `config check --json` item
 
 # (section, address field, name) of every device: what `config check` reports as 未配置.
 DEVICES = [
@@ -44,24 +45,32 @@ def device_address(settings: conf.Settings, section: str, key: str) -> str:
     return "模拟（sim:）" if conf.simulated(address) else address
 
 
-def findings(settings: conf.Settings) -> list[tuple[str, str, str]]:
-    """(what, state, advice) for everything an admin should look at before opening a window."""
+def findings(settings: conf.Settings) -> list[tuple[str, str, str, str, str]]:
+    """(key, status, what, state, advice) for everything an admin should look at before
+    opening a window: `key` and `status` (ok, missing, simulated) for scripts, the rest in
+    Chinese for the admin."""
+    clerk_id, enrolled = settings.window.clerk, bool(settings.platform.device_id)
     rows = [
         (
+            "window.clerk",
+            "ok" if clerk_id else "missing",
             "本窗口A岗",
-            settings.window.clerk or "未设置",
-            "" if settings.window.clerk else "clerk config set window.clerk 工号",
+            clerk_id or "未设置",
+            "" if clerk_id else "clerk config set window.clerk 工号",
         ),
         (
+            "platform",
+            "ok" if enrolled else "missing",
             "平台",
-            "已登记" if settings.platform.device_id else "未登记",
-            "" if settings.platform.device_id else "clerk enrol --platform … ",
+            "已登记" if enrolled else "未登记",
+            "" if enrolled else "clerk enrol --platform … ",
         ),
     ]
     for section, key, name in DEVICES:
         state = device_address(settings, section, key)
-        advice = f"clerk config set {section}.{key} 地址" if state == "未配置" else ""
-        rows.append((name, state, advice))
+        status = {"未配置": "missing", "模拟（sim:）": "simulated"}.get(state, "ok")
+        advice = f"clerk config set {section}.{key} 地址" if status == "missing" else ""
+        rows.append((f"{section}.{key}", status, name, state, advice))
     return rows
 
 
@@ -83,12 +92,12 @@ def check(ctx: click.Context, as_json: bool) -> None:
             {
                 "ok": True,
                 "file": str(path),
-                "items": [dict(zip(("item", "state", "advice"), r, strict=True)) for r in rows],
+                "items": [dict(zip(CHECK_FIELDS, row, strict=True)) for row in rows],
             }
         )
         return
     click.echo(f"配置正确：{path}")
-    echo_table(["项目", "状态", "建议"], rows)
+    echo_table(["项目", "状态", "建议"], [row[2:] for row in rows])
 
 
 def _shown(settings: conf.Settings) -> dict[str, Any]:

@@ -189,6 +189,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "quarantined_changes": [k.as_dict() for k in kept],
         "last_success": now.last_success,
         "changes_cursor": now.changes_cursor,
+        "calendar_years": sorted(now.calendar_years),  # official calendars the platform gave
         "calendar_warning": _calendar_warning(now.calendar_years),
     }
     if as_json:

@@ -212,16 +212,17 @@ if __name__ == "__main__":  # python -m clerk.papers.check --png docs/papers
         print("\n".join(check(demo)) or "OK")
 
 
-def admin_rows(home: Path, settings: config.Settings) -> list[tuple[str, str, str]]:
-    """What `clerk config check` adds about paper and calendar: (item, state, advice)."""
+def admin_rows(home: Path, settings: config.Settings) -> list[tuple[str, str, str, str, str]]:
+    """What `clerk config check` adds about paper and calendar: (key, status code, item,
+    state, advice), as its other rows."""
     centre = receipts.centre_of(home, settings, settings.window.no)
     found = check(centre, settings.printer.encoding)
     source = "本中心模板" if centre.templates else "内置模板"
-    rows = [("单据", f"{source}，需处理", problem) for problem in found]
-    rows = rows or [("单据", f"{source}，正常", "")]
+    rows = [("papers", "problem", "单据", f"{source}，需处理", problem) for problem in found]
+    rows = rows or [("papers", "ok", "单据", f"{source}，正常", "")]
     warning = _calendar_warning(home, settings)
     if warning:
-        rows.append(("节假日安排", "未核验", warning))
+        rows.append(("calendar", "unverified", "节假日安排", "未核验", warning))
     return rows
 
 

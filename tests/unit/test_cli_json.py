@@ -112,3 +112,22 @@ def test_sync_verify_json_and_its_exit_codes(home, tmp_path):
         dead = f"http://127.0.0.1:{free.getsockname()[1]}/api/v1"
     code, out, err = run(home, "sync", "verify", "--json", "--platform", dead)
     assert (code, out) == (3, "") and err.startswith("错误：平台无法连接：连接不上"), err
+
+
+def test_check_commands_give_codes_beside_their_chinese(home):
+    """Scripts read `status` and `key`; the Chinese words are for the admin."""
+    report = json.loads(cli(home, "config", "check", "--json"))
+    by_key = {row["key"]: row for row in report["items"]}
+    assert by_key["window.clerk"]["status"] == "ok" and by_key["platform"]["status"] == "missing"
+    assert by_key["printer.url"]["status"] == "missing"
+    assert by_key["papers"]["status"] in ("ok", "problem")  # a fresh centre lacks its 复议机关
+    cli(home, "config", "set", "printer.url", "sim:")
+    listed = {d["device"]: d for d in json.loads(cli(home, "device", "list", "--json"))}
+    assert (listed["printer"]["status"], listed["printer"]["address"]) == ("simulated", "sim:")
+    assert (listed["idcard"]["status"], listed["idcard"]["address"]) == ("unconfigured", "")
+    _, out, _ = run(home, "device", "check", "--json")  # exit 1: voice fails without a sound card
+    checked = {d["device"]: d["status"] for d in json.loads(out)}
+    assert checked["printer"] == "simulated" and checked["idcard"] == "unconfigured"
+    assert set(checked.values()) <= {"ok", "failed", "simulated", "unconfigured"}
+    status = json.loads(cli(home, "sync", "status", "--json"))
+    assert status["calendar_years"] == []
