@@ -84,6 +84,43 @@ def test_valid_cases_flow_past_two_hundred_refused_ones(store, blobs, platform):
     assert [o.state for o in store.operations(refused[0].case_id)] == ["acked", "acked"]
 
 
+def test_valid_cases_flow_past_two_hundred_whose_scan_is_missing(store, blobs, platform):
+    """The same with 200 cases whose scan file is missing on this machine, each rated after:
+    set aside with their ratings without a request, the 5 valid ones sent in the first run;
+    once the scan is back, a requeued case goes in order."""
+    import hashlib
+
+    from offline.models import CaseMaterial
+
+    remote, _, target = platform
+    scan = b"%PDF-1.4 scan of the ID card"
+    entry = pension()
+    entry.materials[0] = CaseMaterial(
+        code="M01",
+        name="",
+        status="received",
+        original_checked=True,
+        copies=1,
+        attachments=[hashlib.sha256(scan).hexdigest()],
+    )
+    missing = [store.accept(entry, clerk_id="c0107") for _ in range(200)]
+    for case in missing:
+        store.evaluate(case.case_id, "satisfied", "window_keypad", clerk_id="c0107")
+    valid = [store.accept(elderly(), clerk_id="c0107") for _ in range(5)]
+    first = sync(store, blobs, target)
+    assert (first.applied, first.quarantined, first.exit_code) == (5, 400, 2), first.error
+    assert len(first.set_aside) == 200 and "附件文件在本机缺失" in first.set_aside[0]
+    assert {store.operations(c.case_id)[0].state for c in valid} == {"acked"}
+    second = sync(store, blobs, target)
+    assert (second.sent, second.held_cases, second.exit_code) == (0, 200, 2)
+    assert "另有 200 件办件的操作被隔离" in second.last_line
+    blobs.put(scan)
+    assert store.requeue(missing[0].local_no, by="admin") == 2
+    third = sync(store, blobs, target)
+    assert (third.applied, third.blobs, third.held_cases) == (2, 1, 199), third.error
+    assert remote.stats()["ops"] == 7
+
+
 def test_an_operation_made_after_its_case_was_set_aside_waits_with_it(store, blobs, platform):
     remote, _, target = platform
     remote.items.pop(PENSION)
