@@ -11,6 +11,7 @@ import pytest
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from tests.conftest import INIT, cli
+from tests.e2e.processes import Processes
 
 
 class Reference(NamedTuple):
@@ -39,3 +40,11 @@ def enrolled(tmp_path: Path, reference: Reference) -> Path:
     enrol = ["enrol", "--platform", reference.url, "--device-id", "win-03"]
     cli(home, *enrol, "--token-file", str(reference.token_file))
     return home
+
+
+@pytest.fixture
+def processes() -> Iterator[Processes]:
+    """Start the test's processes here: every one still running is killed when it ends."""
+    started = Processes()
+    yield started
+    started.kill_all()

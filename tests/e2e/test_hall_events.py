@@ -3,8 +3,6 @@ call, also those made while the service was killed and restarted; the centre's r
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,29 +13,23 @@ import pytest
 
 from clerk.hall.client import HallError, RemoteHall, follow
 from offline.queue import QueueStore
+from tests.e2e.processes import ROOT, Processes
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def serve(db: Path, port: int = 0, *rules: str) -> tuple[subprocess.Popen, str]:
+def serve(
+    processes: Processes, db: Path, port: int = 0, *rules: str
+) -> tuple[subprocess.Popen, str]:
     args = ["hall", "serve", "--db", str(db), "--port", str(port), "--no-voice", *rules]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clerk", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLERK_HOME": str(db.parent / "home")},
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    return process, process.stdout.readline().strip()
+    return processes.serve(*args, home=db.parent / "home")
 
 
-def kill(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.stdout is not None
-    process.stdout.close()
+def hall_key(db: Path) -> str:
+    """The hall's admin key, made as `clerk hall key` does, the database closed again."""
+    store = QueueStore(db)
+    try:
+        return store.hall_key()
+    finally:
+        store.close()
 
 
 def wait_for(check, timeout: float = 20.0) -> None:
@@ -47,10 +39,10 @@ def wait_for(check, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_board_follows_calls_across_a_killed_service(tmp_path: Path) -> None:
+def test_board_follows_calls_across_a_killed_service(tmp_path: Path, processes: Processes) -> None:
     db = tmp_path / "hall.db"
-    key = QueueStore(db).hall_key()
-    process, url = serve(db)
+    key = hall_key(db)
+    process, url = serve(processes, db)
     port = int(url.rsplit(":", 1)[1])
     windows = RemoteHall(url, key)
     board_side = RemoteHall(url, key)
@@ -76,9 +68,9 @@ def test_board_follows_calls_across_a_killed_service(tmp_path: Path) -> None:
         windows.call_next(3, "c0107")
         wait_for(lambda: ("called", "C001", 3) in seen)
 
-        kill(process)  # the hall PC loses power
+        processes.kill(process)  # the hall PC loses power
         wait_for(lambda: False in links)
-        process, _ = serve(db, port)  # back, on the same port, with the queue intact
+        serve(processes, db, port)  # back, on the same port, with the queue intact
         windows.call_next(3, "c0107")
         windows.call_next(5, "c0108")
         wait_for(lambda: ("called", "C003", 5) in seen)
@@ -88,16 +80,15 @@ def test_board_follows_calls_across_a_killed_service(tmp_path: Path) -> None:
         assert windows.board()["windows"]["3"]["number"] == "C002"
     finally:
         stop.set()
-        kill(process)
         windows.close()
         board_side.close()
 
 
-def test_the_centres_rules_from_the_command_line(tmp_path: Path) -> None:
+def test_the_centres_rules_from_the_command_line(tmp_path: Path, processes: Processes) -> None:
     db = tmp_path / "hall.db"
-    key = QueueStore(db).hall_key()
+    key = hall_key(db)
     rules = ["--cap", "general=1", "--hours", "business=00:00-00:01", "--green", "one_in_n"]
-    process, url = serve(db, 0, *rules)
+    _, url = serve(processes, db, 0, *rules)
     hall = RemoteHall(url, key)
     try:
         hall.issue("general")
@@ -107,16 +98,15 @@ def test_the_centres_rules_from_the_command_line(tmp_path: Path) -> None:
             hall.issue("business")
         assert hall.issue("social_security").ticket.number == "A001"
     finally:
-        kill(process)
         hall.close()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLERK_HOME": str(tmp_path / "home")}
-    bad = subprocess.run(
-        [sys.executable, "-m", "clerk", "hall", "serve", "--db", str(db), "--hours", "*=17-8"],
-        capture_output=True,
+    bad = processes.clerk(
+        *("hall", "serve", "--db", str(db), "--hours", "*=17-8"),
+        home=tmp_path / "home",
+        stderr=subprocess.PIPE,
         text=True,
-        env=env,
     )
-    assert bad.returncode == 1 and "“*=17-8”不正确" in bad.stderr  # usage errors exit 1 (README)
+    _, said = bad.communicate(timeout=60)
+    assert bad.returncode == 1 and "“*=17-8”不正确" in said  # usage errors exit 1 (README)
 
 
 WINDOW = """
@@ -128,7 +118,7 @@ with httpx.Client(base_url=url, headers={"X-Hall-Key": key}, timeout=30) as clie
 """
 
 
-def test_eight_window_processes_drain_a_full_day(tmp_path: Path) -> None:
+def test_eight_window_processes_drain_a_full_day(tmp_path: Path, processes: Processes) -> None:
     """A day's worth of numbers (six kinds of 833: three digits allow 999 a kind a day, so
     5 994 is the most a hall can issue in a day), called by eight processes at once."""
     db = tmp_path / "hall.db"
@@ -138,21 +128,17 @@ def test_eight_window_processes_drain_a_full_day(tmp_path: Path) -> None:
     for n in range(6 * 833):
         issuer.issue(kinds[n % 6])
     key = issuer.hall_key()
-    process, url = serve(db)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    try:
-        windows = [
-            subprocess.Popen(
-                [sys.executable, "-c", WINDOW, url, key, str(no)],
-                stdout=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            for no in range(1, 9)
-        ]
-        called = {no: w.communicate(timeout=300)[0].split() for no, w in enumerate(windows, 1)}
-    finally:
-        kill(process)
+    _, url = serve(processes, db)
+    windows = [
+        processes.start(
+            [sys.executable, "-c", WINDOW, url, key, str(no)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for no in range(1, 9)
+    ]
+    called = {no: w.communicate(timeout=300)[0].split() for no, w in enumerate(windows, 1)}
     numbers = [n for per_window in called.values() for n in per_window]
     assert len(numbers) == 6 * 833 and len(set(numbers)) == len(numbers)  # none twice
     assert sum(1 for per_window in called.values() if per_window) > 1  # really shared

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from clerk.hall.client import RemoteHall
-from offline.queue import QueueStore
 from tests.conftest import cli
-from tests.e2e.test_hall_events import kill, serve
+from tests.e2e.processes import Processes
+from tests.e2e.test_hall_events import hall_key, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -88,10 +88,12 @@ def fits(driver, width: int, height: int) -> None:
         assert box[0] >= 0 and box[1] >= 0 and box[2] <= inner[0] and box[3] <= inner[1], selector
 
 
-def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, browser):
+def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(
+    tmp_path, browser, processes: Processes
+):
     db = tmp_path / "hall.db"
-    key = QueueStore(db).hall_key()
-    process, url = serve(db)
+    key = hall_key(db)
+    process, url = serve(processes, db)
     port = int(url.rsplit(":", 1)[1])
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
@@ -128,9 +130,9 @@ def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, 
         if os.environ.get("UPDATE_SCREENSHOTS"):
             shutil.copy(tmp_path / "board-1920.png", ROOT / "docs" / "hall-board.png")
 
-        kill(process)  # the hall PC restarts
+        processes.kill(process)  # the hall PC restarts
         wait(lambda: link_broken(browser))
-        process, _ = serve(db, port)
+        serve(processes, db, port)
         hall.call_next(4, "c0110")  # made before the page is back: it must catch up
         wait(lambda: text(browser, "#now-number") == "A001")
         assert text(browser, "#now-window") == "到 4 号窗口办理"
@@ -138,5 +140,4 @@ def test_the_board_shows_calls_at_once_and_catches_up_after_a_restart(tmp_path, 
         hall.call_next(3, "c0107")
         wait(lambda: text(browser, "#now-number") == "C003")  # and follows live again
     finally:
-        kill(process)
         hall.close()

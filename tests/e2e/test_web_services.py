@@ -6,13 +6,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,8 +19,8 @@ from offline.platform.server import serve_in_thread as platform_in_thread
 from offline.platform.store import PlatformStore
 from offline.queue import QueueError, QueueStore, secret_path
 from offline.web import Limits
+from tests.e2e.processes import Processes
 
-ROOT = Path(__file__).resolve().parents[2]
 ZHANG = "330212198001011238"
 STRANGER = "127.0.0.2"  # another machine on the LAN, as far as the server can tell
 
@@ -238,19 +235,6 @@ def test_person_key_is_an_hmac_not_derivable_without_the_secret(tmp_path):
         s.close()
 
 
-def _serve(args: list[str], home: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clerk", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLERK_HOME": str(home)},
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    return process, process.stdout.readline().strip()
-
-
 def _healthy(url: str, key: dict[str, str] | None = None) -> None:
     for _ in range(200):
         with contextlib.suppress(httpx.TransportError):
@@ -261,35 +245,26 @@ def _healthy(url: str, key: dict[str, str] | None = None) -> None:
 
 
 @pytest.mark.parametrize("service", ["hall", "platform"])
-def test_sigterm_stops_the_service_with_a_stream_open(tmp_path, service):
+def test_sigterm_stops_the_service_with_a_stream_open(tmp_path, service, processes: Processes):
     db = tmp_path / f"{service}.db"
     args = [service, "serve", "--db", str(db), "--port", "0"]
-    process, url = _serve([*args, "--no-voice"] if service == "hall" else args, tmp_path / "home")
-    stream = None
-    try:
+    args = [*args, "--no-voice"] if service == "hall" else args
+    process, url = processes.serve(*args, home=tmp_path / "home", stderr=subprocess.PIPE)
+    with contextlib.ExitStack() as held:
         if service == "hall":
             key = {"X-Hall-Key": QueueStore(db).hall_key()}
             _healthy(f"{url}/health")
-            stream = httpx.Client(timeout=30).stream("GET", f"{url}/events", headers=key)
-            assert stream.__enter__().status_code == 200  # a board holds a stream open
+            client = held.enter_context(httpx.Client(timeout=30))
+            stream = held.enter_context(client.stream("GET", f"{url}/events", headers=key))
+            assert stream.status_code == 200  # a board holds a stream open
         else:
             _healthy(f"{url}/changes")
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=5)
         print(f"{service} stopped {time.monotonic() - started:.2f} s after SIGTERM")
-        assert process.returncode in (0, -signal.SIGTERM)
-        assert process.stderr is not None and "Traceback" not in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        for pipe in (process.stdout, process.stderr):
-            if pipe:
-                pipe.close()
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.__exit__(None, None, None)
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert process.stderr is not None and "Traceback" not in process.stderr.read()
 
 
 def test_a_window_joins_with_its_token_only(hall, tmp_path):
