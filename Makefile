@@ -29,6 +29,9 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench
 
-# One archive for an offline window PC of this machine's architecture (docs/install.md).
+# One archive for an offline window PC (docs/install.md): this machine's architecture, or
+# ARCH=aarch64 (an ARM hall PC), PYVER=3.13 (the hall PC's Python), built on any machine.
+ARCH ?=
+PYVER ?=
 bundle: setup
-	PYTHON=$(BIN)/python bash deploy/bundle.sh
+	PYTHON=$(BIN)/python ARCH=$(ARCH) PYVER=$(PYVER) bash deploy/bundle.sh

@@ -31,6 +31,17 @@ fi
 
 python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
     || { echo "需要 Python 3.11 或更新版本" >&2; exit 1; }
+# the wheels are for one architecture and one Python version: say so rather than fail in pip
+read -r want_arch want_py < "$here/built-for"
+have_py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+[ "$want_arch" = "$(uname -m)" ] || {
+    echo "本安装包适用于 $want_arch，本机是 $(uname -m)：请用 make bundle ARCH=$(uname -m) 构建" >&2
+    exit 1
+}
+[ "$want_py" = "$have_py" ] || {
+    echo "本安装包适用于 Python $want_py，本机是 Python $have_py：请用 make bundle PYVER=$have_py 构建" >&2
+    exit 1
+}
 mkdir -p "$prefix"
 # only this bundle's wheels: no index, no other wheel directory from the environment
 export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
