@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import update_wrapper
@@ -288,8 +289,12 @@ def read_pin(from_stdin: bool, what: str = "PIN") -> str:
 
 
 def actor() -> str:
-    """Who runs the CLI, for the audit log: the OS account that owns the data directory."""
-    return f"cli:{getpass.getuser()}"
+    """Who runs the CLI, for the audit log: the OS account that owns the data directory (its
+    uid where the account has no name: a container, a systemd DynamicUser)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid{os.getuid()}"
 
 
 def home_of(ctx: click.Context) -> Path:

@@ -54,3 +54,19 @@ def test_a_corrupt_database_is_one_chinese_line(tmp_path):
     for args in (["case", "list"], ["db", "check"]):
         out = cli(home, *args, code=1)
         assert out.count("\n") == 1 and "数据库文件已损坏" in out and "内部错误" not in out
+
+
+def test_an_account_without_a_name_is_audited_by_its_uid(monkeypatch):
+    """A container or a systemd DynamicUser runs clerk as a uid with no passwd entry, where
+    `getpass.getuser()` raises (KeyError before Python 3.13, OSError since); found by running
+    the aarch64 bundle in a bare Debian root under qemu-user."""
+    import getpass
+    import os
+
+    from clerk.cli.base import actor
+
+    def nameless() -> str:
+        raise KeyError(f"getpwuid(): uid not found: {os.getuid()}")
+
+    monkeypatch.setattr(getpass, "getuser", nameless)
+    assert actor() == f"cli:uid{os.getuid()}"
