@@ -22,6 +22,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -56,7 +57,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _collect(home: Path, staging: Path) -> list[Path]:
+Progress = Callable[[str, int, int], None]  # (stage, done, total) of a long backup or restore
+
+
+def _collect(home: Path, staging: Path, tell: Progress) -> list[Path]:
     """Copy what the archive holds into `staging`: databases by the online backup API."""
     from offline.db import backup_file
 
@@ -69,18 +73,27 @@ def _collect(home: Path, staging: Path) -> list[Path]:
         if (home / name).exists():
             shutil.copy2(home / name, staging / name)
             names.append(Path(name))
-    for tree in TREES:
-        for path in sorted((home / tree).rglob("*")) if (home / tree).is_dir() else []:
-            if path.is_file():
-                target = staging / path.relative_to(home)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-                names.append(path.relative_to(home))
+    files = [
+        path
+        for tree in TREES
+        for path in (sorted((home / tree).rglob("*")) if (home / tree).is_dir() else [])
+        if path.is_file()
+    ]
+    for done, path in enumerate(files, 1):  # scans: the bulk of a window's data
+        target = staging / path.relative_to(home)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        names.append(path.relative_to(home))
+        tell("copied", done, len(files))
     return names
 
 
-def create(home: Path, dest_dir: Path, reason: str = "manual") -> Path:
-    """Write `clerk-backup-<time>.tar` (0600) into `dest_dir`, atomically; returns its path."""
+def create(
+    home: Path, dest_dir: Path, reason: str = "manual", progress: Progress | None = None
+) -> Path:
+    """Write `clerk-backup-<time>.tar` (0600) into `dest_dir`, atomically; returns its path.
+    `progress(stage, done, total)` is told file by file: `copied`, `summed`, `archived`."""
+    tell = progress or _silent
     settings = config.load(home)
     if not settings.initialised or not (home / config.DB_FILE).exists():
         raise BackupError(f"数据目录 {home} 尚未初始化，没有可备份的数据")
@@ -94,17 +107,14 @@ def create(home: Path, dest_dir: Path, reason: str = "manual") -> Path:
     with tempfile.TemporaryDirectory(dir=dest_dir, prefix=".backup-") as tmp:
         staging = Path(tmp) / "data"
         staging.mkdir(mode=0o700)
-        names = _collect(home, staging)
+        names = _collect(home, staging, tell)
         manifest = {
             "format": FORMAT,
             "created_at": stamp.isoformat(),
             "reason": reason,
             "centre_code": settings.centre.code,
             "window_no": settings.window.no,
-            "files": {
-                str(n): {"size": (staging / n).stat().st_size, "sha256": _sha256(staging / n)}
-                for n in names
-            },
+            "files": _summed(staging, names, tell),
         }
         partial = Path(tmp) / "archive.tar"
         fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
@@ -113,13 +123,28 @@ def create(home: Path, dest_dir: Path, reason: str = "manual") -> Path:
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(data), 0o600, int(stamp.timestamp())
             archive.addfile(info, io.BytesIO(data))
-            for name in names:
+            for done, name in enumerate(names, 1):
                 archive.add(staging / name, arcname=str(name), recursive=False)
+                tell("archived", done, len(names))
             raw.flush()
             os.fsync(raw.fileno())
         os.link(partial, target)  # fails rather than replace an archive made meanwhile
     config.sync_dir(dest_dir)
     return target
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress to tell (the backup timer, tests)."""
+
+
+def _summed(staging: Path, names: list[Path], tell: Progress) -> dict[str, dict]:
+    """Each file's size and SHA-256, for the manifest."""
+    files = {}
+    for done, name in enumerate(names, 1):
+        path = staging / name
+        files[str(name)] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+        tell("summed", done, len(names))
+    return files
 
 
 def read_manifest(archive_path: Path) -> dict:
@@ -133,21 +158,25 @@ def read_manifest(archive_path: Path) -> dict:
         raise BackupError(f"{archive_path} 不是有效的备份文件（缺少或损坏的清单）") from None
 
 
-def verify(archive_path: Path, into: Path) -> dict:
-    """Extract into `into` and check every file against the manifest; the manifest."""
+def verify(archive_path: Path, into: Path, progress: Progress | None = None) -> dict:
+    """Extract into `into` and check every file against the manifest; the manifest.
+    `progress("checked", done, total)` is told as each file's checksum is."""
     manifest = read_manifest(archive_path)
     if manifest.get("format") != FORMAT:
         raise BackupError(f"备份格式 {manifest.get('format')} 不受支持")
     with tarfile.open(archive_path) as archive:
         archive.extractall(into, filter="data")
-    for name, meta in manifest["files"].items():
+    for done, (name, meta) in enumerate(manifest["files"].items(), 1):
         path = into / name
         if not path.is_file() or _sha256(path) != meta["sha256"]:
             raise BackupError(f"备份已损坏：{name} 的校验和不符，未恢复任何文件")
+        (progress or _silent)("checked", done, len(manifest["files"]))
     return manifest
 
 
-def restore(archive_path: Path, home: Path, *, today: date | None = None) -> Restored:
+def restore(
+    archive_path: Path, home: Path, *, today: date | None = None, progress: Progress | None = None
+) -> Restored:
     """Put a checked archive back into `home` and move numbering past the backup."""
     from offline.numbering import skip_after_restore
     from offline.store import Store
@@ -155,7 +184,7 @@ def restore(archive_path: Path, home: Path, *, today: date | None = None) -> Res
     config.ensure_home(home)
     with tempfile.TemporaryDirectory(dir=home, prefix=".restore-") as tmp:
         staging = Path(tmp)
-        manifest = verify(archive_path, staging)
+        manifest = verify(archive_path, staging, progress)
         for name in manifest["files"]:
             target = home / name
             config.ensure_home(target.parent)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from clerk.cli.base import JSON, ClerkGroup, echo_json, fail, home_of
+from clerk.cli.progress import Progress, progress
 
 
 @click.group(cls=ClerkGroup)
@@ -25,7 +27,8 @@ def create(ctx: click.Context, dest_dir: str, keep: int | None, as_json: bool) -
     """在 DEST_DIR 中写一个备份文件（使用中也能得到一致的副本）。"""
     from clerk import backup as backups
 
-    path = backups.create(home_of(ctx), Path(dest_dir))
+    with progress(as_json) as line:
+        path = backups.create(home_of(ctx), Path(dest_dir), progress=_shown_on(line))
     if keep:
         for old in sorted(Path(dest_dir).glob("clerk-backup-*.tar"))[:-keep]:
             old.unlink()
@@ -48,12 +51,15 @@ def restore(ctx: click.Context, archive: str, force: bool, as_json: bool) -> Non
 
     home = home_of(ctx)
     backups.read_manifest(Path(archive))  # refuse a damaged file before anything else
-    safety = None
-    if (home / config.DB_FILE).exists():
-        if not force:
-            fail(f"数据目录 {home} 已有数据；恢复会覆盖它。确认请加 --force（会先备份现有数据）")
-        safety = backups.create(home, Path(archive).resolve().parent, reason="before-restore")
-    done = backups.restore(Path(archive), home)
+    safety, existing = None, (home / config.DB_FILE).exists()
+    if existing and not force:
+        fail(f"数据目录 {home} 已有数据；恢复会覆盖它。确认请加 --force（会先备份现有数据）")
+    with progress(as_json) as line:
+        if existing:
+            safety = backups.create(
+                home, Path(archive).resolve().parent, "before-restore", _shown_on(line)
+            )
+        done = backups.restore(Path(archive), home, progress=_shown_on(line))
     if as_json:
         echo_json(
             {
@@ -71,6 +77,19 @@ def restore(ctx: click.Context, archive: str, force: bool, as_json: bool) -> Non
     click.echo(
         "请先运行 clerk sync：首次同步会从平台取回本窗口的办件，编号随后紧接平台已有的最大编号"
     )
+
+
+STAGES = {
+    "copied": "复制文件",
+    "summed": "计算校验和",
+    "archived": "写入备份",
+    "checked": "校验文件",
+}
+
+
+def _shown_on(line: Progress) -> Callable[[str, int, int], None]:
+    """A backup's or restore's stages as the terminal's progress line."""
+    return lambda stage, done, total: line(STAGES[stage], done, total)
 
 
 def _margin() -> int:

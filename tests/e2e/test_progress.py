@@ -141,3 +141,23 @@ def test_sync_counts_the_operations_it_sends(home, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_backup_create_and_restore_on_a_terminal(home, tmp_path):
+    scans = home / "blobs" / "ab"
+    scans.mkdir(parents=True)
+    for n in range(30):
+        (scans / f"scan-{n:02d}.jpg").write_bytes(os.urandom(20_000))
+    code, raw = on_terminal(home, "backup", "create", str(tmp_path / "backups"))
+    assert code == 0, raw
+    for stage in ("复制文件 30/30", "计算校验和 ", "写入备份 "):
+        assert f"{ERASE}{stage}" in raw, (stage, raw)
+    [result] = screen(raw)
+    assert result.startswith("已备份 ") and "个文件到" in result, raw
+    [archive] = (tmp_path / "backups").glob("clerk-backup-*.tar")
+
+    code, raw = on_terminal(tmp_path / "elsewhere", "backup", "restore", str(archive))
+    assert code == 0, raw
+    assert f"{ERASE}校验文件 " in raw
+    assert screen(raw)[0].startswith("已恢复 "), screen(raw)
+    assert all("校验文件" not in shown for shown in screen(raw))
