@@ -21,10 +21,10 @@ from clerk.errors import bug, explain
 from clerk.hall.client import HallOffline, Issued
 from clerk.messages import CardRead
 from clerk.owners import CardEvent, CardFound, CardOwner
-from devices.errors import DeviceError
 from devices.idcard.card import IdCard
 from offline.models import WINDOW_KIND_NAMES
 from offline.privacy import mask_id, mask_name
+from usererror import UserError
 
 if TYPE_CHECKING:
     from clerk.services import Services
@@ -101,7 +101,6 @@ class KioskApp(BackgroundApp):
     def __init__(self, services: Services, *, live: bool = True) -> None:
         super().__init__()
         self.services, self.live = services, live
-        self.centre = receipts.centre_of(services.home, services.settings, 0)
         self.kinds: list[str] = []
         self.green = False
         self.taking = False  # a ticket is being issued: a second press takes no second one
@@ -112,7 +111,7 @@ class KioskApp(BackgroundApp):
         self.cards = CardOwner(services.reader, self._card_event)
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.centre.name}  自助取号", id="title")
+        yield Static(f"{self.services.settings.centre.name}  自助取号", id="title")
         yield Static("请选择要办理的业务（触摸或按数字键）", id="hint")
         yield Grid(id="kinds")
         yield Button("绿色通道（老年人、残疾人、孕妇、军人等）  按 0", id="green")
@@ -186,11 +185,13 @@ class KioskApp(BackgroundApp):
         self.tell(error)
 
     def _print_ticket(self, issued: Issued) -> tuple[str, bool]:
-        """The line under the ticket: a printer that fails never loses the number shown."""
-        doc = receipts.queue_ticket(issued.ticket, self.centre, issued.ahead)
+        """The line under the ticket: a paper or printer that fails never loses the number
+        shown (it was issued already)."""
         try:
+            centre = receipts.centre_of(self.services.home, self.services.settings, 0)
+            doc = receipts.queue_ticket(issued.ticket, centre, issued.ahead)
             result = self.services.printer().print_now(doc)
-        except DeviceError as error:
+        except UserError as error:  # the printer's or the paper's own words
             return f"号票未能打印（{error}），请记下您的号码", False
         except Exception as error:  # a bug: logged, and the ticket is still shown
             bug(error, "printing a queue ticket")

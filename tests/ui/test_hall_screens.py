@@ -162,6 +162,24 @@ async def test_kiosk_card_kind_ticket_and_printout(services: Services) -> None:
         assert "C003" in last and "C002" not in last  # no stale ticket in front of it
 
 
+async def test_kiosk_shows_the_number_when_the_ticket_cannot_print(services) -> None:
+    """A centre's ticket template that is broken: the ticket was issued, so its number shows
+    with the paper's own Chinese words, and nothing is printed."""
+    (services.home / "papers").mkdir()
+    (services.home / "papers" / "ticket.txt").write_text("{{ ticket.number ", "utf-8")
+    hall = services.hall()
+    hall.store.set_window(3, ["general"])
+    app = KioskApp(services, live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.screen.query_one(Digits).value == "C001"
+        line = str(app.screen.query(Static).last().render())
+        assert line.startswith("号票未能打印（排队号模板有误（ticket.txt）") and "请记下您的号码" in line
+    assert services.printer_simulator is None or not services.printer_simulator.jobs
+
+
 async def test_kiosk_says_when_the_hall_is_away(services: Services) -> None:
     services.settings.hall.url = "http://127.0.0.1:9"  # nothing listens
     app = KioskApp(services, live=False)
