@@ -176,7 +176,10 @@ async def test_kiosk_shows_the_number_when_the_ticket_cannot_print(services) -> 
         await settle(pilot)
         assert app.screen.query_one(Digits).value == "C001"
         line = str(app.screen.query(Static).last().render())
-        assert line.startswith("号票未能打印（排队号模板有误（ticket.txt）") and "请记下您的号码" in line
+        assert (
+            line.startswith("号票未能打印（排队号模板有误（ticket.txt）")
+            and "请记下您的号码" in line
+        )
     assert services.printer_simulator is None or not services.printer_simulator.jobs
 
 
