@@ -527,10 +527,19 @@ def _reason(res: OpResult, op: Operation) -> str:
     """The admin's line for a refused operation; the platform's own words made safe."""
     if res.code == "duplicate_local_no":
         return DUPLICATE_NO.format(no=op.payload.get("local_no", "?"))
-    code = "".join(c for c in (res.code or res.result) if c.isalnum() or c in "_.-")[:40]
-    words = "".join(c for c in (res.message or "") if text.problem(c) is None)[:200]
     kind = "冲突" if res.result == "conflict" else "拒收"
-    return f"平台{kind}（{code}）：{words}".rstrip("：")
+    return f"平台{kind}（{_code(res.code or res.result)}）：{_words(res.message)}".rstrip("：")
+
+
+def _code(value: object) -> str:
+    """A code from the platform, cut to what a code is made of."""
+    return "".join(c for c in str(value or "") if c.isalnum() or c in "_.-")[:40]
+
+
+def _words(value: object) -> str:
+    """The platform's own words for the admin, without control or format characters."""
+    said = value if isinstance(value, str) else ""
+    return "".join(c for c in said if text.problem(c) is None)[:200]
 
 
 @dataclass(frozen=True)
@@ -638,13 +647,17 @@ def _offset(response: httpx.Response, size: int, sha256: str) -> int:
 
 def _problem_code(response: httpx.Response) -> str:
     body = _json(response)
-    code = body.get("code") if isinstance(body, dict) else None
-    return code[:40] if isinstance(code, str) and text.problem(code) is None else ""
+    return _code(body.get("code")) if isinstance(body, dict) else ""
 
 
 def _results(response: httpx.Response, ids: list[str]) -> list[OpResult]:
     """The per-operation results, checked against what was sent."""
     body = _json(response)
+    if 400 <= response.status_code < 500 and isinstance(body, dict):
+        raise Misbehaved(
+            f"平台拒收整批 {len(ids)} 项操作（{response.status_code} {_code(body.get('code'))}）："
+            f"{_words(body.get('message') or body.get('detail'))}；这些操作仍待上报"
+        )
     if response.status_code != 200 or not isinstance(body, dict):
         raise NotPlatform(f"平台对操作批次的应答无效（{response.status_code}）")
     try:

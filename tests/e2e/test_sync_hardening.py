@@ -178,6 +178,25 @@ def test_a_redirect_is_not_followed(store, blobs, platform):
     assert bad.count("POST", "/ops") == 1 and store.outbox_counts()["pending"] == 1
 
 
+def test_a_batch_the_platform_refuses_whole_is_its_answer_not_offline(store, blobs, platform):
+    """A `422 invalid_request` (or another 4xx) to `POST /ops` came from the platform: the
+    run names it with the platform's own `message`, stays online, exits 1 and keeps the
+    batch pending; it used to say the platform could not be reached (exit 3)."""
+    import json
+
+    from tests.e2e.misbehaving import _JSON, Reply
+
+    _, bad, target = platform
+    store.accept(elderly(), clerk_id="c0107")
+    body = {"status": 422, "code": "invalid_request", "message": "请求格式不正确：ops.0：应为对象"}
+    bad.on("POST", "^/ops$", lambda r: Reply(422, json.dumps(body).encode(), _JSON), times=1)
+    summary = sync(store, blobs, target)
+    assert (summary.exit_code, summary.online) == (1, True), summary
+    assert "422 invalid_request" in summary.error and "ops.0：应为对象" in summary.error
+    assert store.outbox_counts()["pending"] == 1
+    assert sync(store, blobs, target).exit_code == 0
+
+
 @pytest.mark.parametrize(
     "rewrite",
     [
