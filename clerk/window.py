@@ -58,10 +58,18 @@ class Session:
     clerk: Clerk
     owner: str | None
     notes: list[Note] = field(default_factory=list)
+    owner_name: str = ""  # the window's own clerk as colleagues know them: by name
 
     @property
     def takeover(self) -> bool:
         return bool(self.owner) and self.owner != self.clerk.clerk_id
+
+    @property
+    def owner_label(self) -> str:
+        """李娜（c0107）: the window's own clerk, by name and 工号."""
+        if self.owner_name and self.owner_name != self.owner:
+            return f"{self.owner_name}（{self.owner}）"
+        return self.owner or ""
 
 
 @dataclass
@@ -139,7 +147,8 @@ class Desk:
         """工号 + PIN (the store locks a clerk out after repeated wrong PINs)."""
         clerk = self.store.authenticate(clerk_id.strip(), pin)
         owner = self.services.settings.window.clerk or None
-        session = Session(clerk, owner)
+        known = self.store.clerk(owner) if owner else None
+        session = Session(clerk, owner, owner_name=known.name if known else owner or "")
         if not session.takeover:
             session.notes = self.store.unread_notes(clerk.clerk_id)
         action = "desk.takeover" if session.takeover else "desk.login"

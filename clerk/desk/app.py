@@ -122,7 +122,7 @@ class DeskApp(BackgroundApp):
 
             self.switch_screen(DeskScreen(self.port, self.device_states, self.sync_label))
             if session.takeover:
-                self.notify(f"AB岗顶岗：本窗口A岗为 {session.owner}，操作记在您的工号下")
+                self.notify(f"AB岗顶岗：本窗口A岗为 {session.owner_label}，操作记在您的工号下")
             for note in session.notes:
                 self.notify(f"{note.line}（Ctrl+Y 可再次查看）", title="交接留言", timeout=30)
             if session.notes:
@@ -176,7 +176,7 @@ class DeskApp(BackgroundApp):
             self.port.run(Desk.logout, note, done=after)
 
         if session.takeover:
-            prompt = f"给本窗口A岗（{session.owner}）的交接留言（可不填）"
+            prompt = f"给本窗口A岗（{session.owner_name}）的交接留言（可不填）"
             self.push_screen(TextDialog("退出顶岗", prompt, required=False), leave)
         else:
             leave("")

@@ -263,8 +263,8 @@ def open_bundle(desk_screen: Any, port: DeskPort, bundle: Bundle) -> None:
             return
         desk_screen.end_draft("draft.bundle")  # the desk's intake became the bundle's cases
         accepted = [c for c in outcome.cases if not c.refusal]
-        if accepted:
-            desk_screen.after(accepted[0])
+        if accepted:  # one rating by the citizen, for each case it made
+            desk_screen.to_rate(accepted)
 
     def loaded(result: tuple[list[ServiceItem], SharedChecklist]) -> None:
         screen = BundleIntakeScreen(port, bundle, *result, applicant, panel.ticket)

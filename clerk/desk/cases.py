@@ -201,7 +201,7 @@ class CaseScreen(Screen[None]):
     @on(Button.Pressed, "#rate-again")
     def rate_again(self) -> None:
         if self.case:
-            self.port.rate(self.case, self.reload)
+            self.port.rate([self.case], self.reload)
 
     @on(Button.Pressed, "#unflag")
     def unflag(self) -> None:

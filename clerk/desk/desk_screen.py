@@ -98,7 +98,7 @@ class DeskScreen(Screen[None]):
         self.port = port
         self.status = dict(devices or {}), sync
         self.view = WindowView()
-        self.last_case: Case | None = None
+        self.last_cases: list[Case] = []  # the citizen's cases just decided, to rate
         self.rated: set[str] = set()
 
     def compose(self) -> ComposeResult:
@@ -133,7 +133,7 @@ class DeskScreen(Screen[None]):
         assert session is not None
         who = f"{session.clerk.name}（{session.clerk.clerk_id}）"
         if session.takeover:
-            who += f" AB岗顶岗，本窗口A岗：{session.owner}"
+            who += f" AB岗顶岗，本窗口A岗：{session.owner_label}"
         self.query_one("#top", Static).update(
             f"{window.centre}  {window.no}号窗口（{window.kind}）  当班：{who}"
         )
@@ -152,7 +152,7 @@ class DeskScreen(Screen[None]):
             return
         self.view = view
         panel.show(view.current, view.waiting, view.parked, view.paused)
-        self.query_one(IntakePanel).ticket = view.current.number if view.current else None
+        self.query_one(IntakePanel).current_ticket = view.current.number if view.current else None
 
     def action_call_next(self) -> None:
         """呼叫; with an intake under way, asked first: 暂存 it and call, or stay."""
@@ -428,8 +428,12 @@ class DeskScreen(Screen[None]):
             self.end_draft("draft.notice")
         self.query_one(IntakePanel).clear()
         if case:
-            self.last_case = case
-            self.action_evaluate()
+            self.to_rate([case])
+
+    def to_rate(self, cases: list[Case]) -> None:
+        """The citizen rates what was just done for them: a case, or a 一件事's cases."""
+        self.last_cases = cases
+        self.action_evaluate()
 
     # --- drafts: nothing typed is lost ---------------------------------------------------------
 
@@ -504,12 +508,12 @@ class DeskScreen(Screen[None]):
     # --- evaluation ----------------------------------------------------------------------------
 
     def action_evaluate(self) -> None:
-        case = self.last_case
-        if case is None or case.case_id in self.rated:
+        cases = [c for c in self.last_cases if c.case_id not in self.rated]
+        if not cases:
             self.notify("没有待评价的办件")
             return
-        self.rated.add(case.case_id)
-        self.port.rate(case)
+        self.rated.update(c.case_id for c in cases)
+        self.port.rate(cases)
 
     # --- elsewhere -----------------------------------------------------------------------------
 

@@ -211,7 +211,8 @@ class IntakePanel(VerticalScroll):
         self._found: dict[str, ServiceItem | Bundle] = {}
         self._shown_for = ""  # the search text the list shows matches for
         self._pick_when_found = False
-        self.ticket: str | None = None
+        self.current_ticket: str | None = None  # the hall's ticket at this window now
+        self._draft_ticket: str | None = None  # the ticket this intake was started for
 
     def compose(self) -> ComposeResult:
         yield Label("申请人（放身份证自动填写）", classes="section")
@@ -431,6 +432,12 @@ class IntakePanel(VerticalScroll):
     # --- the draft: nothing typed is lost ------------------------------------------------------
 
     @property
+    def ticket(self) -> str | None:
+        """The citizen's ticket: the one current when this intake was started (a resumed
+        draft keeps its own), else the one current now."""
+        return self._draft_ticket if self.draft_id else self.current_ticket
+
+    @property
     def is_empty(self) -> bool:
         """Nothing typed and no item chosen: nothing to keep."""
         people = [f.typed() for f in self.query(PersonFields)]
@@ -441,7 +448,7 @@ class IntakePanel(VerticalScroll):
         if self.is_empty:
             return None
         if self.draft_id is None:
-            self.draft_id = str(uuid4())
+            self.draft_id, self._draft_ticket = str(uuid4()), self.current_ticket
         self._revision += 1
         agent = None
         if self.query_one("#has-agent", Checkbox).value:
@@ -480,7 +487,7 @@ class IntakePanel(VerticalScroll):
             for saved in draft.materials:
                 if saved.code in rows:
                     rows[saved.code].restore(saved)
-        self.draft_id = draft.draft_id
+        self.draft_id, self._draft_ticket = draft.draft_id, draft.ticket
         self._revision = max(self._revision, draft.revision)
 
     def clear(self) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from clerk.background import BackgroundApp
 from clerk.desk.dialogs import EvaluationDialog
 from clerk.messages import DeviceState
 from clerk.window import Desk, Session
-from offline.models import WINDOW_KIND_NAMES, Case
+from offline.models import WINDOW_KIND_NAMES, Case, EvaluationLevel
 
 if TYPE_CHECKING:
     from devices.printer.printer import PrintResult
@@ -99,9 +99,10 @@ class DeskPort:
                 self._app.notify(result.message, severity="error", timeout=10)
         self._app.post_message(DeviceState("打印机", label, ok))
 
-    def rate(self, case: Case, done: Callable[[], None] | None = None) -> None:
-        """The citizen rates the case on the evaluator; the clerk can only record that they
-        left without rating. In `clerk demo` digits 1-5 stand for the citizen's finger."""
+    def rate(self, cases: list[Case], done: Callable[[], None] | None = None) -> None:
+        """The citizen rates the case (a 一件事: once, for each of its cases) on the evaluator;
+        the clerk can only record that they left without rating. In `clerk demo` digits 1-5
+        stand for the citizen's finger."""
 
         def press(n: int) -> None:
             self.run(Desk.demo_press, n, group="demo")
@@ -112,8 +113,13 @@ class DeskPort:
                 if done:
                     done()
 
-            self.run(Desk.record_rating, case, level or None, done=recorded)
+            def record(desk: Desk) -> None:
+                for case in cases:
+                    desk.record_rating(case, cast(EvaluationLevel, level) or None)
+
+            self.run(record, done=recorded)
 
         ask = self._desk.ask_rating  # the dialog calls it on its own worker thread
-        dialog = EvaluationDialog(ask, case.local_no, press if self.demo else None)
+        numbers = "、".join(case.local_no for case in cases)
+        dialog = EvaluationDialog(ask, numbers, press if self.demo else None)
         self._app.push_screen(dialog, rated)

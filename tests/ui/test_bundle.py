@@ -129,8 +129,13 @@ async def test_newborn_bundle_from_the_card_one_scan_three_cases_one_receipt(
         await pilot.press("enter")  # close the result: back at the desk, the citizen rates
         await settle(pilot)
         assert isinstance(app.screen, EvaluationDialog)
-        await pilot.click("#none")
-        await settle(pilot)
+        assert services.evaluator_simulator and services.evaluator_simulator.asked()
+        services.evaluator_simulator.press(2)  # once, for the 一件事: each accepted case
+        await until(pilot, lambda: store.evaluation(card.case_id), timeout=15)
+        for case in (hukou, card):
+            rating = store.evaluation(case.case_id)
+            assert rating and rating.level == "satisfied"
+        assert store.evaluation(medical.case_id) is None  # refused: nothing to rate
 
 
 async def test_leaving_out_a_member_and_a_clear_message_when_one_is_incomplete(

@@ -88,6 +88,13 @@ async def test_f1_asks_then_parks_the_draft_and_calls_and_it_comes_back(
         assert panel.query_one("#applicant-name", Input).value == "王小明"
         assert panel.item and panel.item.code == "330212105-GG-0012"
         assert panel.query_one("#f-contribution_grade", Select).value == "300元"
+        app.tick()  # the queue shown again (every 15 s, or a hall event): C002 is current
+        await settle(pilot)
+        panel.query_one("#applicant-phone", Input).focus()
+        await pilot.press("tab")  # a field left: the draft saved again, still C001's
+        await settle(pilot)
+        [draft] = services.store.drafts()
+        assert draft.ticket == "C001" and panel.ticket == "C001"  # 受理 takes it from here
     parked = [e for e in services.store.audit_entries() if e.action == "draft.park"]
     assert parked and parked[0].target == "C001"
 

@@ -51,7 +51,7 @@ async def test_the_demo_keys_work_the_simulators_off_the_ui_thread(services: Ser
         await until(pilot, lambda: panel.query_one("#applicant-name", Input).value)
 
         assert isinstance(app.screen, DeskScreen)
-        app.screen.last_case = case  # as if just accepted: F3 asks the citizen
+        app.screen.last_cases = [case]  # as if just accepted: F3 asks the citizen
         await pilot.press("f3")
         await settle(pilot)
         assert isinstance(app.screen, EvaluationDialog)

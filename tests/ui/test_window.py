@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from clerk.desk.desk_screen import DeskScreen
 from clerk.desk.dialogs import ChoiceDialog, TextDialog, TransferDialog
@@ -54,13 +54,16 @@ async def test_lock_then_backup_clerk_takes_over_and_leaves_a_note(
         await pilot.press(*"5678", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen) and not app.locked
-        assert "AB岗顶岗" in str(app.screen.query_one("#top", Static).render())
+        top = str(app.screen.query_one("#top", Static).render())
+        assert "AB岗顶岗，本窗口A岗：李娜（c0107）" in top
         await pilot.press("ctrl+t")  # a consultation, recorded under the backup clerk
         await settle(pilot)
         assert any("今日第 1 次" in n for n in notes(app))
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(app.screen, TextDialog)
+        prompt = " ".join(str(label.render()) for label in app.screen.query(Label))
+        assert "本窗口A岗（李娜）" in prompt  # by name, as the clerks know each other
         await pilot.press(*"C003 挂起待复印", "enter")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
