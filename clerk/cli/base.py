@@ -230,7 +230,8 @@ class ClerkGroup(ChineseHelp, click.Group):
             sys.exit(EXIT_OK)
         except click.UsageError as error:
             hint = f"（运行 {error.ctx.command_path} --help 查看用法）" if error.ctx else ""
-            click.echo(f"用法错误：{error.format_message()}{hint}", err=True)
+            message = " ".join(error.format_message().split())  # click lists choices a line each
+            click.echo(f"用法错误：{message}{hint}", err=True)
             sys.exit(EXIT_ERROR)  # a usage error is an error (the one exit code table)
         except click.ClickException as error:
             error.show()

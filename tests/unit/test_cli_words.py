@@ -96,6 +96,11 @@ def bad_values(command: click.Command) -> Iterator[list[str]]:
     """Wrong input for each option and argument, by its type: click rejects all of these
     before the command runs, so nothing is changed."""
     yield ["--no-such-option"]
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    if any(argument.required for argument in arguments):
+        yield []  # an argument is missing
+    elif not arguments:
+        yield ["多余的参数"]  # a leaf takes none (a group: no such command)
     for param in command.params:
         kind, name = param.type, param.opts[0]
         if isinstance(kind, click.Choice):
@@ -126,7 +131,7 @@ def test_every_bad_invocation_is_one_chinese_line(home):
             assert len(out.strip().splitlines()) == 1, (path, bad, out)
             assert not english(out, ALLOWED | {"nonexistent"}), (path, out)
             tried += 1
-    assert tried > 150
+    assert tried > 200
 
 
 @pytest.mark.parametrize(
