@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from devices.evaluator import EvaluatorSimulator, SerialEvaluator
     from devices.idcard.reader import ReaderSettings, SamReader
     from devices.idcard.simulator import SamSimulator
-    from devices.printer.printer import ReceiptPrinter
+    from devices.printer.document import Document
+    from devices.printer.printer import PrintResult, ReceiptPrinter
     from devices.printer.render import Paper
     from devices.printer.simulator import PrinterSimulator
     from devices.voice import VoiceSettings
@@ -87,13 +88,14 @@ class Services:
             self._closers.append(self._reader.close)
         return self._reader
 
-    def paper(self) -> Paper:
+    def paper(self, mm: int | None = None) -> Paper:
+        """The configured paper, or paper `mm` wide instead."""
         from devices.printer.document import PAPER_COLUMNS
         from devices.printer.render import Paper
 
         cfg = self.settings.printer
         return Paper(
-            columns=PAPER_COLUMNS[cfg.paper_mm],
+            columns=PAPER_COLUMNS[mm or cfg.paper_mm],
             codec=cfg.encoding,
             qr_native=cfg.qr == "native",
             chinese_mode=cfg.chinese_mode,
@@ -113,6 +115,21 @@ class Services:
                 self._closers.append(self.printer_simulator.close)
             self._printer = ReceiptPrinter(PrinterSettings(url, self.paper()), self.home / "spool")
         return self._printer
+
+    def print_once(
+        self, doc: Document, url: str | None = None, paper: Paper | None = None
+    ) -> PrintResult:
+        """Print `doc` now or not at all, on `url` or the configured printer (its simulator
+        included), nothing left in the spool: a test page, a reprint the admin watches."""
+        import tempfile
+
+        from devices.printer.printer import PrinterSettings, ReceiptPrinter
+
+        printer = self.printer()
+        assert isinstance(printer, ReceiptPrinter)  # the composition root builds no other
+        target = PrinterSettings(url or printer.settings.url, paper or self.paper())
+        with tempfile.TemporaryDirectory() as spool:
+            return ReceiptPrinter(target, Path(spool)).print_now(doc)
 
     def display(self) -> display.Display:
         from devices import display

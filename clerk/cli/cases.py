@@ -3,8 +3,6 @@ audited as a reveal of personal data."""
 
 from __future__ import annotations
 
-import dataclasses
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -252,9 +250,7 @@ def print_(
 ) -> None:
     """补打办件的单据（回执丢失、打印机故障时），单据标注“补打”，记入审计日志。"""
     from clerk import receipts  # paper templates and the printer: loaded for this command only
-    from devices.printer.document import PAPER_COLUMNS
     from devices.printer.preview import to_text
-    from devices.printer.printer import PrinterSettings, ReceiptPrinter
     from devices.printer.states import STATUS_TEXT
 
     found = services.store.case(key)
@@ -265,17 +261,11 @@ def print_(
     at = now()
     notice_no = services.store.issue_notice_no(at) if name == "一次性告知书" and not preview else ""
     document = receipts.again(services.store, found, name, centre, at, notice_no)
-    settings = services.paper()
-    if paper:
-        settings = dataclasses.replace(settings, columns=PAPER_COLUMNS[int(paper)])
+    settings = services.paper(int(paper) if paper else None)
     click.echo(to_text(document, settings.columns, settings.codec))
     if preview:
         return
-    printer = services.printer()
-    assert isinstance(printer, ReceiptPrinter)  # the composition root builds no other
-    target = url or printer.settings.url  # the configured printer, or its simulator
-    with tempfile.TemporaryDirectory() as spool:  # now or not at all: the admin is told
-        result = ReceiptPrinter(PrinterSettings(target, settings), Path(spool)).print_now(document)
+    result = services.print_once(document, url, settings)  # now or not at all: the admin sees
     services.store.audit(
         actor(),
         "print.reprint",

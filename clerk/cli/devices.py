@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +20,8 @@ from devices.errors import DeviceNotConfigured
 from devices.idcard import card as cards
 from devices.idcard.reader import SamReader
 from devices.idcard.simulator import Faults, SamSimulator, load_cards, sample_cards
-from devices.printer.document import PAPER_COLUMNS, QR, Columns, Document, Feed, Field, Line, Rule
+from devices.printer.document import QR, Columns, Document, Feed, Field, Line, Rule
 from devices.printer.preview import to_text
-from devices.printer.printer import PrinterSettings, ReceiptPrinter
 from devices.printer.simulator import PrinterSimulator
 from devices.printer.states import STATUS_TEXT
 from devices.scanner.folder import ScanFolder
@@ -202,15 +200,9 @@ def sample_receipt() -> Document:
 def print_test(ctx: click.Context, url: str | None, paper: str | None) -> None:
     """打印一张测试回执（中文、全角标点、二维码、切纸）。"""
     svc = services(ctx, initialised=False)
-    paper_settings = svc.paper()
-    if paper:
-        paper_settings = dataclasses.replace(paper_settings, columns=PAPER_COLUMNS[int(paper)])
+    paper_settings = svc.paper(int(paper) if paper else None)
     doc = sample_receipt()
-    printer = svc.printer()
-    assert isinstance(printer, ReceiptPrinter)  # the composition root builds no other
-    target = url or printer.settings.url  # the configured printer, or its simulator
-    with tempfile.TemporaryDirectory() as spool:  # a test page is not kept for later
-        result = ReceiptPrinter(PrinterSettings(target, paper_settings), Path(spool)).print(doc)
+    result = svc.print_once(doc, url, paper_settings)  # a test page is not kept for later
     click.echo(to_text(doc, paper_settings.columns, paper_settings.codec))
     if result.waiting:
         fail(f"测试页未能打印：{STATUS_TEXT[result.status].split('（')[0]}")
