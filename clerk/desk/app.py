@@ -88,7 +88,8 @@ class DeskApp(BackgroundApp):
         settings = self.desk.services.settings
         self.cards.start()
         self.run_worker(warm_up, thread=True, group="warm", exit_on_error=False)
-        self.follow_hall(self.desk.services.hall)  # the queue panel follows the hall's events
+        # the queue panel follows the hall's events; its client (httpx) loads off this thread
+        self.run_step(_hall_modules, done=lambda _: self.follow_hall(self.desk.services.hall))
         self.set_interval(15, self.tick)  # besides the events: the hall going away unnoticed
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
@@ -317,6 +318,12 @@ def _is_desk(screen: object) -> TypeGuard[DeskScreen]:
     may be importing its module on another thread at this very moment."""
     desk = getattr(sys.modules.get("clerk.desk.desk_screen"), "DeskScreen", None)
     return desk is not None and isinstance(screen, desk)
+
+
+def _hall_modules() -> None:
+    """The hall follower and its HTTP client, loaded in a worker: imported on the UI thread
+    they held the login screen's first keys for tens of milliseconds."""
+    import clerk.hall.follower  # noqa: F401
 
 
 def warm_up() -> None:
