@@ -166,6 +166,8 @@ def _status(
     row = db.conn.execute(
         "SELECT server_version, local_no FROM cases WHERE case_id = ?", [change.case_id]
     ).fetchone()
+    if isinstance(change, SnapshotChange) and change.device_seq:
+        outbox.follow_platform(db, change.case_id, change.device_seq)
     if row is None and isinstance(change, SnapshotChange):
         _add_snapshot(db, change, out, window_no)
         return

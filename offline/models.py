@@ -610,6 +610,7 @@ class SnapshotChange(Change):
     official_no: str | None = Field(None, min_length=1, max_length=50)
     case: CasePayload
     refusal: Refusal | None = None
+    device_seq: int | None = Field(None, ge=0, le=SQLITE_INT)  # own=full: the last seq held
 
     @model_validator(mode="before")
     @classmethod

@@ -76,6 +76,9 @@ def skip_after_restore(
         db.execute(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)", [RESTORED, json.dumps(moved)]
         ).fetchall()
+        # the feed is read again from its start, this window's own cases in full: those
+        # accepted after the backup, and the operations sent after it (`outbox.follow_platform`)
+        db.execute("DELETE FROM meta WHERE key = 'changes_cursor'").fetchall()
     return len(moved)
 
 

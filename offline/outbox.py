@@ -41,11 +41,13 @@ def enqueue(
     window_no: int,
 ) -> Operation:
     """Append the case's next operation. Call inside `offline.db.write`."""
-    [(last, held)] = db.conn.execute(
-        "SELECT COALESCE(MAX(seq), 0), MAX(state = 'quarantined') FROM operations "
+    [(last, held, floor)] = db.conn.execute(
+        "SELECT COALESCE(MAX(seq), 0), MAX(state = 'quarantined'), "
+        "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?) FROM operations "
         "WHERE case_id = ?",
-        [case_id],
+        [FLOOR + case_id, case_id],
     ).fetchall()
+    last = max(last, floor or 0)
     # Built, not validated: every field is ours and the payload is the dump of a model that
     # was validated already; validating it again was half the CPU of a durable 受理 commit.
     op = Operation.model_construct(
@@ -70,6 +72,24 @@ def enqueue(
         },
     )
     return op
+
+
+FLOOR = "seq_floor:"  # meta: the highest seq the platform holds from this device for a case
+
+
+def follow_platform(db: Database, case_id: str, device_seq: int) -> None:
+    """After a restore the platform may hold operations of a case from this device that the
+    restored store lost: the case's next operation follows them (`enqueue`), so its `seq` is
+    never one the platform holds already (`seq_taken`)."""
+    [(last,)] = db.conn.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM operations WHERE case_id = ?", [case_id]
+    ).fetchall()
+    if device_seq > last:
+        db.conn.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+            "MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            [FLOOR + case_id, device_seq],
+        )
 
 
 def _operation(row: dict[str, Any]) -> Operation:

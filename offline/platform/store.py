@@ -434,18 +434,32 @@ class PlatformStore:
         accepted it as a light `case.status` (its status and official number): that window
         holds the case already, and pulling back its own cases in full cost a drain of ten
         thousand cases seconds. A window restored from a backup asks for them in full
-        (`own=full`): it has lost those accepted since the backup."""
+        (`own=full`), each with `device_seq`, the highest `seq` the platform holds from this
+        device for it: the window has lost the cases and operations it sent after the backup,
+        and its next operation on such a case must follow them."""
         with self._lock:
             rows = self.db.conn.execute(
                 "SELECT id, body, device_id FROM changes WHERE centre_code = ? AND id > ? "
                 "ORDER BY id LIMIT ?",
                 [centre, since, limit + 1],
             ).fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        cursor = rows[-1][0] if rows else since
-        light = [_light(json.loads(b), not own_in_full and d == device_id) for _, b, d in rows]
-        return light, cursor, more
+            more = len(rows) > limit
+            rows = rows[:limit]
+            found = []
+            for _, body, source in rows:
+                change, own = json.loads(body), source == device_id
+                if own and own_in_full and change.get("kind") == "case.snapshot":
+                    change["device_seq"] = self._device_seq(change["case_id"], source)
+                found.append(_light(change, own and not own_in_full))
+        return found, rows[-1][0] if rows else since, more
+
+    def _device_seq(self, case_id: str, device_id: str) -> int:
+        """The highest `seq` of the case's operations from `device_id` (hold the lock)."""
+        [(last,)] = self.db.conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM ops WHERE case_id = ? AND device_id = ?",
+            [case_id, device_id],
+        ).fetchall()
+        return int(last)
 
     def state(self, centre: str) -> dict:
         with self._lock:
