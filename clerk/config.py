@@ -136,12 +136,12 @@ class ScannerSection(Section):
 
 
 def _ca_file(path: str) -> str:
-    """An empty CA file is the public CAs only; a named one must be a readable PEM file."""
-    if not path:
-        return path
-    from offline.tls import check_ca_file  # ssl and httpx: only when one is configured
-
-    return check_ca_file(path)
+    """A CA file is named by its full path. Whether it is there and a certificate is checked
+    where it is set (`config set`, `--ca-file`), by `config check` and at each connection,
+    not here: a file gone missing must not stop `case list` or the `config set` that mends it."""
+    if path and not Path(path).expanduser().is_absolute():
+        raise ValueError(f"CA证书文件应写完整路径（以 / 开头）：{path}")
+    return str(Path(path).expanduser()) if path else path
 
 
 CaFile = Annotated[str, AfterValidator(_ca_file)]

@@ -13,6 +13,8 @@ import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from usererror import UserError
+
 if TYPE_CHECKING:  # the config's check of a CA file needs no HTTP client
     import httpx
 
@@ -43,6 +45,10 @@ ADVICE = {
 }
 
 
+class CaFileError(UserError, ValueError):
+    """The configured CA file cannot be used; `str()` names the file and why, in Chinese."""
+
+
 def context(ca_file: str = "") -> ssl.SSLContext:
     """Trust the public CAs (certifi, as httpx does), the system's store (a CA installed with
     update-ca-certificates) and, when given, the admin's CA file."""
@@ -56,23 +62,23 @@ def context(ca_file: str = "") -> ssl.SSLContext:
 
 
 def check_ca_file(path: str) -> str:
-    """`path` when it is a readable PEM file with at least one certificate; a `ValueError`
-    in Chinese otherwise (the config's validator and `--ca-file` both use this)."""
+    """`path` when it is a readable PEM file with at least one certificate; `CaFileError`
+    otherwise (`config set`, `config check`, `--ca-file` and each connection use this)."""
     file = Path(path).expanduser()
     if not file.is_absolute():
-        raise ValueError(f"CA证书文件应写完整路径（以 / 开头）：{path}")
+        raise CaFileError(f"CA证书文件应写完整路径（以 / 开头）：{path}")
     try:
         text = file.read_text("ascii", errors="replace")
     except FileNotFoundError:
-        raise ValueError(f"CA证书文件不存在：{file}") from None
+        raise CaFileError(f"CA证书文件不存在：{file}") from None
     except OSError as error:
-        raise ValueError(f"CA证书文件无法读取：{file}（{error.strerror}）") from None
+        raise CaFileError(f"CA证书文件无法读取：{file}（{error.strerror}）") from None
     if "-----BEGIN CERTIFICATE-----" not in text:
-        raise ValueError(f"不是PEM格式的CA证书文件（应含 BEGIN CERTIFICATE）：{file}")
+        raise CaFileError(f"不是PEM格式的CA证书文件（应含 BEGIN CERTIFICATE）：{file}")
     try:
         ssl.create_default_context(cafile=str(file))
     except ssl.SSLError:
-        raise ValueError(f"CA证书文件已损坏，无法读取其中的证书：{file}") from None
+        raise CaFileError(f"CA证书文件已损坏，无法读取其中的证书：{file}") from None
     return str(file)
 
 

@@ -66,12 +66,31 @@ def findings(settings: conf.Settings) -> list[tuple[str, str, str, str, str]]:
             "" if enrolled else "clerk enrol --platform … ",
         ),
     ]
+    rows += [
+        _ca_row(section, path)
+        for section in CA_FILES
+        if (path := getattr(settings, section).ca_file)
+    ]
     for section, key, name in DEVICES:
         state = device_address(settings, section, key)
         status = {"未配置": "missing", "模拟（sim:）": "simulated"}.get(state, "ok")
         advice = f"clerk config set {section}.{key} 地址" if status == "missing" else ""
         rows.append((f"{section}.{key}", status, name, state, advice))
     return rows
+
+
+CA_FILES = {"platform": "平台CA证书", "hall": "叫号服务CA证书"}
+
+
+def _ca_row(section: str, path: str) -> tuple[str, str, str, str, str]:
+    """A configured CA file: there, and a certificate OpenSSL can load."""
+    from offline.tls import CaFileError, check_ca_file
+
+    key, name = f"{section}.ca_file", CA_FILES[section]
+    try:
+        return (key, "ok", name, check_ca_file(path), "")
+    except CaFileError as error:
+        return (key, "problem", name, "无法使用", f"{error}；clerk config set {key} 文件")
 
 
 @config.command()
@@ -161,6 +180,13 @@ def set_(ctx: click.Context, key: str, value: str) -> None:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         fail(f"{where}：{conf.reason(first)}（未修改）")
+    if name == "ca_file" and value:  # the file itself, where it is set
+        from offline.tls import CaFileError, check_ca_file
+
+        try:
+            target[name] = check_ca_file(target[name])
+        except CaFileError as error:
+            fail(f"{key}：{error}（未修改）")
     conf.write_atomic(home / conf.CONFIG_FILE, tomli_w.dumps(data).encode())
     log.info("config set %s", key)
     shown = "***" if (section, path[0]) in SECRET_KEYS else value

@@ -159,6 +159,21 @@ def test_ca_file_is_checked_where_it_is_set(tmp_path, home):
     broken.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     out = cli(home, "config", "set", "platform.ca_file", str(broken), code=1)
     assert "已损坏" in out, out
+    # set, then gone: read-only work goes on, config check names it, a sync says so
+    good = tmp_path / "county-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(good))
+    cli(home, "config", "set", "platform.ca_file", str(good))
+    good.unlink()
+    assert cli(home, "case", "list", "--json").strip() == "[]"
+    rows = {r["key"]: r for r in json.loads(cli(home, "config", "check", "--json"))["items"]}
+    assert rows["platform.ca_file"]["status"] == "problem"
+    assert "CA证书文件不存在" in rows["platform.ca_file"]["advice"]
+    (home / "platform.token").write_text("t\n")
+    cli(home, "config", "set", "platform.url", "https://127.0.0.1:9/api/v1")
+    cli(home, "config", "set", "platform.device_id", "win-03")
+    out = cli(home, "sync", code=1)
+    assert out.startswith("错误：CA证书文件不存在") and "\n" not in out.strip(), out
+    cli(home, "config", "set", "platform.ca_file", "")  # mended with the command itself
     token = tmp_path / "t"
     token.write_text("x\n")
     args = ["--device-id", "w", "--token-file", str(token), "--ca-file", str(not_pem)]
