@@ -10,6 +10,7 @@ two. Every transition is an event with its time, for waiting and service-time re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -17,6 +18,7 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -182,19 +184,34 @@ def parse_hours(text: str) -> str:
     return text
 
 
+_TURNS: dict[str, threading.RLock] = {}
+_TURNS_GUARD = threading.Lock()
+
+
+def _writers_turn(path: Path) -> threading.RLock:
+    """The one write turn of this process for the database at `path`, shared by every store
+    open on it (a test's windows each open their own)."""
+    with _TURNS_GUARD:
+        return _TURNS.setdefault(os.path.realpath(path), threading.RLock())
+
+
 class QueueStore:
     """The queue on its SQLite file; one per process, safe to share between threads.
 
-    Each thread has its own connection, and no Python lock guards them: WAL lets readers (the
-    board, a window's view, a token check) go on while a writer commits, and `BEGIN
-    IMMEDIATE` with the busy timeout orders the writers. A lock of our own held through each
-    commit made every reader of the hall service wait for every writer's fsync."""
+    Each thread has its own connection and no lock of ours guards a read: WAL lets readers
+    (the board, a window's view, a token check) go on while a writer commits. A lock of ours
+    held through each commit made every reader of the hall service wait for every writer's
+    fsync. Writers of this process take turns (`writing`) before `BEGIN IMMEDIATE`, which
+    with the busy timeout orders them against other processes: SQLite's busy wait polls the
+    lock with sleeps of up to 100 ms, so among eight windows calling at once on a loaded
+    machine one could lose every poll until its 10 s ran out ("database is locked")."""
 
     def __init__(self, path: Path | str, policy: QueuePolicy | None = None) -> None:
         self.path = Path(path)
         self._local = threading.local()
         self._opened: list[Database] = []
         self._opening = threading.Lock()  # guards `_opened` only, never a statement
+        self._turn = _writers_turn(self.path)
         migrations.apply(self.db)
         self._secret = _load_secret(secret_path(path))
         self._admin_key = ""
@@ -210,6 +227,13 @@ class QueueStore:
             with self._opening:
                 self._opened.append(db)
         return db
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Database]:
+        """One unit of work (`offline.db.write`) once this process's earlier writers are done:
+        a blocked thread is woken when the turn is free, it does not poll for it."""
+        with self._turn, write(self.db) as db:
+            yield db
 
     def close(self) -> None:
         with self._opening:
@@ -277,7 +301,7 @@ class QueueStore:
             spans = self.policy.hours.get(kind) or self.policy.hours["*"]
             raise QueueError(f"现在不是取号时间（取号时间 {spans.replace(',', '、')}）")
         day, at = now().date().isoformat(), now().isoformat()
-        with write(self.db):
+        with self.writing():
             [(seq,)] = self.db.conn.execute(
                 "INSERT INTO ticket_seq VALUES (?, ?, 1) ON CONFLICT (day, kind) DO UPDATE SET "
                 "last = last + 1 RETURNING last",
@@ -305,7 +329,7 @@ class QueueStore:
 
     def call_next(self, window_no: int, kinds: list[str] | None, clerk_id: str) -> Ticket | None:
         """Finish the window's current ticket, as pressing 呼叫 does, and call the next one."""
-        with write(self.db):
+        with self.writing():
             if self._paused(window_no):
                 raise QueueError("本窗口已暂停服务，请先恢复服务再叫号")
             self._finish_current(window_no, clerk_id)
@@ -364,7 +388,7 @@ class QueueStore:
     def _with_current(
         self, window_no: int, clerk_id: str, state: str, event: str, **changes: Any
     ) -> Ticket:
-        with write(self.db):
+        with self.writing():
             current = self._current(window_no)
             if current is None:
                 raise QueueError("本窗口当前没有正在办理的号")
@@ -377,7 +401,7 @@ class QueueStore:
 
     def recall(self, window_no: int, clerk_id: str) -> Ticket:
         """重呼: the same ticket again (the announcer throttles repeats)."""
-        with write(self.db):
+        with self.writing():
             current = self._current(window_no)
             if current is None:
                 raise QueueError("本窗口当前没有可重呼的号")
@@ -408,7 +432,7 @@ class QueueStore:
 
     def call_back(self, window_no: int, number: str, clerk_id: str) -> Ticket:
         """回呼: a ticket this window parked, called again."""
-        with write(self.db):
+        with self.writing():
             if self._current(window_no):
                 raise QueueError("请先结束本窗口当前的号，再回呼挂起的号")
             row = self.db.conn.execute(
@@ -436,7 +460,7 @@ class QueueStore:
         """转移: back in the queue, keeping its number, for another kind and/or window."""
         if kind and kind not in self.policy.prefixes:
             raise QueueError(f"没有这类业务：{kind}")
-        with write(self.db):
+        with self.writing():
             if to_window is not None:
                 self._check_target(window_no, to_window)
             current = self._current(window_no)
@@ -464,7 +488,7 @@ class QueueStore:
     def _admin(
         self, number: str, by: str, state: str, allowed: tuple[str, ...], refusal: str
     ) -> None:
-        with write(self.db):
+        with self.writing():
             row = self.db.conn.execute(
                 "SELECT id, state FROM tickets WHERE day = ? AND number = ?",
                 [now().date().isoformat(), number],
@@ -483,14 +507,14 @@ class QueueStore:
         """暂停服务: the window calls nobody until resumed; its current ticket stays."""
         if not reason.strip():
             raise QueueError("暂停服务须说明原因")
-        with write(self.db):
+        with self.writing():
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO pauses VALUES (?, ?, ?, ?)",
                 [window_no, reason.strip(), now().isoformat(), clerk_id],
             )
 
     def resume(self, window_no: int, clerk_id: str) -> None:
-        with write(self.db):
+        with self.writing():
             self.db.conn.execute("DELETE FROM pauses WHERE window_no = ?", [window_no])
 
     def _paused(self, window_no: int) -> str | None:
@@ -530,7 +554,7 @@ class QueueStore:
         unknown = set(kinds) - set(self.policy.prefixes)
         if unknown:
             raise QueueError(f"没有这类业务：{'、'.join(sorted(unknown))}")
-        with write(self.db):
+        with self.writing():
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO windows VALUES (?, ?)", [window_no, json.dumps(kinds)]
             )
@@ -564,7 +588,7 @@ class QueueStore:
         """The admin key of the hall service; made on first use, then kept in memory."""
         if self._admin_key:
             return self._admin_key
-        with write(self.db):
+        with self.writing():
             row = self.db.conn.execute(
                 "SELECT value FROM hall_meta WHERE key = 'hall_key'"
             ).fetchone()
@@ -592,7 +616,7 @@ class QueueStore:
         """A new token for a window (replacing its old one), a kiosk or a board; only its
         digest is kept, the token is returned once."""
         token = f"{role}-{secrets.token_urlsafe(24)}"
-        with write(self.db):
+        with self.writing():
             if role == "window":
                 self.db.conn.execute(
                     "DELETE FROM hall_tokens WHERE role = 'window' AND window_no = ?", [window_no]

@@ -140,7 +140,7 @@ def test_eight_windows_calling_at_once_never_share_or_double(tmp_path):
     lock, errors = threading.Lock(), []
 
     def window(no: int) -> None:
-        store = QueueStore(path)  # each window its own connection, as separate processes
+        store = QueueStore(path)  # each window its own store and connection; turns shared
         try:
             while (ticket := store.call_next(no, None, f"c{no}")) is not None:
                 assert store.current(no).number == ticket.number

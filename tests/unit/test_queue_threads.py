@@ -76,3 +76,31 @@ def test_a_new_threads_connection_keeps_the_services_locks(tmp_path):
     seen = in_another_process("print(store.waiting()); store.close()", path)
     assert seen == "{'general': 2}"  # the second ticket is in the database, for everyone
     store.close()
+
+
+def test_writers_of_one_process_take_turns_instead_of_polling_sqlite(tmp_path):
+    """SQLite's busy wait polls its lock with sleeps of up to 100 ms: among eight windows
+    calling at once on a loaded machine, one could lose every poll for the whole busy timeout
+    ("database is locked"). Writers of one process wait for their turn instead, so one never
+    meets that timeout because of another; here the waiting writer's timeout is nil."""
+    path = tmp_path / "hall.db"
+    first, second = QueueStore(path), QueueStore(path)  # two windows' stores, one process
+    done: list[object] = []
+
+    def issue() -> None:
+        second.db.conn.execute("PRAGMA busy_timeout = 0")  # this thread's connection
+        try:
+            done.append(second.issue("general").number)
+        except sqlite3.Error as error:
+            done.append(error)
+
+    waiter = threading.Thread(target=issue)
+    with first.writing():
+        first.issue("general")
+        waiter.start()
+        waiter.join(0.5)
+        assert done == []  # waiting for its turn, not failing on SQLite's lock
+    waiter.join()
+    assert done == ["C002"]
+    first.close()
+    second.close()
