@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from clerk.hall.client import HallError, RemoteHall, follow
+from clerk.hall.client import HallError, RemoteHall
+from clerk.hall.follower import HallEvent, HallFollower, HallLink, HallNews
 from offline.queue import QueueStore
 from tests.e2e.processes import ROOT, Processes
 
@@ -48,18 +48,15 @@ def test_board_follows_calls_across_a_killed_service(tmp_path: Path, processes: 
     board_side = RemoteHall(url, key)
     seen: list[tuple[str, str, int]] = []
     links: list[bool] = []
-    stop = threading.Event()
-    follower = threading.Thread(
-        target=follow,
-        args=(
-            board_side,
-            stop,
-            lambda e: seen.append((e["event"], e["number"], e["window_no"])),
-            lambda board: links.append(board is not None),
-        ),
-        kwargs={"retry": 0.2},
-        daemon=True,
-    )
+
+    def report(news: HallNews) -> None:  # the board's side of the hall follow job's owner
+        if isinstance(news, HallEvent):
+            e = news.event
+            seen.append((e["event"], e["number"], e["window_no"]))
+        elif isinstance(news, HallLink):
+            links.append(news.board is not None)
+
+    follower = HallFollower(lambda: board_side, report, retry=0.2)
     try:
         for _ in range(4):
             windows.issue("general")
@@ -78,8 +75,9 @@ def test_board_follows_calls_across_a_killed_service(tmp_path: Path, processes: 
         called = [number for event, number, _ in seen if event == "called"]
         assert called == ["C001", "C002", "C003"]  # none missed, none twice
         assert windows.board()["windows"]["3"]["number"] == "C002"
+        assert follower.alive and follower.restarts == 0  # a lost hall is a state, not a bug
     finally:
-        stop.set()
+        follower.stop()
         windows.close()
         board_side.close()
 
