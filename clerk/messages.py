@@ -1,8 +1,8 @@
 """App-wide events (architecture rule 3): what owners and workers post up to the app.
 
-Owners (`clerk/owners.py`) report plain typed events from their threads; the app posts these
-Textual messages (`post_message` is thread-safe) and routes them to the screen that wants
-them. Screens post `ReadCard` to ask the card owner for a read (F9).
+Device owners (`clerk/owners.py`) report plain typed events from their threads; the app posts
+these Textual messages (`post_message` is thread-safe) and routes them to the screen that
+wants them. Screens post `ReadCard` to ask the card owner for a read (F9).
 """
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ class DeviceState(Message):
     def __init__(self, device: str, state: str, ok: bool) -> None:
         super().__init__()
         self.device, self.state, self.ok = device, state, ok
+
+
+class DeviceTrouble(Message):
+    """A device failed at work nobody waits for (the window display did not show a call)."""
+
+    def __init__(self, device: str, text: str) -> None:
+        super().__init__()
+        self.device, self.text = device, text
 
 
 class WorkerRestarted(Message):

@@ -69,6 +69,11 @@ class Services:
     _evaluator: SerialEvaluator | None = None
     migration_backup: Path | None = None  # the automatic backup taken before migrating
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    _first: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Run `stop` first on `close`, before any device closes (the device owners)."""
+        self._first.append(stop)
 
     def reader(self) -> CardReader:
         from devices.idcard.reader import SamReader
@@ -247,7 +252,7 @@ class Services:
         return BlobStore(self.home / "blobs")
 
     def close(self) -> None:
-        for closer in reversed(self._closers):
+        for closer in [*self._first, *reversed(self._closers)]:
             with contextlib.suppress(Exception):
                 closer()
         self.store.close()

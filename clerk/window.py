@@ -2,7 +2,8 @@
 
 The Textual screens call these methods from worker threads and show what comes back; every
 rule of the desk lives here, so the same steps are tested without a screen. A case is
-committed before anything is printed, so the printer can never lose it.
+committed before anything is printed, so the printer can never lose it. Devices are used only
+through their owners (`clerk/owners.py`): a step asks and, on its worker thread, waits.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from clerk import receipts
+from clerk.owners import Busy, Devices
 from clerk.services import Services
-from devices.errors import DeviceError
 from devices.printer.document import Document
 from offline import bundles
 from offline.bundles import BundleIntake, SharedChecklist
@@ -43,6 +44,7 @@ from offline.models import (
 if TYPE_CHECKING:  # the hall client, printer, scanner and sync load on first use, so the
     # desk's login screen shows without them (`python -m bench --only desk` lists them)
     from clerk.hall.client import WindowView
+    from devices.display import Display
     from devices.printer.printer import PrintResult
     from offline.sync import SyncEngine
     from offline.visits import CaseVisits
@@ -133,7 +135,10 @@ class Desk:
         self.last_document: Document | None = None
         self._again: Callable[[datetime], Document] | None = None  # the last paper, 补打
         self.online: bool | None = None
-        self._print_lock = threading.Lock()
+        self.devices = Devices(services)
+        services.on_close(self.devices.stop)  # the owners stop before their devices close
+        self._rating_lock = threading.Lock()
+        self._rating = 0  # the latest rating asked for: it alone listens to the keypad
         self._engine: SyncEngine | None = None
 
     # --- the session ---------------------------------------------------------------------------
@@ -189,18 +194,25 @@ class Desk:
     def call_next(self) -> Ticket | None:
         ticket = self.services.hall().call_next(self.window_no, self.clerk_id)
         if ticket:
-            self.services.display().show_call(ticket.number, self.window_no)
+            self._show(lambda d: d.show_call(ticket.number, self.window_no))
         return ticket
 
     def queue_step(self, action: str) -> Ticket:
         """重呼, 过号, 挂起, 办结 of the current ticket (`recall`, `no-show`, `park`, `finish`)."""
         ticket = self.services.hall().step(self.window_no, action, self.clerk_id)
-        display = self.services.display()
         if action == "recall":
-            display.show_call(ticket.number, self.window_no)
+            self._show(lambda d: d.show_call(ticket.number, self.window_no))
         else:
-            display.show_idle(f"{self.window_no}号窗口")
+            self._show_idle()
         return ticket
+
+    def _show(self, work: Callable[[Display], None]) -> None:
+        """The window display shows it when it can: a broken LED is reported by its owner
+        and never fails the hall step it follows."""
+        self.devices.display.tell(work)
+
+    def _show_idle(self) -> None:
+        self._show(lambda d: d.show_idle(f"{self.window_no}号窗口"))
 
     def ticket_cases(self, ticket: Ticket) -> int:
         """Cases decided for the ticket since it was issued: 过号 or 转移 of it is asked first."""
@@ -208,7 +220,7 @@ class Desk:
 
     def call_back(self, number: str) -> Ticket:
         ticket = self.services.hall().call_back(self.window_no, number, self.clerk_id)
-        self.services.display().show_call(ticket.number, self.window_no)
+        self._show(lambda d: d.show_call(ticket.number, self.window_no))
         return ticket
 
     def transfer(self, kind: str | None, to_window: int | None) -> Ticket:
@@ -217,17 +229,17 @@ class Desk:
 
             raise HallError("请选择转往的业务类型或窗口")
         ticket = self.services.hall().transfer(self.window_no, self.clerk_id, kind, to_window)
-        self.services.display().show_idle(f"{self.window_no}号窗口")
+        self._show_idle()
         return ticket
 
     def pause(self, reason: str) -> None:
         self.services.hall().pause(self.window_no, reason, self.clerk_id)
-        self.services.display().show_paused(reason)
+        self._show(lambda d: d.show_paused(reason))
         self.store.audit(self.clerk_id, "desk.pause", str(self.window_no), {"reason": reason})
 
     def resume(self) -> None:
         self.services.hall().resume(self.window_no, self.clerk_id)
-        self.services.display().show_idle(f"{self.window_no}号窗口")
+        self._show_idle()
         self.store.audit(self.clerk_id, "desk.resume", str(self.window_no))
 
     # --- intake --------------------------------------------------------------------------------
@@ -305,10 +317,14 @@ class Desk:
         return self.store.consultations_today()
 
     def scan(self) -> tuple[str, int]:
-        """Scan a material into a PDF blob: its SHA-256 and page count."""
+        """Scan a material into a PDF blob: its SHA-256 and page count. F10 pressed while a
+        scan is in progress is told so, not started again (the same sheet twice)."""
         from devices.scanner.pdf import to_pdf
 
-        pages = self.services.scanner().scan()
+        asked, new = self.devices.scanner.ask(lambda scanner: scanner.scan(), key="scan")
+        if not new:
+            raise Busy("正在扫描上一份材料，请稍候（本次按键不会重复扫描）")
+        pages = asked.result()
         return self.services.blobs().put(to_pdf(pages)), len(pages)
 
     def _item(self, case: Case) -> ServiceItem | None:
@@ -339,20 +355,24 @@ class Desk:
 
     def print(self, doc: Document) -> PrintResult:
         """Print, or keep the job in the spool while the printer cannot print."""
-        with self._print_lock:
-            return self.services.printer().print(doc)
+        return self.devices.printer.call(lambda printer: printer.print(doc))
 
     def reprint(self) -> tuple[str, PrintResult] | None:
-        """补打 the last paper, marked as a reprint: its name and how printing went."""
+        """补打 the last paper, marked as a reprint: its name and how printing went. F11
+        pressed again while it prints is told so, and nothing is printed twice."""
         doc, again = self.last_document, self._again
         if doc is None or again is None:
             return None
+        paper = again(now())
+        asked, new = self.devices.printer.ask(lambda p: p.print(paper), key="reprint")
+        if not new:
+            raise Busy(f"正在补打{doc.name}，请稍候（本次按键不会重复打印）")
         self.store.audit(self.clerk_id, "print.again", doc.name)
-        return doc.name, self.print(again(now()))
+        return doc.name, asked.result()
 
     def flush_printer(self) -> PrintResult:
-        with self._print_lock:
-            return self.services.printer().flush()
+        """Send what waits in the spool (the app's poll); a poll while one runs joins it."""
+        return self.devices.printer.call(lambda printer: printer.flush(), key="flush")
 
     # --- after acceptance ----------------------------------------------------------------------
 
@@ -382,17 +402,20 @@ class Desk:
             return None
         return self.store.calendar().workdays_between(now().date(), promised_by)
 
-    def check_evaluator(self) -> tuple[str, bool]:
-        """The evaluator's state for the status bar: 就绪, or what is wrong."""
-        try:
-            self.services.evaluator().check()
-        except DeviceError as error:
-            return str(error).split("，")[0], False
-        return "就绪", True
-
     def ask_rating(self, stop: Callable[[], bool]) -> EvaluationLevel | None:
-        """Light the citizen's evaluator and wait for their press (never the clerk's keys)."""
-        return self.services.evaluator().ask(stop)  # type: ignore[return-value]
+        """Light the citizen's evaluator and wait for their press (never the clerk's keys).
+        A rating asked while another waits takes the keypad over: the older one ends with
+        None, so one press can never rate two cases or the case not on screen."""
+        with self._rating_lock:
+            self._rating += 1
+            mine = self._rating
+        owner = self.devices.evaluator
+
+        def done() -> bool:
+            return stop() or owner.stopping or self._rating != mine
+
+        level = owner.call(lambda evaluator: evaluator.ask(done))
+        return level  # type: ignore[return-value]  # the keypad gives only these names
 
     def record_rating(self, case: Case, level: EvaluationLevel | None) -> None:
         self.store.evaluate(case.case_id, level, "window_device", clerk_id=self.clerk_id)

@@ -28,19 +28,20 @@ from clerk.messages import (
     CardNotRead,
     CardRead,
     DeviceState,
+    DeviceTrouble,
     HallEventArrived,
     HallLinkChanged,
     ReadCard,
     WorkerRestarted,
 )
 from clerk.owners import (
-    CardEvent,
     CardFailed,
     CardFound,
-    CardOwner,
+    DeviceFailed,
+    Event,
     NoCard,
     OwnerRestarted,
-    ReaderState,
+    StateChanged,
 )
 from clerk.window import Desk, Session, SyncNews, SyncState, age
 from widgets.status_bar import StatusBar
@@ -71,8 +72,9 @@ class DeskApp(BackgroundApp):
         self._last_input = time.monotonic()
         self.sync_label: tuple[str, bool] | None = None
         self.device_states: dict[str, tuple[str, bool]] = {}
-        # the card reader's only user: it polls, and F9 asks it (clerk/owners.py)
-        self.cards = CardOwner(desk.services.reader, self._card_event)
+        # each device's only user (clerk/owners.py): their news comes here as messages
+        desk.devices.listen(self._device_event)
+        self.cards = desk.devices.card  # it polls, and F9 asks it
         self.port = DeskPort(desk, self, demo)  # all the screens may ask of the window
 
     # --- start and stop ----------------------------------------------------------------------
@@ -94,15 +96,12 @@ class DeskApp(BackgroundApp):
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
         self.set_interval(15, self.lock_if_idle)
-        self.port.run(Desk.check_evaluator, done=self.evaluator_state, group="evaluator")
+        self.desk.devices.check()  # the evaluator's state comes back as a `DeviceState`
         self.sync()
-
-    def evaluator_state(self, state: tuple[str, bool]) -> None:
-        self.post_message(DeviceState("评价器", *state))
 
     def on_unmount(self) -> None:
         self._stop.set()
-        self.cards.stop(timeout=1.0)
+        self.desk.devices.stop(timeout=1.0)
 
     # --- session -------------------------------------------------------------------------------
 
@@ -192,18 +191,20 @@ class DeskApp(BackgroundApp):
 
     # --- devices -------------------------------------------------------------------------------
 
-    def _card_event(self, event: CardEvent) -> None:
-        """The card owner's report (its thread): posted up as a message."""
+    def _device_event(self, event: Event) -> None:
+        """A device owner's report (its thread): posted up as a message."""
         if isinstance(event, CardFound):
-            self.post_message(CardRead(event.card, event.asked))
+            self.post_report(CardRead(event.card, event.asked))
         elif isinstance(event, NoCard):
-            self.post_message(CardNotRead("读卡器上没有证件，请放好证件", warning=True))
+            self.post_report(CardNotRead("读卡器上没有证件，请放好证件", warning=True))
         elif isinstance(event, CardFailed):
-            self.post_message(CardNotRead(event.message, warning=False))
-        elif isinstance(event, ReaderState):
-            self.post_message(DeviceState(CardOwner.name, event.state, event.ok))
+            self.post_report(CardNotRead(event.message, warning=False))
+        elif isinstance(event, StateChanged):
+            self.post_report(DeviceState(event.device, event.state, event.ok))
         elif isinstance(event, OwnerRestarted):
-            self.post_message(WorkerRestarted(event.message))
+            self.post_report(WorkerRestarted(event.message))
+        elif isinstance(event, DeviceFailed):
+            self.post_report(DeviceTrouble(event.device, event.message))
 
     def on_read_card(self, message: ReadCard) -> None:
         """F9: ask the owner; a read already waiting answers this press too."""
@@ -219,6 +220,9 @@ class DeskApp(BackgroundApp):
     def on_card_not_read(self, message: CardNotRead) -> None:
         if not self.locked and self.desk.session is not None:
             self.notify(message.text, severity="warning" if message.warning else "error")
+
+    def on_device_trouble(self, message: DeviceTrouble) -> None:
+        self.notify(message.text, severity="warning", timeout=10)
 
     def on_device_state(self, message: DeviceState) -> None:
         self.device_states[message.device] = (message.state, message.ok)

@@ -64,10 +64,21 @@ async def settle(pilot: Pilot, timeout: float = 15.0) -> None:
     while time.monotonic() < end:
         await pilot.pause()
         busy = [w for w in app.workers if w.group not in ("cards", "rating") and w.is_running]
-        if not busy:
+        if not busy and not _asked(app):
             break
         await asyncio.sleep(0.02)
     await pilot.pause()
+
+
+def _asked(app: Any) -> int:
+    """The desk's requests to its printer, scanner and window display not yet answered."""
+    desk = getattr(app, "desk", None)  # the kiosk and the board have none
+    if desk is None:
+        return 0
+    return sum(
+        owner.pending
+        for owner in (desk.devices.printer, desk.devices.scanner, desk.devices.display)
+    )
 
 
 async def until(pilot: Pilot, check: Callable[[], Any], timeout: float = 10.0) -> Any:

@@ -4,12 +4,13 @@ requests folded while one waits, and a restart (told in Chinese) after an unexpe
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from clerk.owners import CardEvent, CardFailed, CardFound, CardOwner, NoCard, OwnerRestarted
+from clerk.owners import CardFailed, CardFound, CardOwner, Event, NoCard, OwnerRestarted
 from devices.base import CardReader
 from devices.errors import DeviceUnavailable
 from devices.idcard.card import IdCard
@@ -24,7 +25,7 @@ def sim() -> Iterator[SamSimulator]:
     simulator.close()
 
 
-def next_event(events: queue.Queue[CardEvent], kind: type, timeout: float = 10.0) -> CardEvent:
+def next_event(events: queue.Queue[Event], kind: type, timeout: float = 10.0) -> Event:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         event = events.get(timeout=max(0.01, end - time.monotonic()))
@@ -35,8 +36,8 @@ def next_event(events: queue.Queue[CardEvent], kind: type, timeout: float = 10.0
 
 def owned(
     reader: Callable[[], CardReader], interval: float = 0.05
-) -> tuple[CardOwner, queue.Queue[CardEvent]]:
-    events: queue.Queue[CardEvent] = queue.Queue()
+) -> tuple[CardOwner, queue.Queue[Event]]:
+    events: queue.Queue[Event] = queue.Queue()
     owner = CardOwner(reader, events.put, interval=interval)
     owner.start()
     return owner, events
@@ -74,7 +75,7 @@ def test_f9_between_polls(sim: SamSimulator) -> None:
         reader.close()
 
 
-def _drain(events: queue.Queue[CardEvent]) -> list[CardEvent]:
+def _drain(events: queue.Queue[Event]) -> list[Event]:
     out = []
     while not events.empty():
         out.append(events.get())
@@ -82,9 +83,19 @@ def _drain(events: queue.Queue[CardEvent]) -> list[CardEvent]:
 
 
 def test_a_waiting_request_folds_the_next_ones() -> None:
-    owner = CardOwner(lambda: _fail(), lambda event: None)  # never started: requests wait
-    assert owner.request_read() is True
-    assert [owner.request_read() for _ in range(5)] == [False] * 5
+    opening = threading.Event()
+
+    def slow() -> SamReader:  # a reader still opening: the first request waits
+        opening.wait(10)
+        raise DeviceUnavailable("无法打开读卡器")
+
+    owner = CardOwner(slow, lambda event: None, interval=60)
+    try:
+        assert owner.request_read() is True
+        assert [owner.request_read() for _ in range(5)] == [False] * 5
+    finally:
+        opening.set()
+        owner.stop()
 
 
 def _fail() -> SamReader:
