@@ -444,7 +444,7 @@ class SyncEngine:
         those accepted after the backup come back, and numbering continues after the highest
         the platform holds. A platform that sends them light all the same (a status of a case
         this window does not hold) leaves the restore's safe margin in place."""
-        refill, unknown = self.store.restore_pending(), 0
+        refill = self.store.restore_pending()
         for _ in range(MAX_PAGES):
             cursor = self.store.meta("changes_cursor")
             params = {"limit": PAGE} | ({"since": cursor} if cursor else {})
@@ -463,10 +463,12 @@ class SyncEngine:
             summary.flagged += applied.flagged
             summary.followups += applied.followups
             summary.changes_quarantined += applied.quarantined
-            unknown += applied.unknown
+            if refill and applied.unknown:  # settled at once: a later run must not lower it
+                self.store.settle_after_restore(complete=False)
+                refill = False
             if not more:
                 if refill:
-                    self.store.settle_after_restore(complete=unknown == 0)
+                    self.store.settle_after_restore(complete=True)
                 return
             if str(new_cursor) == cursor:
                 raise Misbehaved(

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from offline.store import Store
-from tests.conftest import cli, pension
+from tests.conftest import INIT, cli, pension
 from tests.e2e.conftest import Reference
 from tests.e2e.ground import ROOT, on_tiny_disk
 
@@ -217,3 +217,16 @@ def test_a_file_size_limit(tmp_path, enrolled: Path):
     assert not (tmp_path / "copy.db").exists()
     assert "数据库正常" in cli(enrolled, "db", "check")
     assert len(_cases(enrolled)) == 1
+
+
+def test_init_on_a_full_disk_leaves_nothing_to_trip_over(tmp_path):
+    """A first set-up that meets a full disk writes no half configuration: once there is
+    room, the same `clerk init` simply works."""
+    init = {"do": ["clerk", *INIT], "input": "0000\n"}
+    listing = "import os; print(sorted(os.listdir(os.environ['CLERK_HOME'])))"
+    steps = [["fill"], init, ["python", listing], ["free"], init, ["clerk", "db", "check"]]
+    refused, left, again, checked = on_tiny_disk(tmp_path / "ground", steps)
+    _refused(refused, "磁盘已满")
+    assert json.loads(left["out"].replace("'", '"')) == ["logs"], left
+    _works(again, "已初始化")
+    _works(checked, "数据库正常")

@@ -91,6 +91,39 @@ def test_a_platform_that_sends_own_cases_light_leaves_the_margin(
     assert reference.store.stats()["cases"] == 5
 
 
+def test_a_light_platform_met_in_an_interrupted_run_still_leaves_the_margin(
+    tmp_path, enrolled: Path, reference: Reference, monkeypatch
+):
+    """The own cases came back light in a run that broke off; the next run sees only cases
+    the window holds. That must not be taken for a complete pull."""
+    home = _restored(tmp_path, enrolled)
+    first = json.loads(cli(home, "case", "show", _accept_no(1), "--json"))
+    later = {
+        "kind": "case.status",
+        "case_id": first["case_id"],
+        "server_version": 9,
+        "status": "approved",
+        "official_no": None,
+        "at": "2026-12-02T10:00:00+08:00",
+        "note": "",
+    }  # the back office decides 0001: the last change of the feed
+    reference.store.change("330212105", later)
+    real, calls = reference.store.changes, []
+
+    def light_then_broken(*args, own_in_full=False, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("the platform falls over")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reference.store, "changes", light_then_broken)
+    monkeypatch.setattr("offline.sync.PAGE", 4)  # 0001–0004, then 0001 decided
+    assert json.loads(cli(home, "sync", "--json", code=3))["exit_code"] == 3
+    assert json.loads(cli(home, "sync", "--json"))["exit_code"] == 0
+    [next_no] = _accept(home, 1)
+    assert _seq(next_no) > 1000
+
+
 def _accept_no(seq: int) -> str:
     from offline.clock import now
 
