@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from offline.catalog import demo_catalog
-from offline.platform.server import serve_in_thread
-from offline.platform.store import PlatformStore
 from tests.conftest import INIT, cli
 from tests.unit.test_backfill import line
+from tests.unit.test_cli_json import enrolled
 
 ERASE = "\r\x1b[K"
 
@@ -122,15 +121,7 @@ def test_case_import_and_db_backup_on_a_terminal(home, tmp_path):
 
 
 def test_sync_counts_the_operations_it_sends(home, tmp_path):
-    store = PlatformStore(tmp_path / "platform.db")
-    server, url = serve_in_thread(store)
-    try:
-        (tmp_path / "token").write_text(store.add_device("win-03", "330212105"))
-        cli(home, "enrol", "--platform", url, "--device-id", "win-03", "--token-file",
-            str(tmp_path / "token"))  # fmt: skip
-        paper = tmp_path / "paper.jsonl"
-        paper.write_text("".join(line(f"第{n}行") + "\n" for n in range(1, 41)), "utf-8")
-        cli(home, "case", "import", str(paper))
+    with enrolled(home, tmp_path, 40):
         code, raw = on_terminal(home, "sync")
         assert code == 0, raw
         assert f"{ERASE}上报操作 40/40，附件 0.0 MB" in raw, raw
@@ -138,9 +129,6 @@ def test_sync_counts_the_operations_it_sends(home, tmp_path):
         assert summary.startswith("上报 40 条：新确认 40"), raw
         code, raw = on_terminal(home, "sync", "--json")
         assert "上报操作" not in raw and json.loads(raw)["exit_code"] == 0
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_backup_create_and_restore_on_a_terminal(home, tmp_path):

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -69,7 +72,10 @@ def test_case_import_json(home, tmp_path):
     assert (code, out) == (1, "") and err.startswith("错误：第1行") and "校验位" in err
 
 
-def test_sync_verify_json_and_its_exit_codes(home, tmp_path):
+@contextmanager
+def enrolled(home: Path, tmp_path: Path, cases: int) -> Iterator[PlatformStore]:
+    """The reference platform on loopback with `home` enrolled and `cases` 补录 cases
+    waiting to be sent; the platform's store."""
     store = PlatformStore(tmp_path / "platform.db")
     server, url = serve_in_thread(store)
     try:
@@ -77,8 +83,16 @@ def test_sync_verify_json_and_its_exit_codes(home, tmp_path):
         cli(home, "enrol", "--platform", url, "--device-id", "win-03", "--token-file",
             str(tmp_path / "token"))  # fmt: skip
         paper = tmp_path / "paper.jsonl"
-        paper.write_text(line("登记簿第1页第1行") + "\n", "utf-8")
+        paper.write_text("".join(line(f"第{n}行") + "\n" for n in range(1, cases + 1)), "utf-8")
         cli(home, "case", "import", str(paper))
+        yield store
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_sync_verify_json_and_its_exit_codes(home, tmp_path):
+    with enrolled(home, tmp_path, 1) as store:
         cli(home, "sync")
         code, out, err = run(home, "sync", "verify", "--json")
         same = json.loads(out)
@@ -104,9 +118,6 @@ def test_sync_verify_json_and_its_exit_codes(home, tmp_path):
         (home / "platform.token").write_text("not-the-token\n")
         code, out, err = run(home, "sync", "verify", "--json")
         assert (code, out) == (2, "") and "重新登记" in err
-    finally:
-        server.shutdown()
-        server.server_close()
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{free.getsockname()[1]}/api/v1"
