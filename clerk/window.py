@@ -267,9 +267,10 @@ class Desk:
         items = self.store.bundle_members(bundle)
         return items, bundles.checklist(items)
 
-    def accept_bundle(self, entry: BundleIntake) -> BundleOutcome:
-        """一件事: every member's case durable before the one receipt is printed."""
-        made = self.store.accept_bundle(entry, clerk_id=self.clerk_id)
+    def accept_bundle(self, entry: BundleIntake, draft_id: str | None = None) -> BundleOutcome:
+        """一件事: every member's case (and the end of its draft) durable before the one
+        receipt is printed."""
+        made = self.store.accept_bundle(entry, clerk_id=self.clerk_id, draft_id=draft_id)
         doc = receipts.bundle_acceptance(made, self.centre)
         return BundleOutcome(made, doc, self.print(doc))
 
@@ -477,6 +478,17 @@ class Desk:
         if current is not None:
             self.park_draft(current)
         return self.item(draft.item_code, draft.item_version) if draft.item_code else None
+
+    def resume_bundle(
+        self, current: Draft | None, draft: Draft
+    ) -> tuple[Bundle, list[ServiceItem], SharedChecklist] | None:
+        """Carry on with a 一件事 draft (the intake on screen 暂存'd first): its bundle and
+        form as for a new one; None when the bundle is no longer in the catalog."""
+        if current is not None:
+            self.park_draft(current)
+        assert draft.bundle is not None
+        bundle = self.store.bundle(draft.bundle.code, draft.bundle.version)
+        return (bundle, *self.bundle_form(bundle)) if bundle else None
 
     def case_page(self, case_id: str) -> CasePage | None:
         """A case's page: the case, its timeline, the clerks by name, its days left."""

@@ -547,6 +547,26 @@ class DraftMaterial(Record):
     pages: int = 0
 
 
+class DraftMember(Record):
+    """One member of a 一件事 draft as marked: taken or left out, refused with a reason."""
+
+    item_code: str
+    taken: bool = True
+    refused: bool = False
+    reason: str = ""
+    refer_to: str = ""
+    form: dict[str, Any] = Field(default_factory=dict)
+
+
+class DraftBundle(Record):
+    """A 一件事 intake in progress: the shared fields once, each member's own."""
+
+    code: str
+    version: int
+    shared_form: dict[str, Any] = Field(default_factory=dict)
+    members: list[DraftMember] = Field(default_factory=list)
+
+
 class Draft(Record):
     draft_id: str
     window_no: int
@@ -561,6 +581,7 @@ class Draft(Record):
     item_name: str = ""
     form: dict[str, Any] = Field(default_factory=dict)
     materials: list[DraftMaterial] = Field(default_factory=list)
+    bundle: DraftBundle | None = None  # a 一件事 (then no item_code; `materials` are its set)
 
     @property
     def summary(self) -> str:

@@ -287,10 +287,12 @@ class Store:
         clerk_id: str,
         at: datetime | None = None,
         source_ref: str | None = None,
+        draft_id: str | None = None,
     ) -> list[Case]:
         """一件事: every member checked first, then numbered, then all its cases, operations
-        and audit entries committed in one transaction, linked by one group id. A
-        `source_ref` makes it idempotent (member n is recorded as `{source_ref}#n`)."""
+        and audit entries (and the end of its draft) committed in one transaction, linked by
+        one group id. A `source_ref` makes it idempotent (member n is recorded as
+        `{source_ref}#n`)."""
         with self._lock:
             refs = [f"{source_ref}#{n}" if source_ref else None for n in range(len(entry.members))]
             if source_ref and (known := self._by_source(f"{source_ref}#0")):
@@ -318,9 +320,10 @@ class Store:
                 for plan, (payload, verified), ref in zip(plans, payloads, refs, strict=True)
             ]
             with write(self.db):
-                for case, plan in zip(made, plans, strict=True):
+                for n, (case, plan) in enumerate(zip(made, plans, strict=True)):
                     op_type, op_payload = _operation(case)
-                    self._write_case(case, op_type, op_payload, clerk_id, at, plan.item.code)
+                    ends = draft_id if n == 0 else None  # the draft ends with the first
+                    self._write_case(case, op_type, op_payload, clerk_id, at, plan.item.code, ends)
             return made
 
     def backfill(

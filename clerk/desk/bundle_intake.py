@@ -4,18 +4,21 @@ name, one materials checklist (一套材料) and one 送达方式; 受理 makes 
 A member the citizen does not need is unticked (left out); a member that cannot be accepted
 gets 不予受理 with its reason while the others are accepted. Like the desk, this screen only
 collects what is typed; `clerk.window.Desk.accept_bundle` decides and saves in a worker.
+As the single intake, it is a draft in the store as each field is left: the desk's draft,
+lent to this screen while it is open, offered back after a crash and ended by 受理.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from clerk.desk.dialogs import ResultDialog
 from clerk.desk.intake import FieldProblem, PersonFields
@@ -23,8 +26,25 @@ from clerk.desk.port import DeskPort
 from clerk.window import BundleOutcome, Desk
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
-from offline.bundles import BundleIntake, MemberEntry, SharedChecklist, own_form, shared_fields
-from offline.models import CASE_STATUS_NAMES, CASE_TYPE_NAMES, Bundle, Refusal, ServiceItem
+from offline.bundles import (
+    BUNDLE_MARK,
+    BundleIntake,
+    MemberEntry,
+    SharedChecklist,
+    own_form,
+    shared_fields,
+)
+from offline.clock import now
+from offline.models import (
+    CASE_STATUS_NAMES,
+    CASE_TYPE_NAMES,
+    Bundle,
+    Draft,
+    DraftBundle,
+    DraftMember,
+    Refusal,
+    ServiceItem,
+)
 from offline.privacy import mask_id
 from widgets.delivery import DeliveryChooser
 from widgets.materials import MaterialsChecklist
@@ -95,6 +115,25 @@ class MemberPanel(Vertical):
             refusal=refusal,
         )
 
+    def draft(self) -> DraftMember:
+        forms = self.query(SchemaForm)
+        return DraftMember(
+            item_code=self.item.code,
+            taken=self.included,
+            refused=self.query_one(".refuse", Checkbox).value,
+            reason=self.query_one(".reason", Input).value,
+            refer_to=self.query_one(".refer", Input).value,
+            form=forms.first().raw() if forms else {},
+        )
+
+    def restore(self, saved: DraftMember) -> None:
+        self.query_one(".take", Checkbox).value = saved.taken
+        self.query_one(".refuse", Checkbox).value = saved.refused
+        self.query_one(".reason", Input).value = saved.reason
+        self.query_one(".refer", Input).value = saved.refer_to
+        if forms := self.query(SchemaForm):
+            forms.first().fill(saved.form)
+
 
 class BundleIntakeScreen(Screen[BundleOutcome | None]):
     """一件事受理: dismissed with the outcome once every member's case is saved."""
@@ -119,13 +158,14 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         bundle: Bundle,
         items: list[ServiceItem],
         shared: SharedChecklist,
-        applicant: dict[str, str],
-        ticket: str | None,
+        draft: Draft,
     ) -> None:
+        """`draft`: the desk's intake this one goes on from (its applicant and ticket), or a
+        一件事 draft to carry on with."""
         super().__init__()
         self.port = port
         self.bundle, self.items, self.shared = bundle, items, shared
-        self.applicant_values, self.ticket = applicant, ticket
+        self.base, self.ticket, self.revision = draft, draft.ticket, draft.revision
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -158,10 +198,55 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        p = "bundle-applicant"
-        for name, value in self.applicant_values.items():
-            self.query_one(f"#{p}-{name}", Input).value = value
-        self.query_one(f"#{p}-name", Input).focus()
+        self.query_one(PersonFields).restore(self.base.applicant)
+        if saved := self.base.bundle:
+            if saved.shared_form and (shared := self.query("#shared-form")):
+                shared.first(SchemaForm).fill(saved.shared_form)
+            members = {m.item.code: m for m in self.query(MemberPanel)}
+            for member in saved.members:
+                if member.item_code in members:
+                    members[member.item_code].restore(member)
+            rows = {row.spec.code: row for row in self.query_one(MaterialsChecklist).rows}
+            for material in self.base.materials:
+                if material.code in rows:
+                    rows[material.code].restore(material)
+        self.query_one("#bundle-applicant-name", Input).focus()
+
+    # --- the draft: nothing typed is lost ------------------------------------------------------
+
+    @on(Input.Blurred)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def save_draft(self) -> None:
+        """Each field left, each choice made (and a lock): the 一件事 as it stands is kept."""
+        if not self.saving:
+            self.port.run(Desk.save_draft, self.draft(), group="draft")
+
+    def on_screen_suspend(self) -> None:
+        self.save_draft()
+
+    def draft(self) -> Draft:
+        self.revision += 1
+        shared = self.query("#shared-form")
+        bundle = DraftBundle(
+            code=self.bundle.code,
+            version=self.bundle.version,
+            shared_form=shared.first(SchemaForm).raw() if shared else {},
+            members=[m.draft() for m in self.query(MemberPanel)],
+        )
+        return self.base.model_copy(
+            update={
+                "revision": self.revision,
+                "saved_at": now(),
+                "applicant": self.query_one(PersonFields).typed(),
+                "item_code": None,
+                "item_version": None,
+                "item_name": BUNDLE_MARK + self.bundle.name,
+                "form": {},
+                "materials": [row.draft() for row in self.query_one(MaterialsChecklist).rows],
+                "bundle": bundle,
+            }
+        )
 
     def _applicant_contact(self) -> tuple[str, str]:
         return (
@@ -220,7 +305,8 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
             self.saving = False
             self._error(error)
 
-        self.port.run(Desk.accept_bundle, entry, done=self.decided, failed=failed)
+        draft_id = self.base.draft_id
+        self.port.run(Desk.accept_bundle, entry, draft_id, done=self.decided, failed=failed)
 
     def _error(self, error: BaseException) -> None:
         from clerk.errors import explain
@@ -248,26 +334,55 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
 
 
 def open_bundle(desk_screen: Any, port: DeskPort, bundle: Bundle) -> None:
-    """From the desk's item search: load the members in a worker, then the bundle intake,
-    with what the desk already has of the applicant; afterwards the citizen rates."""
+    """From the desk's item search: load the members in a worker, then the bundle intake."""
+
+    def loaded(result: tuple[list[ServiceItem], SharedChecklist]) -> None:
+        show_bundle(desk_screen, port, bundle, *result)
+
+    port.run(Desk.bundle_form, bundle, done=loaded)
+
+
+def show_bundle(
+    desk_screen: Any,
+    port: DeskPort,
+    bundle: Bundle,
+    items: list[ServiceItem],
+    shared: SharedChecklist,
+    resumed: Draft | None = None,
+) -> None:
+    """The bundle intake over the desk. It goes on from the desk's intake, whose draft it
+    keeps while open (or from a resumed 一件事 draft); 返回 gives the draft back to the desk,
+    受理 ends it with the cases, and then the citizen rates."""
     from clerk.desk.intake import IntakePanel
 
     panel = desk_screen.query_one(IntakePanel)
-    applicant = {
-        name: panel.query_one(f"#applicant-{name}", Input).value
-        for name in ("name", "id-number", "phone", "address")
-    }
+    session = port.session
+    assert session is not None
+    window_no, clerk_id = port.window.no, session.clerk.clerk_id
+    lent = panel.lend(window_no, clerk_id)
+    base = resumed or lent
+    if base is None:  # nothing typed at the desk yet: a draft of its own
+        base = Draft(
+            draft_id=str(uuid4()),
+            window_no=window_no,
+            clerk_id=clerk_id,
+            revision=0,
+            saved_at=now(),
+            ticket=panel.ticket,
+        )
+    screen = BundleIntakeScreen(port, bundle, items, shared, base)
 
     def after(outcome: BundleOutcome | None) -> None:
-        if outcome is None:
+        if outcome is None:  # 返回: the desk's intake as it was, its draft again
+            panel.take_back(screen.revision)
+            if panel.draft_id == base.draft_id:
+                desk_screen.save_draft()
+            else:
+                port.run(Desk.end_draft, base.draft_id, "draft.discard", group="draft")
             return
-        desk_screen.end_draft("draft.bundle")  # the desk's intake became the bundle's cases
+        panel.clear()  # the draft ended with the cases
         accepted = [c for c in outcome.cases if not c.refusal]
         if accepted:  # one rating by the citizen, for each case it made
             desk_screen.to_rate(accepted)
 
-    def loaded(result: tuple[list[ServiceItem], SharedChecklist]) -> None:
-        screen = BundleIntakeScreen(port, bundle, *result, applicant, panel.ticket)
-        desk_screen.app.push_screen(screen, after)
-
-    port.run(Desk.bundle_form, bundle, done=loaded)
+    desk_screen.app.push_screen(screen, after)

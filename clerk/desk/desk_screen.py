@@ -33,6 +33,7 @@ from clerk.window import Desk, Outcome
 from devices.idcard.card import IdCard
 from devices.printer.preview import to_text
 from devices.printer.printer import PrintResult
+from offline.bundles import SharedChecklist
 from offline.intake import Intake
 from offline.models import (
     CASE_STATUS_NAMES,
@@ -486,6 +487,9 @@ class DeskScreen(Screen[None]):
         panel = self.query_one(IntakePanel)
         if draft is None or draft.draft_id == panel.draft_id:
             return
+        if draft.bundle:
+            self._resume_bundle(draft)
+            return
 
         async def loaded(item: ServiceItem | None) -> None:
             await panel.restore(draft, item)
@@ -497,6 +501,25 @@ class DeskScreen(Screen[None]):
             self.call_later(loaded, item)
 
         self.port.run(Desk.resume_draft, self._draft(), draft, done=done)
+
+    def _resume_bundle(self, draft: Draft) -> None:
+        """A 一件事 draft: the desk holds its applicant, the bundle intake the rest."""
+        from clerk.desk.bundle_intake import show_bundle
+
+        panel = self.query_one(IntakePanel)
+
+        async def loaded(found: tuple[Bundle, list[ServiceItem], SharedChecklist] | None) -> None:
+            await panel.restore(draft, None)
+            if found is None:
+                self.notify("该一件事已不在本机目录中，请重新选择事项", severity="warning")
+                return
+            show_bundle(self, self.port, *found, resumed=draft)
+            self.notify(f"继续办理：{draft.summary}")
+
+        def done(found: tuple[Bundle, list[ServiceItem], SharedChecklist] | None) -> None:
+            self.call_later(loaded, found)
+
+        self.port.run(Desk.resume_bundle, self._draft(), draft, done=done)
 
     def end_draft(self, action: str) -> None:
         """The intake ended without a case (一次性告知, 咨询, 清空): its draft goes."""

@@ -213,6 +213,7 @@ class IntakePanel(VerticalScroll):
         self._pick_when_found = False
         self.current_ticket: str | None = None  # the hall's ticket at this window now
         self._draft_ticket: str | None = None  # the ticket this intake was started for
+        self._lent = False  # its draft is kept by the 一件事 intake opened from it
 
     def compose(self) -> ComposeResult:
         yield Label("申请人（放身份证自动填写）", classes="section")
@@ -444,8 +445,9 @@ class IntakePanel(VerticalScroll):
         return self.item is None and all(p.empty for p in people)
 
     def draft(self, window_no: int, clerk_id: str) -> Draft | None:
-        """The intake as typed, as a new revision of its draft; None when there is nothing."""
-        if self.is_empty:
+        """The intake as typed, as a new revision of its draft; None when there is nothing
+        (or while the 一件事 intake opened from it keeps the draft)."""
+        if self.is_empty or self._lent:
             return None
         if self.draft_id is None:
             self.draft_id, self._draft_ticket = str(uuid4()), self.current_ticket
@@ -490,8 +492,19 @@ class IntakePanel(VerticalScroll):
         self.draft_id, self._draft_ticket = draft.draft_id, draft.ticket
         self._revision = max(self._revision, draft.revision)
 
+    def lend(self, window_no: int, clerk_id: str) -> Draft | None:
+        """The draft, handed to the 一件事 intake opened from here: it saves it from now on."""
+        draft = self.draft(window_no, clerk_id)
+        self._lent = True
+        return draft
+
+    def take_back(self, revision: int) -> None:
+        """Back from the 一件事 intake: the draft is this intake's again, newer than its saves."""
+        self._lent = False
+        self._revision = max(self._revision, revision)
+
     def clear(self) -> None:
-        self.draft_id = None
+        self.draft_id, self._lent = None, False
         for fields in self.query(PersonFields):
             fields.clear()
         self.query_one("#has-agent", Checkbox).value = False

@@ -9,7 +9,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from clerk import demo as demo_data
 from clerk.desk.bundle_intake import BundleIntakeScreen
 from clerk.desk.cases import CaseScreen, CorrectionDialog, DeliverDialog
-from clerk.desk.dialogs import EvaluationDialog, ResultDialog
+from clerk.desk.dialogs import DraftsDialog, EvaluationDialog, ResultDialog
 from clerk.desk.intake import IntakePanel
 from clerk.services import Services
 from devices.printer.decode import decode
@@ -259,3 +259,70 @@ async def test_post_delivery_to_handover_and_visits_after_corrections(
             )
     finally:
         world.close()
+
+
+async def test_a_bundle_intake_is_a_draft_a_crash_does_not_lose(
+    make_app, services: Services
+) -> None:
+    """As a single intake: each field left is saved; after a crash the next login offers the
+    一件事 back as it was, and 受理 ends the draft with its cases."""
+    store = services.store
+    before = store.search_cases_all()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_newborn(pilot, services)
+        await fill_newborn(pilot, screen)
+        screen.query_one("#bundle-applicant-phone", Input).focus()
+        await pilot.press(*"13900002222", "tab")  # a field left: the draft is saved
+        await settle(pilot)
+        [draft] = store.drafts()
+        assert draft.bundle and draft.bundle.code == demo_data.NEWBORN
+        assert draft.item_name == "【一件事】新生儿出生一件事"
+        assert draft.bundle.shared_form["child_name"] == "张小花"
+    # the process dies here: no logout, no 暂存
+
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await until(pilot, lambda: isinstance(again.screen, DraftsDialog))
+        await pilot.press("enter")
+        screen = await until(
+            pilot, lambda: isinstance(again.screen, BundleIntakeScreen) and again.screen
+        )
+        await settle(pilot)
+        assert screen.query_one("#bundle-applicant-name", Input).value == "张三"
+        assert screen.query_one("#bundle-applicant-phone", Input).value == "13900002222"
+        assert screen.query_one("#shared-form #f-child_name", Input).value == "张小花"
+        assert screen.query_one("#member-1 .refuse", Checkbox).value
+        assert screen.query_one("#member-1 .reason", Input).value == "新生儿已在外地参保"
+        assert screen.query_one("#m-S04 Select", Select).value == "missing_allowed"
+        screen.query_one("#delivery-method", Select).value = "post"  # not kept, as for one item
+        await pilot.pause()
+        screen.query_one("#delivery-phone", Input).value = PHONE
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(again.screen, ResultDialog)
+        assert store.drafts() == []  # ended with the cases, in their transaction
+        made = [c for c in store.search_cases_all() if c.payload.bundle and c not in before]
+        assert len(made) == 3 and made[0].payload.form["child_name"] == "张小花"
+
+
+async def test_back_from_a_bundle_gives_the_draft_back_to_the_desk(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_newborn(pilot, services)
+        await fill_newborn(pilot, screen, refuse=False)
+        screen.query_one("#bundle-applicant-phone", Input).focus()
+        await pilot.press("tab")
+        await settle(pilot)
+        [draft] = services.store.drafts()
+        assert draft.bundle  # the desk's draft, kept by the bundle intake
+        await pilot.press("escape")
+        await settle(pilot)
+        [draft] = services.store.drafts()  # the same draft, the desk's intake again
+        assert draft.bundle is None and draft.applicant.name == "张三"
+        assert app.screen.query_one(IntakePanel).draft_id == draft.draft_id

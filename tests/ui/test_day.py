@@ -129,9 +129,8 @@ async def test_missing_material_then_correction_then_delivery(make_app, services
             await settle(pilot)
             assert "请至少收取一项材料" in str(app.screen.query_one(".error").render())
             app.screen.query_one("#m-M02 Select", Select).value = "received"
-            await pilot.click("#ok")
-            await settle(pilot)
-            assert services.store.case(case.case_id).status == "accepted"
+            await pilot.click("#ok")  # the 补正 is recorded in a worker, after the dialog
+            await until(pilot, lambda: services.store.case(case.case_id).status == "accepted")
             assert len(services.printer_simulator.wait_jobs(2)) == 2
 
             # the back office decides; the result is handed out at the window (出件)
