@@ -59,8 +59,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def received(code: str) -> CaseMaterial:
-    return CaseMaterial(code=code, name="", status="received", original_checked=True, copies=1)
+def received(code: str, scans: tuple[str, ...] = ()) -> CaseMaterial:
+    """A material brought and checked, with the sha256 of its scans (if any)."""
+    return CaseMaterial(
+        code=code,
+        name="",
+        status="received",
+        original_checked=True,
+        copies=1,
+        attachments=list(scans),
+    )
 
 
 def person(name: str = "张三", id_number: str = ZHANG) -> Person:

@@ -9,11 +9,11 @@ import pytest
 
 from offline.blobs import BlobStore
 from offline.followup import FollowUpError
-from offline.models import CaseMaterial, CaseQuery, Person
+from offline.models import CaseQuery, Person
 from offline.platform.server import serve_in_thread
 from offline.platform.store import PlatformStore
 from offline.sync import Platform, SyncEngine
-from tests.conftest import pension
+from tests.conftest import pension, received
 
 
 class Faults(httpx.BaseTransport):
@@ -227,14 +227,7 @@ def test_an_attachment_missing_here_sets_its_case_aside(window, platform):
     store, _blobs = window
     entry = pension()
     absent = "ab" * 32
-    entry.materials[0] = CaseMaterial(
-        code="M01",
-        name="",
-        status="received",
-        original_checked=True,
-        copies=1,
-        attachments=[absent],
-    )
+    entry.materials[0] = received("M01", (absent,))
     case = store.accept(entry, clerk_id="c0107")
     summary = engine(window, platform).run()
     assert (summary.pending, summary.quarantined, summary.exit_code) == (0, 1, 2)

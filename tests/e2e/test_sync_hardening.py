@@ -90,19 +90,10 @@ def test_valid_cases_flow_past_two_hundred_whose_scan_is_missing(store, blobs, p
     once the scan is back, a requeued case goes in order."""
     import hashlib
 
-    from offline.models import CaseMaterial
-
     remote, _, target = platform
     scan = b"%PDF-1.4 scan of the ID card"
     entry = pension()
-    entry.materials[0] = CaseMaterial(
-        code="M01",
-        name="",
-        status="received",
-        original_checked=True,
-        copies=1,
-        attachments=[hashlib.sha256(scan).hexdigest()],
-    )
+    entry.materials[0] = received("M01", (hashlib.sha256(scan).hexdigest(),))
     missing = [store.accept(entry, clerk_id="c0107") for _ in range(200)]
     for case in missing:
         store.evaluate(case.case_id, "satisfied", "window_keypad", clerk_id="c0107")
