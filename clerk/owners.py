@@ -271,7 +271,9 @@ class DeviceOwner(Owner, Generic[D]):
             return
         try:
             result = job.work(device)
-        except DeviceError as error:
+        except DeviceError as error:  # reopened on the next request, which shows its state
+            self.set_state("故障")
+            self._close()
             self._finish(job, error=error)
             return
         self._finish(job, result=result)

@@ -30,7 +30,7 @@ from clerk.owners import (
 from clerk.services import Services, build
 from clerk.window import Desk
 from devices.display import SimulatedDisplay
-from devices.errors import DeviceNotConfigured
+from devices.errors import DeviceNotConfigured, DeviceUnavailable
 from devices.printer.decode import decode
 from devices.printer.document import Document, Line
 from devices.printer.printer import PrinterSettings, ReceiptPrinter
@@ -217,6 +217,19 @@ def test_a_rating_asked_again_takes_the_keypad(make_desk) -> None:
     sim.press(2)
     newer.join(DEADLINE)
     assert newer_level == ["satisfied"]
+
+
+def test_an_evaluator_unplugged_while_asked_shows_in_the_status(make_desk) -> None:
+    desk, events = make_desk()
+    desk.devices.check()
+    assert next_event(events, StateChanged) == StateChanged("评价器", "就绪", True)
+    sim = desk.services.evaluator_simulator
+    asking, level = in_thread(lambda: desk.ask_rating(lambda: False))
+    assert sim.asked(DEADLINE)
+    sim.close()  # the keypad's cable is pulled while it waits for a press
+    asking.join(DEADLINE)
+    assert isinstance(level[0], DeviceUnavailable) and "评价器" in str(level[0])
+    assert next_event(events, StateChanged) == StateChanged("评价器", "故障", False)
 
 
 def test_an_evaluator_not_configured_shows_in_the_status(make_desk) -> None:
