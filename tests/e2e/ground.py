@@ -46,7 +46,10 @@ def on_tiny_disk(mount: Path, steps: list, size: str = "4m") -> list[dict]:
         timeout=600,
     )
     assert done.returncode == 0, f"the tmpfs could not be set up: {done.stderr}"
-    return list(json.loads(done.stdout))
+    results = list(json.loads(done.stdout))
+    broken = [r for r in results if r["code"] == -1]
+    assert not broken, f"a step of the test itself failed (is {size} too small?): {broken}"
+    return results
 
 
 def fill(mount: Path) -> None:
