@@ -460,6 +460,7 @@ class SyncEngine:
                 raise Misbehaved("平台的变更应答格式无效（more 不是真假值）")
             applied = self.store.apply_changes(changes, str(new_cursor))
             summary.pulled += len(changes)
+            self.progress("changes", len(changes))
             summary.flagged += applied.flagged
             summary.followups += applied.followups
             summary.changes_quarantined += applied.quarantined

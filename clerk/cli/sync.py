@@ -125,14 +125,16 @@ def sync(ctx: click.Context, url: str | None, as_json: bool, watch: bool, wait: 
 
 
 def _shown_on(line: Progress, svc: Services) -> Callable[[str, int], None]:
-    """The engine's progress (operations sent, attachment bytes) as the terminal's line."""
+    """The engine's progress (operations sent, attachment bytes, changes pulled) as the
+    terminal's line."""
     counts = svc.store.outbox_counts()
     total = counts["pending"] + counts["in_flight"]
-    done = {"ops": 0, "bytes": 0}
+    done = {"ops": 0, "bytes": 0, "changes": 0}
 
     def show(what: str, count: int) -> None:
         done[what] += count
-        line("上报操作", done["ops"], total, f"，附件 {done['bytes'] / 1e6:.1f} MB")
+        pulled = f"，取回变更 {done['changes']} 条" if done["changes"] else ""
+        line("上报操作", done["ops"], total, f"，附件 {done['bytes'] / 1e6:.1f} MB{pulled}")
 
     return show
 

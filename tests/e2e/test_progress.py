@@ -121,12 +121,16 @@ def test_case_import_and_db_backup_on_a_terminal(home, tmp_path):
 
 
 def test_sync_counts_the_operations_it_sends(home, tmp_path):
-    with enrolled(home, tmp_path, 40):
+    with enrolled(home, tmp_path, 40) as platform:
         code, raw = on_terminal(home, "sync")
         assert code == 0, raw
         assert f"{ERASE}上报操作 40/40，附件 0.0 MB" in raw, raw
         [summary] = screen(raw)
         assert summary.startswith("上报 40 条：新确认 40"), raw
+        platform.advance()  # the back office moves all 40 on: the next sync pulls them
+        code, raw = on_terminal(home, "sync")
+        assert code == 0 and f"{ERASE}上报操作 0/0，附件 0.0 MB，取回变更 40 条" in raw, raw
+        assert screen(raw)[0].startswith("上报 0 条") and "取回变更 40 条" in screen(raw)[0]
         code, raw = on_terminal(home, "sync", "--json")
         assert "上报操作" not in raw and json.loads(raw)["exit_code"] == 0
 
