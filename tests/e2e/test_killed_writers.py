@@ -14,41 +14,55 @@ from pathlib import Path
 
 from offline.catalog import demo_catalog
 from offline.store import Store
+from tests.e2e.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(db: Path, log: Path) -> subprocess.Popen:
+def _start(processes: Processes, db: Path, log: Path, errors: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(log.with_suffix(".err"), "ab") as errors:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.writer", str(db), str(log)],
-            cwd=ROOT,
-            env=env,
-            stderr=errors,
-        )
+    with open(errors, "ab") as err:
+        args = [sys.executable, "-m", "tests.e2e.writer", str(db), str(log)]
+        return processes.start(args, cwd=ROOT, env=env, stderr=err)
 
 
-def test_kill_nine_in_a_loop_of_writers(tmp_path):
-    db, log = tmp_path / "clerk.db", tmp_path / "issued.txt"
+def _reserved(log: Path) -> int:
+    return len(log.read_text().split()) if log.exists() else 0
+
+
+def _writing(log: Path, since: int, timeout: float = 60.0) -> None:
+    """Wait until the writer of `log` has reserved three numbers after `since` (so it has
+    committed at least two cases and is at work), however slowly a loaded machine starts it."""
+    end = time.monotonic() + timeout
+    while _reserved(log) < since + 3:
+        assert time.monotonic() < end, "a writer never started writing"
+        time.sleep(0.05)
+
+
+def test_kill_nine_in_a_loop_of_writers(tmp_path, processes: Processes):
+    db, errors = tmp_path / "clerk.db", tmp_path / "writers.err"
+    logs = [tmp_path / f"issued-{n}.txt" for n in range(3)]  # one per writer's slot
     Store(db, centre_code="330212105", window_no=3).import_catalog(demo_catalog(), by="test")
     rng = random.Random(7)
-    writers = [_start(db, log) for _ in range(3)]
-    time.sleep(1.5)  # let them import and start writing
+    writers = [_start(processes, db, log, errors) for log in logs]
+    started = [0, 0, 0]  # numbers in each slot's log when its writer started
     for _ in range(16):
-        time.sleep(rng.uniform(0.3, 0.6))  # a restarted writer needs ~0.3 s to start writing
         victim = rng.randrange(len(writers))
+        _writing(logs[victim], started[victim])
+        time.sleep(rng.uniform(0.0, 0.2))  # land the kill anywhere in its work
         writers[victim].send_signal(signal.SIGKILL)
         writers[victim].wait()
-        writers[victim] = _start(db, log)
-    time.sleep(0.5)
+        started[victim] = _reserved(logs[victim])
+        writers[victim] = _start(processes, db, logs[victim], errors)
+    for log, since in zip(logs, started, strict=True):
+        _writing(log, since)
     for writer in writers:
         writer.send_signal(signal.SIGKILL)
         writer.wait()
-    errors = log.with_suffix(".err").read_text()
-    assert all(w.returncode == -signal.SIGKILL for w in writers) and not errors, errors
+    said = errors.read_text()
+    assert all(w.returncode == -signal.SIGKILL for w in writers) and not said, said
 
-    issued = log.read_text().split()
+    issued = [n for log in logs for n in log.read_text().split()]
     store = Store(db, centre_code="330212105", window_no=3)
     rows = store.db.execute(
         "SELECT c.local_no, o.payload, o.seq FROM cases AS c JOIN operations AS o USING (case_id)"
