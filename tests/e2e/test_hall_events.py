@@ -78,8 +78,12 @@ def test_board_follows_calls_across_a_killed_service(tmp_path: Path, processes: 
         assert follower.alive and follower.restarts == 0  # a lost hall is a state, not a bug
     finally:
         follower.stop()
+        processes.kill_all()  # the stream ends with the service: the follower returns
+        if follower.thread.ident is not None:  # started
+            follower.thread.join(30)
         windows.close()
-        board_side.close()
+        board_side.close()  # after the follower, never under a connection it is opening
+    assert not follower.alive
 
 
 def test_the_centres_rules_from_the_command_line(tmp_path: Path, processes: Processes) -> None:
