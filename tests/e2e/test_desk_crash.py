@@ -33,6 +33,7 @@ class Terminal:
         )
         os.close(slave)
         self.screen = bytearray()
+        self.mark = 0
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
@@ -46,9 +47,15 @@ class Terminal:
             self.screen += data
 
     def type(self, *keys: str, pause: float = 0.3) -> None:
+        self.mark = len(self.screen)
         for key in keys:
             os.write(self.master, key.encode())
             time.sleep(pause)
+
+    def shows(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until the program has drawn `text` since the last keys were typed: the next
+        keys go to the screen they are meant for, however slow a loaded machine makes it."""
+        wait_for(lambda: text.encode() in self.screen[self.mark :], timeout)
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -69,14 +76,22 @@ def test_desk_killed_mid_intake_loses_nothing_accepted(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "CLERK_HOME": ""}
     term = Terminal([sys.executable, "-m", "clerk", "demo", "--keep", str(home)], env)
     try:
-        wait_for(lambda: "窗口登录".encode() in term.screen, timeout=30)
+        term.shows("窗口登录")
         term.type(*"c0107", "\r", *"1234", "\r", pause=0.2)
-        wait_for(lambda: "当班".encode() in term.screen)
-        term.type(F1, CTRL_B, pause=1.0)  # call a ticket; the citizen's card on the reader
+        term.shows("当班")
+        term.type(F1, pause=0.3)  # call a ticket
+        term.shows("已呼叫")
+        term.type(CTRL_B, pause=0.3)  # the citizen's card on the reader
+        term.shows("330212198001011238")
         term.type(*"GG-0012", pause=0.1)
-        term.type("\r", pause=0.8)  # the item; the form's first field has focus
-        term.type("\r", DOWN, "\r", "\t", pause=0.4)  # 缴费档次: the first choice
+        term.shows("城乡居民基本养老保险参保登记")  # the item found
+        term.type("\r", pause=0.3)  # the item; the form's first field has focus
+        term.shows("缴费档次")
+        term.type("\r", pause=0.3)
+        term.shows("3000元")  # its choices open
+        term.type(DOWN, "\r", "\t", pause=0.4)  # 缴费档次: the first choice
         term.type(*"6228480012345678901", pause=0.05)
+        term.shows("6228480012345678901")
         term.type("\t", "\t", "\r", DOWN, "\r", pause=0.4)  # the ID card copy: 已收取
         term.type("\t", "\t", "\t", "\r", DOWN, "\r", pause=0.4)  # the 户口簿: 已收取
         term.type(CTRL_S, pause=1.0)
@@ -87,7 +102,7 @@ def test_desk_killed_mid_intake_loses_nothing_accepted(tmp_path: Path) -> None:
             cases = store.search_cases(CaseQuery(text="张三", limit=10))
             return [c for c in cases if c.payload.form.get("contribution_grade") == "200元"]
 
-        mine = wait_for(accepted_now)  # the sample cases were accepted at 500元
+        mine = wait_for(accepted_now, 60)  # the sample cases were accepted at 500元
         assert len(mine) == 1
         term.type("\r", "\x1b", pause=0.5)  # close the result; the citizen leaves unrated
         term.type(CTRL_B, *"ylb", pause=0.3)  # the next intake is half typed...
