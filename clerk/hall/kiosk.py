@@ -20,7 +20,7 @@ from clerk.background import BackgroundApp
 from clerk.errors import bug, explain
 from clerk.hall.client import HallOffline, Issued
 from clerk.messages import CardRead
-from clerk.owners import CardEvent, CardFound, CardOwner
+from clerk.owners import CardFound, Devices, Event
 from devices.idcard.card import IdCard
 from offline.models import WINDOW_KIND_NAMES
 from offline.privacy import mask_id, mask_name
@@ -107,8 +107,9 @@ class KioskApp(BackgroundApp):
         self.card: IdCard | None = None
         self._card_timer: Timer | None = None
         self._message_timer: Timer | None = None
-        # the card reader's one owner, as at the desk; the kiosk works without a reader
-        self.cards = CardOwner(services.reader, self._card_event)
+        # the devices' one owner each, as at the desk (the reader is optional here)
+        self.devices = Devices(services)
+        self.devices.listen(self._device_event)
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.services.settings.centre.name}  自助取号", id="title")
@@ -121,10 +122,10 @@ class KioskApp(BackgroundApp):
     def on_mount(self) -> None:
         self.load_kinds()
         if self.live:
-            self.cards.start()
+            self.devices.card.start()
 
     def on_unmount(self) -> None:
-        self.cards.stop(timeout=1.0)
+        self.devices.stop(timeout=1.0)
 
     # --- the kinds on offer -------------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class KioskApp(BackgroundApp):
         try:
             centre = receipts.centre_of(self.services.home, self.services.settings, 0)
             doc = receipts.queue_ticket(issued.ticket, centre, issued.ahead)
-            result = self.services.printer().print_now(doc)
+            result = self.devices.printer.call(lambda printer: printer.print_now(doc))
         except UserError as error:  # the printer's or the paper's own words
             return f"号票未能打印（{error}），请记下您的号码", False
         except Exception as error:  # a bug: logged, and the ticket is still shown
@@ -224,9 +225,10 @@ class KioskApp(BackgroundApp):
 
     # --- the optional ID card -----------------------------------------------------------------
 
-    def _card_event(self, event: CardEvent) -> None:
-        """The card owner's report (its thread): a card placed is posted up; a reader that
-        is missing or failing is the kiosk's own business (tickets are taken without it)."""
+    def _device_event(self, event: Event) -> None:
+        """The owners' reports (their threads): a card placed is posted up; a reader that is
+        missing or failing is the kiosk's own business (tickets are taken without it), and
+        the printer's state shows on each ticket."""
         if isinstance(event, CardFound):
             self.post_report(CardRead(event.card))
 

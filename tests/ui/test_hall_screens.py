@@ -104,7 +104,7 @@ async def test_kiosk_on_the_hall_service_one_ticket_per_touch(services, tmp_path
             await settle(pilot)
             assert text(app, "#message") == "叫号服务暂时连接不上，请稍候或咨询工作人员"
             assert not isinstance(app.screen, TicketScreen) and not app.taking
-        assert not app.cards.alive  # the reader's owner ended with the kiosk
+        assert not app.devices.card.alive  # the reader's owner ended with the kiosk
     assert seen == []
     assert store.waiting() == {"general": 2}
     other.close()
