@@ -193,3 +193,13 @@ def test_checking_creates_no_data_directory(tmp_path):
 
     assert not configfile.checked(tmp_path / "none")["centre"]["code"]
     assert not (tmp_path / "none").exists()
+
+
+def test_settings_that_cannot_be_kept_are_still_used(tmp_path):
+    """A read-only or full disk: the validated settings serve this command all the same."""
+    from clerk import configfile
+
+    write(tmp_path, '[centre]\ncode = "330212105"\n')
+    (tmp_path / configfile.CHECKED_FILE).mkdir()  # neither readable nor replaceable as a file
+    assert configfile.checked(tmp_path)["centre"]["code"] == "330212105"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
