@@ -200,16 +200,23 @@ def test_a_scanner_not_configured_says_so_each_time(make_desk) -> None:
 # --- the evaluator -----------------------------------------------------------------------------
 
 
-def test_a_rating_asked_again_takes_the_keypad(make_desk) -> None:
-    """Two ratings asked at once (a second dialog over the first): one press rates the one
-    asked last, never both and never the other (today both read the port and either could
-    get it)."""
+def rating_asked(make_desk) -> Any:
+    """A desk whose evaluator shows 就绪, asked for a rating on a thread of its own: the
+    desk, its events, the keypad's simulator (lit) and the asking thread with its answer."""
     desk, events = make_desk()
     desk.devices.check()
     assert next_event(events, StateChanged) == StateChanged("评价器", "就绪", True)
     sim = desk.services.evaluator_simulator
-    older, older_level = in_thread(lambda: desk.ask_rating(lambda: False))
+    asking = in_thread(lambda: desk.ask_rating(lambda: False))
     assert sim.asked(DEADLINE)
+    return desk, events, sim, asking
+
+
+def test_a_rating_asked_again_takes_the_keypad(make_desk) -> None:
+    """Two ratings asked at once (a second dialog over the first): one press rates the one
+    asked last, never both and never the other (today both read the port and either could
+    get it)."""
+    desk, _, sim, (older, older_level) = rating_asked(make_desk)
     newer, newer_level = in_thread(lambda: desk.ask_rating(lambda: False))
     assert sim.asked(DEADLINE)  # the keypad lit again, for the newer one
     older.join(DEADLINE)
@@ -220,12 +227,7 @@ def test_a_rating_asked_again_takes_the_keypad(make_desk) -> None:
 
 
 def test_an_evaluator_unplugged_while_asked_shows_in_the_status(make_desk) -> None:
-    desk, events = make_desk()
-    desk.devices.check()
-    assert next_event(events, StateChanged) == StateChanged("评价器", "就绪", True)
-    sim = desk.services.evaluator_simulator
-    asking, level = in_thread(lambda: desk.ask_rating(lambda: False))
-    assert sim.asked(DEADLINE)
+    _, events, sim, (asking, level) = rating_asked(make_desk)
     sim.close()  # the keypad's cable is pulled while it waits for a press
     asking.join(DEADLINE)
     assert isinstance(level[0], DeviceUnavailable) and "评价器" in str(level[0])
