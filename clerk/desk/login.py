@@ -38,6 +38,7 @@ class LoginScreen(Screen[None]):
         super().__init__()
         self.title_text, self.subtitle, self.locked_by = title, subtitle, locked_by
         self.hint = hint
+        self.checking = False  # a PIN is being checked: Enter again does not log in twice
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical():
@@ -68,12 +69,16 @@ class LoginScreen(Screen[None]):
     def submit(self) -> None:
         clerk_id = self.query_one("#clerk-id", Input).value.strip()
         pin = self.query_one("#pin", Input).value
+        if self.checking:
+            return
         if not clerk_id or not pin:
             self.query_one("#error", Label).update("请输入工号和PIN")
             return
+        self.checking = True
         self.post_message(self.Submitted(self, clerk_id, pin))
 
     def failed(self, error: BaseException) -> None:
+        self.checking = False
         self.query_one("#pin", Input).value = ""
         self.query_one("#error", Label).update(explain(error))
         self.query_one("#pin", Input).focus()

@@ -4,6 +4,7 @@ running out of paper, the hall service going away."""
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 from textual.widgets import Input, Label, Select, Static
@@ -14,6 +15,7 @@ from clerk.desk.login import LoginScreen
 from clerk.hall.client import RemoteHall
 from clerk.hall.server import serve_in_thread
 from clerk.services import Services
+from clerk.window import Desk, Session
 from offline.models import Case, CaseQuery
 from offline.queue import QueueStore
 from tests.ui.conftest import embedded, login, settle, shown, until
@@ -292,3 +294,24 @@ async def test_the_evaluator_is_in_the_status_bar(make_app, services: Services) 
         bar = app.screen.query_one(StatusBar)
         await until(pilot, lambda: "评价器" in bar.devices)
         assert bar.devices["评价器"] == ("就绪", True)
+
+
+async def test_enter_twice_on_the_pin_logs_in_once(
+    make_app, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow check of the PIN (a busy disk) and Enter pressed again: one login."""
+    release, real = threading.Event(), Desk.login
+
+    def login(self: Desk, clerk_id: str, pin: str) -> Session:
+        release.wait(10)
+        return real(self, clerk_id, pin)
+
+    monkeypatch.setattr(Desk, "login", login)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"c0107", "enter", *"1234", "enter", "enter", "enter")
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen) and len(app.screen_stack) == 2
+    actions = [e.action for e in services.store.audit_entries(limit=20)]
+    assert actions.count("desk.login") == 1
