@@ -153,3 +153,14 @@ def test_backup_create_and_restore_on_a_terminal(home, tmp_path):
     assert f"{ERASE}校验文件 " in raw
     assert screen(raw)[0].startswith("已恢复 "), screen(raw)
     assert all("校验文件" not in shown for shown in screen(raw))
+
+
+def test_a_failure_midway_leaves_only_its_error(home, tmp_path):
+    paper = tmp_path / "paper.jsonl"
+    good = "".join(line(f"第{n}行") + "\n" for n in range(1, 100))
+    paper.write_text(good + line("x", id_number="330212198001011239") + "\n", "utf-8")
+    code, raw = on_terminal(home, "case", "import", str(paper))
+    assert code == 1 and f"{ERASE}检查行 1/100" in raw, raw
+    assert screen(raw) == [
+        "错误：第100行：applicant：身份证号码校验位错误，请核对号码（整个文件未导入）"
+    ]
