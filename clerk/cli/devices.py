@@ -121,8 +121,9 @@ def read(ctx: click.Context, port: str | None, baud: int | None, full: bool, as_
     if full and s.initialised:
         services(ctx).store.audit(actor(), "idcard.reveal", found.id_number)
     data = _card_fields(found, full, s.idcard.photo_decoder)
-    if as_json:
-        echo_json(data)
+    if as_json:  # the card's codes beside the Chinese names, for scripts
+        codes = {"kind_code": found.kind, "sex_code": found.sex, "nation_code": found.nation}
+        echo_json(data | codes | {"is_expired": found.expired()})
         return
     for key, value in data.items():
         if value:

@@ -31,6 +31,7 @@ def test_idcard_read_masked_full_and_json(tmp_path):
         sim.place(5)
         data = json.loads(run(tmp_path, "device", "idcard", "read", "--port", port, "--json"))
         assert (data["expired"], data["nation"]) == ("已过期", "回")
+        assert data["is_expired"] is True and data["kind_code"] and data["nation_code"].isascii()
     finally:
         sim.close()
     assert "无法打开读卡器" in run(
