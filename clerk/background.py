@@ -73,8 +73,12 @@ class BackgroundApp(App[None]):
         self.run_worker(job, thread=True, group=group, exit_on_error=False)
 
     def tell(self, error: BaseException) -> None:
-        """A step failed: the clerk's notification (the kiosk says it on its own line)."""
-        self.notify(explain(error), severity="error", timeout=8)
+        """A step failed: the clerk's notification (the kiosk says it on its own line). The
+        same words while they are still on screen are not stacked again (a periodic step
+        failing every few seconds is told once)."""
+        text = explain(error)
+        if not any(shown.message == text for shown in self._notifications):
+            self.notify(text, severity="error", timeout=8)
 
     def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app closed while the step ran
