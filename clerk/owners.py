@@ -15,10 +15,12 @@ restart loop.
 - `call(work)` asks and waits: for the desk's steps, which already run on worker threads.
 - `tell(work)` asks without waiting (the window display): a failure is reported as
   `DeviceFailed`, once per streak, so a broken LED never fails the call it shows.
-- A `DeviceError` answers the request (its text is the clerk's message). Anything else is a bug
-  below us: logged, the request answered with `Restarted`, `OwnerRestarted` reported (the clerk
-  is told in Chinese), the device closed and reopened, and the owner carries on: its thread
-  ends only on `stop()`, never silently.
+- A request that fails is answered with its error, and the device is reopened for the next
+  one: the asker explains it (`clerk.errors.explain`: a `DeviceError`'s own words, a full disk
+  as such, a bug as 系统内部错误 with its traceback logged). A bug in the owner itself (opening
+  the device, the idle step) is logged, the request answered with `Restarted`,
+  `OwnerRestarted` reported (the clerk is told in Chinese), and the owner carries on: its
+  thread ends only on `stop()`, never silently.
 
 Events go out through `report` as plain dataclasses; the app posts them as Textual messages
 (`clerk/messages.py`). No Textual here: the same owners serve the desk, the CLI and the tests.
@@ -34,6 +36,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from clerk.errors import explain
 from clerk.services import NOT_CONFIGURED
 from devices.errors import DeviceError, DeviceNotConfigured
 from devices.idcard.card import IdCard
@@ -271,7 +274,8 @@ class DeviceOwner(Owner, Generic[D]):
             return
         try:
             result = job.work(device)
-        except DeviceError as error:  # reopened on the next request, which shows its state
+        except Exception as error:  # the asker's answer (a bug is explained and logged
+            # there); the device is reopened for the next request, which shows its state
             self.set_state("故障")
             self._close()
             self._finish(job, error=error)
@@ -322,7 +326,7 @@ class DeviceOwner(Owner, Generic[D]):
             self._failing = False
         elif not self._failing:
             self._failing = True
-            self.report(DeviceFailed(self.name, str(error)))
+            self.report(DeviceFailed(self.name, explain(error)))
 
     def set_state(self, state: str) -> None:
         """Report the device's state when it changes (the status bar), not on every poll."""
@@ -368,7 +372,7 @@ class CardOwner(DeviceOwner["CardReader"]):
         after a restart `OwnerRestarted` has said so already."""
         error = future.exception()
         if error is not None and not isinstance(error, Restarted):
-            self.report(CardFailed(str(error), asked=True))
+            self.report(CardFailed(explain(error), asked=True))
 
     def _read(self, reader: CardReader, asked: bool) -> None:
         try:

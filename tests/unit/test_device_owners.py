@@ -283,20 +283,29 @@ def test_display_calls_show_in_the_order_asked(make_desk) -> None:
 
 
 def test_an_owner_that_meets_a_bug_restarts_and_says_so() -> None:
+    """A bug in opening the device: the request is answered, the clerk told, the owner goes
+    on. A bug in a request is that request's answer (its asker explains it), and the device
+    is reopened for the next one."""
     opened: list[int] = []
     events: queue.Queue[Event] = queue.Queue()
 
     def open_device() -> list[int]:
         opened.append(1)
+        if len(opened) == 1:
+            raise IndexError("list index out of range")  # the first time: a bug below us
         return opened
 
     owner: DeviceOwner[list[int]] = DeviceOwner("打印机", open_device, events.put)
     try:
         with pytest.raises(Restarted, match="打印机出错，本次未完成，请重试"):
-            owner.call(lambda device: device[5])  # an IndexError: a bug below us
+            owner.call(len)
         restarted = next_event(events, OwnerRestarted)
         assert restarted.message == "打印机后台任务出错（IndexError），已自动重启"
-        assert owner.call(len) == 2  # reopened, and serving
+        assert owner.call(len) == 2  # opened again, and serving
+        pages: dict[str, int] = {}
+        with pytest.raises(KeyError):
+            owner.call(lambda device: pages["first"])  # a bug in the request: its answer
+        assert owner.call(len) == 3  # reopened for the next request
         assert owner.alive and owner.restarts == 1
     finally:
         owner.stop()
