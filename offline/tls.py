@@ -34,8 +34,8 @@ VERIFY_CODES = {
     64: "与地址不符（证书不是为这个地址签发的）",
 }
 TRUST_ADVICE = (
-    "请向平台或大厅管理员索取CA证书文件（PEM），用 --ca-file 指定，"
-    "或 clerk config set platform.ca_file 文件（叫号服务为 hall.ca_file）"
+    "请向平台或大厅管理员索取CA证书文件（PEM），用 clerk config set platform.ca_file 文件"
+    " 指定（叫号服务为 hall.ca_file；clerk enrol 和 clerk hall join 也可加 --ca-file 文件）"
 )
 ADVICE = {
     _SELF_SIGNED: TRUST_ADVICE,
