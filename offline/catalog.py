@@ -111,6 +111,12 @@ def rank(row: dict[str, Any], query: str) -> int | None:
     return next((tier for tier, hit in enumerate(tiers) if hit), None)
 
 
+def _serial(code: str) -> str:
+    """The catalog's order among equal matches: the code's last segment (its serial), since
+    the segment before it is the item type (GG, GF, XK…), which says nothing of use."""
+    return code.rsplit("-", 1)[-1].zfill(12)
+
+
 def search(
     db: Database, text: str, window_kind: str | None = None, limit: int = 20
 ) -> list[ServiceItem]:
@@ -122,9 +128,9 @@ def search(
     for row in _current_rows(db):
         tier = rank(row, query)
         if tier is not None:
-            ranked.append((tier, len(row["name"]), row["code"], row))
-    ranked.sort(key=lambda entry: entry[:3])
-    found = [_item(entry[3]) for entry in ranked]
+            ranked.append((tier, len(row["name"]), _serial(row["code"]), row["code"], row))
+    ranked.sort(key=lambda entry: entry[:4])
+    found = [_item(entry[4]) for entry in ranked]
     return [i for i in found if window_kind is None or window_kind in i.window_kinds][:limit]
 
 

@@ -267,7 +267,7 @@ class IntakePanel(VerticalScroll):
         self._found = {i.code: i for i in items} | {b.code: b for b in bundles}
         self._shown_for = text
         results.set_class(bool(items or bundles), "found")
-        if items:
+        if items or bundles:
             results.highlighted = 0
         if self._pick_when_found:
             self.call_later(self.pick_highlighted)
@@ -277,7 +277,13 @@ class IntakePanel(VerticalScroll):
         """Enter takes the best match; typed faster than the search, it waits for it."""
         self._pick_when_found = self._shown_for != self.query_one("#item-search", Input).value
         results = self.query_one("#item-results", OptionList)
-        if self._pick_when_found or results.highlighted is None or not results.option_count:
+        if self._pick_when_found:
+            return
+        if not results.option_count:
+            if self._shown_for.strip():  # Enter on a search that found nothing: say so
+                self.notify("没有找到匹配的事项", severity="warning")
+            return
+        if results.highlighted is None:
             return
         option = results.get_option_at_index(results.highlighted)
         await self.choose(self._found[str(option.id)])

@@ -228,6 +228,24 @@ async def test_item_search_enter_takes_the_best_match_down_picks_another(
         assert panel.item is None and results.option_count == 0
 
 
+async def test_item_search_enter_takes_the_pension_registration_and_says_when_nothing_found(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        panel.query_one("#item-search", Input).focus()
+        await pilot.press(*"zzzq", "enter")
+        await settle(pilot)
+        assert panel.item is None
+        assert "没有找到匹配的事项" in [n.message for n in app._notifications]
+        panel.query_one("#item-search", Input).value = ""
+        await pilot.press(*"ylbx", "enter")  # the README's "ylbx and Enter for the pension item"
+        await settle(pilot)
+        assert panel.item and panel.item.name == "城乡居民基本养老保险参保登记"
+
+
 async def test_fields_are_checked_as_the_clerk_leaves_them(make_app, services: Services) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -43,6 +43,13 @@ def test_search_ranks_initial_prefix_first_and_filters_by_window(store):
     assert store.search_items("zzzz") == []
 
 
+def test_equal_matches_keep_catalog_order_not_the_code_type_letters(store):
+    """`ylbx` is in 养老保险参保登记 (GG-0012), 待遇申领 (GF-0013) and 医疗保险 (jbylbx too) alike:
+    the catalog's own order (the code's serial) decides, not the letters of the item type."""
+    found = [i.name for i in store.search_items("ylbx")]
+    assert found[:2] == ["城乡居民基本养老保险参保登记", "城乡居民基本养老保险待遇申领"], found
+
+
 def test_new_version_replaces_old_and_retired_versions_disappear(store):
     old = store.item(PENSION)
     store.import_catalog(
