@@ -6,6 +6,7 @@ shows its result; nothing on this screen touches SQLite, a device or the network
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,7 @@ from widgets.queue_panel import QueuePanel
 from widgets.status_bar import StatusBar
 
 STEP_DONE = {"recall": "已重呼", "no-show": "已过号", "park": "已挂起"}
+JUST_CALLED = 5.0  # seconds: F1 again this soon on a ticket with nothing done is asked first
 
 
 class DeskScreen(Screen[None]):
@@ -101,6 +103,8 @@ class DeskScreen(Screen[None]):
         self.view = WindowView()
         self.last_cases: list[Case] = []  # the citizen's cases just decided, to rate
         self.rated: set[str] = set()
+        self.calling = False  # a call is in flight: F1 again is a bounce, ignored
+        self.last_call: tuple[Ticket, float] | None = None  # what this desk called, when
 
     def compose(self) -> ComposeResult:
         yield Static("", id="top")
@@ -156,11 +160,40 @@ class DeskScreen(Screen[None]):
         self.query_one(IntakePanel).current_ticket = view.current.number if view.current else None
 
     def action_call_next(self) -> None:
-        """呼叫; with an intake under way, asked first: 暂存 it and call, or stay."""
-        if self.query_one(IntakePanel).is_empty:
+        """呼叫; with an intake under way, asked first: 暂存 it and call, or stay. F1 while a
+        call is in flight does nothing, and F1 on a ticket called moments ago with nothing
+        done is asked first: a key bounce must not finish a citizen nobody has served."""
+        if self.calling:
+            return
+        if not self.query_one(IntakePanel).is_empty:
+            self._ask_then_call()
+            return
+        just = self.last_call
+        if just is None or time.monotonic() - just[1] >= JUST_CALLED:
             self._call_next()
             return
+        self.calling = True  # until the ticket's cases are counted
 
+        def counted(cases: int) -> None:
+            self.calling = False
+            if cases:
+                self._call_next()
+                return
+
+            def chosen(choice: str | None) -> None:
+                if choice == "call":
+                    self._call_next()
+
+            text = f"{just[0].number} 号刚刚呼叫，尚未办理。结束该号并呼叫下一位？"
+            options = [("结束并呼叫下一位", "call")]
+            dialog = ChoiceDialog(
+                "呼叫下一位？", options, text, f"继续办理 {just[0].number}", confirm=True
+            )
+            self.app.push_screen(dialog, chosen)
+
+        self.port.run(Desk.ticket_cases, just[0], done=counted, failed=self._call_failed)
+
+    def _ask_then_call(self) -> None:
         def chosen(choice: str | None) -> None:
             if choice == "park":
                 self.park_draft(then=self._call_next)
@@ -171,16 +204,24 @@ class DeskScreen(Screen[None]):
         )
         self.app.push_screen(dialog, chosen)
 
+    def _call_failed(self, error: BaseException) -> None:
+        self.calling = False
+        self.port.tell(error)
+
     def _call_next(self) -> None:
+        self.calling = True
+
         def called(ticket: Ticket | None) -> None:
+            self.calling = False
             if ticket is None:
                 self.notify("没有人在排队")
             else:
+                self.last_call = ticket, time.monotonic()
                 self.notify(f"请{ticket.number}号到{self.port.window.no}号窗口办理")
                 self.query_one(IntakePanel).clear()
             self.refresh_queue()
 
-        self.port.run(Desk.call_next, done=called)
+        self.port.run(Desk.call_next, done=called, failed=self._call_failed)
 
     def action_step(self, action: str) -> None:
         def done(ticket: Ticket) -> None:
@@ -238,6 +279,7 @@ class DeskScreen(Screen[None]):
         )
 
     def _queue_changed(self, message: str) -> None:
+        self.last_call = None  # the ticket called is not the window's current one any more
         self.notify(message)
         self.refresh_queue()
 
