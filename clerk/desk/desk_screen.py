@@ -577,8 +577,9 @@ class DeskScreen(Screen[None]):
         if not cases:
             self.notify("没有待评价的办件")
             return
-        self.rated.update(c.case_id for c in cases)
-        self.port.rate(cases)
+        ids = {c.case_id for c in cases}
+        self.rated.update(ids)
+        self.port.rate(cases, put_off=lambda: self.rated.difference_update(ids))
 
     # --- elsewhere -----------------------------------------------------------------------------
 

@@ -276,4 +276,7 @@ class EvaluationDialog(Dialog):
         self.dismiss("")
 
     def action_cancel(self) -> None:
-        self.left()
+        """Esc closes without recording anything: a stray key must not write 群众未评价 for
+        good; the citizen may still rate with F3, and only the button records that they left."""
+        self._done = True
+        self.dismiss(None)

@@ -99,15 +99,27 @@ class DeskPort:
                 self._app.notify(result.message, severity="error", timeout=10)
         self._app.post_message(DeviceState("打印机", label, ok))
 
-    def rate(self, cases: list[Case], done: Callable[[], None] | None = None) -> None:
+    def rate(
+        self,
+        cases: list[Case],
+        done: Callable[[], None] | None = None,
+        put_off: Callable[[], None] | None = None,
+    ) -> None:
         """The citizen rates the case (a 一件事: once, for each of its cases) on the evaluator;
-        the clerk can only record that they left without rating. In `clerk demo` digits 1-5
-        stand for the citizen's finger."""
+        the clerk can only record that they left without rating. Closed with Esc, nothing is
+        recorded and `put_off` is told (the rating can be asked again). In `clerk demo` digits
+        1-5 stand for the citizen's finger."""
 
         def press(n: int) -> None:
             self.run(Desk.demo_press, n, group="demo")
 
         def rated(level: str | None) -> None:
+            if level is None:  # Esc: not rated, not "left without rating" either
+                self._app.notify("未记录评价，可按 F3 再请群众评价")
+                if put_off:
+                    put_off()
+                return
+
             def recorded(_: object) -> None:
                 self._app.notify("已记录评价" if level else "群众未评价")
                 if done:
