@@ -23,6 +23,9 @@ from textual.message import Message
 from clerk.errors import explain
 from clerk.messages import HallEventArrived, HallLinkChanged, WorkerRestarted
 from clerk.owners import OwnerRestarted
+from widgets import textual_words
+
+textual_words.install()  # Textual's own key words (an open list's `esc`) in Chinese
 
 if TYPE_CHECKING:  # the hall client (httpx, SSE) loads when the follower starts, after the
     # desk's login screen shows

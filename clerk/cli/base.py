@@ -199,6 +199,11 @@ class ClerkContext(click.Context):
 class ChineseHelp(click.Command):
     context_class = ClerkContext
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        """The usage line's metavars (`[OPTIONS]`, `COMMAND [ARGS]...`) through the same
+        catalog as click's other words: click writes them as plain strings, not via gettext."""
+        return [i18n.TRANSLATION.gettext(piece) for piece in super().collect_usage_pieces(ctx)]
+
 
 class ClerkCommand(ChineseHelp):
     """Every leaf command: Chinese help, like its group."""

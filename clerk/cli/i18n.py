@@ -35,6 +35,10 @@ CLICK_MODULES = (
 CATALOG: dict[str, str] = {
     # help
     "Usage:": "用法：",
+    # the usage line's metavars: click writes them without gettext, `ChineseHelp` looks them up
+    "[OPTIONS]": "[选项]",
+    "COMMAND [ARGS]...": "命令 [参数]…",
+    "[COMMAND] [ARGS]...": "[命令] [参数]…",
     "Options": "选项",
     "Commands": "命令",
     "Positional arguments": "参数",

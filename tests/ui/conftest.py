@@ -136,3 +136,8 @@ def freeze_clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
     for module in list(sys.modules.values()):
         if getattr(module, "now", None) is real:
             monkeypatch.setattr(module, "now", lambda: at)
+
+
+def screen_lines(app: Any) -> list[str]:
+    """The rows of the screen as the terminal shows them now (toasts and footer included)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

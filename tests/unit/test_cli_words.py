@@ -86,6 +86,8 @@ def test_every_help_is_chinese_and_fits_the_terminal(home):
         code, out = run(home, *path, "--help")
         assert code == 0 and out.startswith("用法："), (path, out)
         assert not english(out, ALLOWED), (path, out)
+        usage = out.splitlines()[0]  # click's metavars are placeholders but still English
+        assert "[选项]" in usage and not {"OPTIONS", "COMMAND", "ARGS"} & set(WORD.findall(usage))
         for line in out.splitlines():  # a choice list is one long placeholder: it may run on
             assert columns(line) <= 80 or line.lstrip().startswith("--"), (path, line)
         seen += 1
@@ -149,6 +151,10 @@ def test_named_bad_invocations(home, args, said):
     _, out = run(home, *args)
     assert said in out, out
     assert not english(out, ALLOWED | {"nonexistent"}), out
+
+
+def test_the_usage_line_is_chinese(home):
+    assert run(home, "--help")[1].startswith("用法： clerk [选项] 命令 [参数]…\n")
 
 
 def test_a_group_without_its_command_shows_its_help(home):
