@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from clerk.desk.dialogs import ResultDialog
+from clerk.desk.dialogs import ChoiceDialog, ResultDialog
 from clerk.desk.intake import FieldProblem, PersonFields
 from clerk.desk.port import DeskPort
 from clerk.window import BundleOutcome, Desk
@@ -167,6 +167,7 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         self.bundle, self.items, self.shared = bundle, items, shared
         self.base, self.ticket, self.revision = draft, draft.ticket, draft.revision
         self.saving = False
+        self.parked = False  # 返回 with its draft 暂存'd: the desk starts empty
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -329,8 +330,50 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
 
     @on(Button.Pressed, "#bundle-back")
     def action_back(self) -> None:
-        if not self.saving:
+        """返回 (Esc): with nothing typed for the 一件事 the desk's intake is as it was; with
+        work on it, asked first, like F1 or a logout: 暂存 the whole 一件事, or stay. A stray
+        Esc must not lose what a power cut would keep."""
+        if self.saving:
+            return
+        if not typed(self.draft()):
             self.dismiss(None)
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "park":
+                self.park()
+
+        text = "一件事录入尚未受理。暂存后可从“暂存的录入”（Ctrl+O）继续。"
+        options = [("暂存并返回", "park")]
+        dialog = ChoiceDialog("返回受理台？", options, text, "留在一件事", confirm=True)
+        self.app.push_screen(dialog, chosen)
+
+    def park(self) -> None:
+        """暂存 the 一件事 as it stands (audited), then back to an empty desk."""
+        self.saving, self.parked = True, True
+        draft = self.draft()
+
+        def parked(_: object) -> None:
+            self.notify(f"已暂存：{draft.summary}")
+            self.dismiss(None)
+
+        def failed(error: BaseException) -> None:
+            self.saving, self.parked = False, False
+            self._error(error)
+
+        self.port.run(Desk.park_draft, draft, done=parked, failed=failed)
+
+
+def typed(draft: Draft) -> bool:
+    """Anything typed or chosen for the 一件事 itself (beyond the applicant it started from)."""
+    bundle = draft.bundle
+    assert bundle is not None
+    members = any(
+        not m.taken or m.refused or m.reason or m.refer_to or any(m.form.values())
+        for m in bundle.members
+    )
+    marked = any(m.status for m in draft.materials)
+    return members or marked or any(bundle.shared_form.values())
 
 
 def open_bundle(desk_screen: Any, port: DeskPort, bundle: Bundle) -> None:
@@ -373,6 +416,9 @@ def show_bundle(
     screen = BundleIntakeScreen(port, bundle, items, shared, base)
 
     def after(outcome: BundleOutcome | None) -> None:
+        if outcome is None and screen.parked:  # the whole 一件事 暂存'd, offered by Ctrl+O
+            panel.clear()
+            return
         if outcome is None:  # 返回: the desk's intake as it was, its draft again
             panel.take_back(screen.revision)
             if panel.draft_id == base.draft_id:

@@ -9,7 +9,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from clerk import demo as demo_data
 from clerk.desk.bundle_intake import BundleIntakeScreen
 from clerk.desk.cases import CaseScreen, CorrectionDialog, DeliverDialog
-from clerk.desk.dialogs import DraftsDialog, EvaluationDialog, ResultDialog
+from clerk.desk.dialogs import ChoiceDialog, DraftsDialog, EvaluationDialog, ResultDialog
 from clerk.desk.intake import IntakePanel
 from clerk.services import Services
 from devices.printer.decode import decode
@@ -308,21 +308,54 @@ async def test_a_bundle_intake_is_a_draft_a_crash_does_not_lose(
         assert len(made) == 3 and made[0].payload.form["child_name"] == "张小花"
 
 
-async def test_back_from_a_bundle_gives_the_draft_back_to_the_desk(
+async def test_back_from_a_bundle_with_nothing_typed_gives_the_draft_back_to_the_desk(
     make_app, services: Services
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
-        screen = await open_newborn(pilot, services)
-        await fill_newborn(pilot, screen, refuse=False)
-        screen.query_one("#bundle-applicant-phone", Input).focus()
-        await pilot.press("tab")
-        await settle(pilot)
-        [draft] = services.store.drafts()
-        assert draft.bundle  # the desk's draft, kept by the bundle intake
-        await pilot.press("escape")
+        await open_newborn(pilot, services)
+        await pilot.press("escape")  # nothing typed for the 一件事: back at once
         await settle(pilot)
         [draft] = services.store.drafts()  # the same draft, the desk's intake again
         assert draft.bundle is None and draft.applicant.name == "张三"
         assert app.screen.query_one(IntakePanel).draft_id == draft.draft_id
+
+
+async def test_esc_on_a_bundle_with_work_asks_and_keeps_it_all_as_a_draft(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        screen = await open_newborn(pilot, services)
+        screen.query_one("#shared-form #f-child_name", Input).focus()
+        await pilot.press(*"zxh", "tab", *"2026-11-20", "tab")  # as typed at the desk
+        await settle(pilot)
+        await pilot.press("escape")  # asked first; Esc again on the question: stay
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+        await pilot.press("escape")
+        await settle(pilot)
+        app.screen.query(Button).first().press()  # 暂存并返回
+        await settle(pilot)
+        assert not isinstance(app.screen, BundleIntakeScreen)
+        assert app.screen.query_one(IntakePanel).is_empty
+        [draft] = services.store.drafts()
+        assert draft.bundle and draft.bundle.shared_form["child_name"] == "zxh"
+        assert draft.bundle.shared_form["child_birth_date"] == "2026-11-20"
+
+        await pilot.press("ctrl+o")  # offered back, and carried on with everything
+        await settle(pilot)
+        assert isinstance(app.screen, DraftsDialog)
+        await pilot.press("enter")
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, BundleIntakeScreen) and app.screen
+        )
+        await settle(pilot)
+        assert screen.query_one("#shared-form #f-child_name", Input).value == "zxh"
+        assert screen.query_one("#bundle-applicant-name", Input).value == "张三"
