@@ -92,15 +92,30 @@ def _index_attachments(db: Database, case_id: str, payload: CasePayload) -> None
 
 
 def get(db: Database, key: str) -> Case | None:
-    """A case by its case_id, local number or official number."""
-    rows = db.execute(
+    """A case by its case_id, local number or official number; or by the serial alone
+    (`0008`, as clerks say it): the newest case with that serial, today's first."""
+    sql = (
         "SELECT * FROM cases WHERE case_id = ? UNION ALL SELECT * FROM cases WHERE local_no = ?"
-        " UNION ALL SELECT * FROM cases WHERE official_no = ? LIMIT 1",
-        [key, key, key],
+        " UNION ALL SELECT * FROM cases WHERE official_no = ?"
     )
+    args = [key, key, key]
+    if pattern := serial_pattern(key):
+        sql += " UNION ALL SELECT * FROM (SELECT * FROM cases WHERE local_no LIKE ?"
+        sql += " ORDER BY accepted_at DESC LIMIT 1)"
+        args.append(pattern)
+    rows = db.execute(sql + " LIMIT 1", args)
     columns = [c[0] for c in rows.description]
     row = rows.fetchone()
     return from_row(dict(zip(columns, row, strict=True))) if row else None
+
+
+def serial_pattern(text: str) -> str | None:
+    """`8` or `0008`, the day's serial at the end of a local number, as a LIKE pattern on
+    `local_no` (`%-0008`); None for anything else."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 5):
+        return None
+    return f"%-{int(text):04d}"
 
 
 # A surname alone (one character) matches a sixth of all cases for 王 or 李: sorting them
@@ -167,6 +182,9 @@ def _search_sql(columns: str, query: CaseQuery) -> tuple[str, list[Any]]:
     for column in ("local_no", "official_no", "applicant_id_number", "agent_id_number"):
         parts.append(f"SELECT rowid FROM cases WHERE {column} = ?{also}")
         params += [text, *args]
+    if serial := serial_pattern(text):  # newest first on the date index, cut to the page
+        parts.append(f"SELECT rowid FROM cases WHERE local_no LIKE ?{also} {order}")
+        params += [serial, *args, query.limit]
     name = "applicant_name >= ? AND applicant_name < ?"
     names = [text, text + _NAME_END]
     if len(text) == 1:  # a surname alone: newest first on the date index, which holds the

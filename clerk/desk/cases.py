@@ -51,6 +51,7 @@ class CasesScreen(Screen[None]):
     CasesScreen #filters { height: 3; }
     CasesScreen #search { width: 1fr; }
     CasesScreen #status { width: 20; }
+    CasesScreen #none { display: none; color: $warning; margin: 0 1; }
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="cases.back")]
 
@@ -62,6 +63,7 @@ class CasesScreen(Screen[None]):
         with Horizontal(id="filters"):
             yield Input(placeholder="办件编号、证件号码或姓名", id="search")
             yield Select(FILTERS, value="", allow_blank=False, id="status")
+        yield Static("没有找到符合条件的办件", id="none")
         yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
@@ -86,6 +88,8 @@ class CasesScreen(Screen[None]):
     def show(self, cases: list[tuple[CaseLine, int | None]]) -> None:
         table = self.query_one(DataTable)
         table.clear()
+        text, statuses = self._query()
+        self.query_one("#none", Static).display = bool(text or statuses) and not cases
         for case, left in cases:
             style = "red" if left is not None and left < 0 else ""
             style = style or ("yellow" if left is not None and left <= 2 else "")

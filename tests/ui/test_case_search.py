@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from clerk.window import Desk
 from tests.ui.conftest import login, settle, until
@@ -42,3 +42,23 @@ async def test_a_stale_search_does_not_overwrite_a_newer_one(
         await settle(pilot)
         await pilot.pause(0.3)
         assert table.row_count == shown
+
+
+async def test_the_serial_alone_finds_the_case_and_nothing_found_is_said(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        none = app.screen.query_one("#none", Static)
+        await until(pilot, lambda: table.row_count > 0)
+        assert not none.display
+        await pilot.press(*"0002")  # as the clerk says it: the serial of the day
+        await until(pilot, lambda: table.row_count == 1)
+        assert str(table.get_row_at(0)[0]).endswith("-0002")
+        assert not none.display
+        await pilot.press(*["backspace"] * 4, *"9999")  # no such case today or before
+        await until(pilot, lambda: table.row_count == 0)
+        await until(pilot, lambda: none.display)
+        assert "没有找到" in str(none.render())

@@ -127,6 +127,15 @@ def test_cases_are_masked_unless_full_which_is_audited(ready):
     assert "没有找到办件" in ready("case", "show", "nope", code=1)
 
 
+def test_case_show_takes_the_serial_alone_as_clerks_say_it(ready):
+    cases = json.loads(ready("case", "list", "--json"))
+    [local_no] = [c["payload"]["local_no"] for c in cases if c["payload"]["ticket"] == "C001"]
+    serial = local_no.rsplit("-", 1)[1]
+    assert json.loads(ready("case", "show", serial, "--json"))["payload"]["local_no"] == local_no
+    assert local_no in ready("case", "show", serial.lstrip("0"))
+    assert "没有找到办件 9999" in ready("case", "show", "9999", code=1)
+
+
 def test_db_check_backup_verify_and_tampering(ready, tmp_path):
     assert "数据库正常" in ready("db", "check")
     assert "已备份到" in ready("db", "backup", str(tmp_path / "b.db"))
