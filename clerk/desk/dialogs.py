@@ -18,10 +18,11 @@ DIALOG_CSS = """
 Dialog { align: center middle; }
 Dialog > Vertical { width: 70; max-width: 95%; height: auto; max-height: 100%;
     border: thick $primary; background: $surface; padding: 0 2; }
-Dialog .title { text-style: bold; width: 100%; content-align: center middle; }
+Dialog Label { width: 100%; }  /* the box's width, so a long line wraps (auto: cut off) */
+Dialog .title { text-style: bold; content-align: center middle; }
 Dialog .buttons { height: auto; margin-top: 1; align: center middle; }
 Dialog .buttons Button { margin: 0 1; }
-Dialog .error { color: $error; }
+Dialog .error { color: $error; width: auto; max-width: 100%; }  /* no red bar when empty */
 Dialog .preview { height: auto; max-height: 40vh; border: round $secondary; }
 """
 

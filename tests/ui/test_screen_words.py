@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.containers import Vertical
 from textual.widgets import Select
 
+from clerk.desk.dialogs import ChoiceDialog, EvaluationDialog, ResultDialog
 from tests.ui.conftest import login, screen_lines, settle
 
 pytestmark = pytest.mark.anyio
@@ -24,3 +26,40 @@ async def test_an_open_list_s_footer_is_chinese(make_app) -> None:
         footer = screen_lines(app)[-1]
         words = re.findall(r"[A-Za-z]{3,}", footer)
         assert "收起列表" in footer and set(words) <= {"esc"}, footer  # key names may be English
+
+
+NOTE = (
+    "12-02 20:17 陈伟（c0108）：C001号约翰的录入已暂存，请继续；户口簿原件已核对，"
+    "复印件两份在左边抽屉，回执待群众明天上午来取时签字确认"
+)
+
+
+def dialog_text(app) -> str:
+    """The text inside the open dialog's box, its rows joined, spaces and borders left out."""
+    box = app.screen.query_one(Vertical).region
+    rows = app.screen._compositor.render_strips()[box.y : box.bottom]
+    text = "".join(row.crop(box.x, box.right).text for row in rows)
+    return re.sub(r"[\s█▀▄▔▁▊▎▏▕]", "", text)
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+async def test_long_lines_in_dialogs_wrap_never_cut(make_app, size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await login(pilot)
+        numbers = "、".join(f"330212105-03-20261202-00{n}" for n in range(9, 13))
+        dialogs = [
+            ResultDialog("交接留言", [NOTE]),
+            ResultDialog("已受理", [f"{numbers} 已受理，承诺2026年12月16日办结"]),
+            EvaluationDialog(lambda _stop: None, numbers),
+            ChoiceDialog("暂存", [("暂存并呼叫", "save")], NOTE),
+        ]
+        for dialog in dialogs:
+            await app.push_screen(dialog)
+            await settle(pilot)
+            shown = dialog_text(app)
+            for line in [NOTE, numbers, "承诺2026年12月16日办结"]:
+                if line in str(dialog.__dict__):
+                    assert "".join(line.split()) in shown, (size, shown)
+            app.pop_screen()
+            await settle(pilot)
