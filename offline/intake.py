@@ -7,10 +7,13 @@ the item's JSON Schema, with messages that name the field in Chinese.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
 
+from offline.clock import now
 from offline.models import CaseMaterial, CaseStatus, Delivery, Person, Record, ServiceItem
 from usererror import UserError
 
@@ -53,6 +56,36 @@ def _field(error: Any) -> str:
     return str(error.path[0]) if error.path else ""
 
 
+_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PAST_ONLY = ("birth", "death")  # a field named for a birth or a death cannot lie ahead
+
+
+def _is_date_field(spec: dict[str, Any]) -> bool:
+    """The catalog marks a date either with `format: date` or with the pattern YYYY-MM-DD;
+    either way the schema alone lets 2026-13-45 through, so dates get their own check."""
+    return spec.get("format") == "date" or spec.get("pattern") == _DATE_PATTERN.pattern
+
+
+def _date_problem(name: str, value: Any) -> str | None:
+    """Why a date field's value is wrong (a day that does not exist, a birth in the future)."""
+    if not isinstance(value, str) or not _DATE_PATTERN.match(value):
+        return None  # the schema's own pattern/type check reports it
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return "不是有效的日期"
+    if any(word in name for word in _PAST_ONLY) and day > now().date():
+        return "不能晚于今天"
+    return None
+
+
+def _date_problems(properties: dict[str, Any], form: dict[str, Any]) -> dict[str, str]:
+    """The date fields of `form` whose values are not real (or possible) dates."""
+    dates = [n for n, spec in properties.items() if isinstance(spec, dict) and _is_date_field(spec)]
+    reasons = {name: _date_problem(name, form.get(name)) for name in dates}
+    return {name: reason for name, reason in reasons.items() if reason}
+
+
 def form_problems(item: ServiceItem, form: dict[str, Any]) -> dict[str, str]:
     """Each field that breaks the item's schema, top to bottom, with the clerk's message."""
     properties = item.form.get("properties", {})
@@ -60,11 +93,11 @@ def form_problems(item: ServiceItem, form: dict[str, Any]) -> dict[str, str]:
     import jsonschema  # ~0.1 s at import; loaded by the first form checked
 
     errors = jsonschema.Draft202012Validator(item.form).iter_errors(form)
+    found = [(_field(e), _MESSAGES.get(str(e.validator), "填写有误")) for e in errors]
+    found += list(_date_problems(properties, form).items())
     problems: dict[str, str] = {}
-    for error in sorted(errors, key=lambda e: order.get(_field(e), len(order))):
-        field = _field(error)
+    for field, reason in sorted(found, key=lambda f: order.get(f[0], len(order))):
         title = properties.get(field, {}).get("title", field) or "表单"
-        reason = _MESSAGES.get(str(error.validator), "填写有误")
         problems.setdefault(field, f"表单“{title}”{reason}")
     return problems
 
