@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from clerk.desk.dialogs import ChoiceDialog, ResultDialog
-from clerk.desk.intake import FieldProblem, PersonFields
+from clerk.desk.intake import FieldProblem, PersonFields, unmarked_problem
 from clerk.desk.port import DeskPort
 from clerk.window import BundleOutcome, Desk
 from devices.idcard.card import IdCard
@@ -35,6 +35,7 @@ from offline.bundles import (
     shared_fields,
 )
 from offline.clock import now
+from offline.intake import form_problems
 from offline.models import (
     CASE_STATUS_NAMES,
     CASE_TYPE_NAMES,
@@ -47,7 +48,7 @@ from offline.models import (
 )
 from offline.privacy import mask_id
 from widgets.delivery import DeliveryChooser
-from widgets.materials import MaterialsChecklist
+from widgets.materials import NOT_RECEIVED, MaterialsChecklist
 from widgets.schema_form import SchemaForm
 
 
@@ -113,6 +114,37 @@ class MemberPanel(Vertical):
             item_code=self.item.code,
             form=forms.first().values if forms else {},
             refusal=refusal,
+        )
+
+    @property
+    def refusing(self) -> bool:
+        return self.query_one(".refuse", Checkbox).value
+
+    def problems(self, shared: dict[str, Any]) -> dict[str, str]:
+        """What is wrong with this member's form (the shared fields it has included), by
+        field; a member refused needs no form."""
+        if self.refusing:
+            return {}
+        forms = self.query(SchemaForm)
+        own = forms.first().values if forms else {}
+        known = self.item.form.get("properties", {})
+        return form_problems(self.item, {k: v for k, v in shared.items() if k in known} | own)
+
+    def first_problem(self, shared: dict[str, Any]) -> FieldProblem | None:
+        """The first of this member's own fields to put right, top to bottom."""
+        if self.refusing:
+            reason = self.query_one(".reason", Input)
+            if reason.value.strip():
+                return None
+            return FieldProblem(f"请填写“{self.item.name}”的不予受理理由", reason)
+        problems = self.problems(shared)
+        return next(
+            (
+                FieldProblem(f"{self.item.name}：{problems[str(field.name)]}", field)
+                for field in self.query("SchemaForm Input, SchemaForm Select")
+                if field.name in problems
+            ),
+            None,
         )
 
     def draft(self) -> DraftMember:
@@ -276,6 +308,43 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
 
     # --- the decision --------------------------------------------------------------------------
 
+    def first_problem(self) -> FieldProblem | None:
+        """The first thing to put right, in screen order, with the field it is in: the
+        applicant, the shared fields, each member's own (or its refusal reason), the materials."""
+        if found := self.query_one(PersonFields).first_problem("申请人"):
+            return FieldProblem(*found)
+        panels = list(self.query(MemberPanel))
+        taken = [m for m in panels if m.included]
+        if not taken:
+            return FieldProblem("请至少选择一个要办理的事项", panels[0].query_one(".take"))
+        forms = self.query("#shared-form")
+        shared = forms.first(SchemaForm).values if forms else {}
+        wrong: dict[str, str] = {}
+        for member in taken:
+            for name, message in member.problems(shared).items():
+                if name in self.bundle.shared_fields:
+                    wrong.setdefault(name, message)
+        for field in self.query("#shared-form Input, #shared-form Select"):
+            if field.name in wrong:
+                return FieldProblem(wrong[str(field.name)], field)
+        for member in taken:
+            if problem := member.first_problem(shared):
+                return problem
+        return self._material_problem([m.item for m in taken if not m.refusing])
+
+    def _material_problem(self, items: list[ServiceItem]) -> FieldProblem | None:
+        """The first material a member being accepted requires that is unmarked or 未收."""
+        required = {(i.code, m.code) for i in items for m in i.materials if m.required}
+        for row in self.query_one(MaterialsChecklist).rows:
+            if not required & set(self.shared.needs.get(row.spec.code, [])):
+                continue
+            if not row.marked:
+                return unmarked_problem(row)
+            if row.status == NOT_RECEIVED:
+                message = f"缺少必需材料：{row.spec.name}，请出具一次性告知书或不予受理"
+                return FieldProblem(message, row.query_one(Select))
+        return None
+
     def entry(self) -> BundleIntake:
         """What was typed, read on the UI thread; `ValueError` names what is wrong."""
         shared = self.query("#shared-form")
@@ -296,6 +365,8 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         if self.saving:  # ^S pressed twice: one intake, one set of cases
             return
         try:
+            if problem := self.first_problem():
+                raise problem
             entry = self.entry()
         except ValueError as error:
             self._error(error)
@@ -310,11 +381,20 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         self.port.run(Desk.accept_bundle, entry, draft_id, done=self.decided, failed=failed)
 
     def _error(self, error: BaseException) -> None:
+        """The error on the line under the form (not a toast as well), the focus on its field."""
         from clerk.errors import explain
 
-        text = explain(error)
-        self.query_one("#bundle-error", Static).update(text)
-        self.notify(text, severity="error", timeout=8)
+        self.query_one("#bundle-error", Static).update(explain(error))  # told once, here
+        if isinstance(error, FieldProblem) and error.field is not None:
+            error.field.focus()
+            error.field.scroll_visible(animate=False)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        """Whatever the clerk changes, the last error may no longer hold: it goes."""
+        self.query_one("#bundle-error", Static).update("")
 
     def decided(self, outcome: BundleOutcome) -> None:
         lines = [

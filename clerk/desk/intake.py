@@ -24,7 +24,7 @@ from offline.intake import Intake, form_problems
 from offline.models import CASE_TYPE_NAMES, Bundle, Draft, DraftPerson, Person, ServiceItem
 from usererror import UserError
 from widgets.delivery import DeliveryChooser
-from widgets.materials import MaterialsChecklist
+from widgets.materials import MaterialRow, MaterialsChecklist
 from widgets.schema_form import SchemaForm
 
 
@@ -34,6 +34,12 @@ class FieldProblem(UserError, ValueError):
     def __init__(self, message: str, field: Widget | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+def unmarked_problem(row: MaterialRow) -> FieldProblem:
+    """A required material not marked yet, with its mark to go to."""
+    message = f"请逐项标记必需材料（已收取、电子证照、容缺或未收）：“{row.spec.name}”尚未标记"
+    return FieldProblem(message, row.query_one(Select))
 
 
 ID_TYPES = [
@@ -431,10 +437,7 @@ class IntakePanel(VerticalScroll):
     def unmarked(self) -> FieldProblem | None:
         """受理 waits until each required material is marked: the first one, to go to."""
         row = self.checklist.first_unmarked() if self.checklist else None
-        if row is None:
-            return None
-        message = f"请逐项标记必需材料（已收取、电子证照、容缺或未收）：“{row.spec.name}”尚未标记"
-        return FieldProblem(message, row.query_one(Select))
+        return unmarked_problem(row) if row else None
 
     # --- the draft: nothing typed is lost ------------------------------------------------------
 

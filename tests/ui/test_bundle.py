@@ -360,3 +360,46 @@ async def test_esc_on_a_bundle_with_work_asks_and_keeps_it_all_as_a_draft(
         await settle(pilot)
         assert screen.query_one("#shared-form #f-child_name", Input).value == "zxh"
         assert screen.query_one("#bundle-applicant-name", Input).value == "张三"
+
+
+async def test_each_error_puts_the_focus_on_the_field_to_fix_in_screen_order(
+    make_app, services: Services
+) -> None:
+    """A bad date above an empty choice is told first, once, with the focus on it; then the
+    choice; then the material."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_newborn(pilot, services)
+        await fill_newborn(pilot, screen, refuse=False)
+        screen.query_one("#shared-form #f-child_birth_date", Input).value = "2026-13-45"
+        screen.query_one("#member-0 #f-child_gender", Select).clear()
+        screen.query_one("#m-S02 Select", Select).clear()
+        screen.query_one("#member-0 .take", Checkbox).focus()
+        before = len(app._notifications)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        error = str(screen.query_one("#bundle-error").render())
+        assert "出生日期" in error and "不是有效的日期" in error
+        assert app.focused is screen.query_one("#shared-form #f-child_birth_date", Input)
+        assert len(app._notifications) == before  # told once: on the error line
+
+        await pilot.press("ctrl+u", *"2026-11-20")
+        assert str(screen.query_one("#bundle-error").render()) == ""  # not left stale
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "新生儿性别" in str(screen.query_one("#bundle-error").render())
+        gender = screen.query_one("#member-0 #f-child_gender", Select)
+        assert app.focused is gender
+        assert screen.query_one("#member-0 .take", Checkbox).value is True
+        gender.value = "男"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "尚未标记" in str(screen.query_one("#bundle-error").render())
+        assert app.focused is screen.query_one("#m-S02 Select", Select)
+        screen.query_one("#m-S02 Select", Select).value = "received"
+        await pilot.pause()
+        assert str(screen.query_one("#bundle-error").render()) == ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ResultDialog)
