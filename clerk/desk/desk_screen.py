@@ -374,12 +374,13 @@ class DeskScreen(Screen[None]):
     def action_decide(self, which: str) -> None:
         getattr(self, which)()
 
-    def _intake(self, *, marked: bool = False) -> Intake | None:
+    def _intake(self, *, marked: bool = False, form: bool = True) -> Intake | None:
         """What was typed, read here on the UI thread; None after telling what is wrong and
-        putting the focus on the field to fix. `marked`: every required material too."""
+        putting the focus on the field to fix. `marked`: every required material too;
+        `form`: the form complete and right (not for 不予受理)."""
         panel = self.query_one(IntakePanel)
         try:
-            entry = panel.intake()
+            entry = panel.intake(form=form)
             if marked and (problem := panel.unmarked()):
                 raise problem
             return entry
@@ -401,7 +402,7 @@ class DeskScreen(Screen[None]):
 
     @on(Button.Pressed, "#refuse")
     def refuse(self) -> None:
-        entry = self._intake()
+        entry = self._intake(form=False)
         if entry is None:
             return
 

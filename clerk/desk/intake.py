@@ -397,9 +397,10 @@ class IntakePanel(VerticalScroll):
 
     # --- the whole -----------------------------------------------------------------------------
 
-    def intake(self) -> Intake:
+    def intake(self, *, form: bool = True) -> Intake:
         """The intake for a decision; `FieldProblem` names the first field to put right, top
-        to bottom, and which one it is."""
+        to bottom, and which one it is. `form=False` for 不予受理: who and which item are
+        needed, not a complete form (as the store and the platform ask of a refused case)."""
         if self.item is None:
             raise FieldProblem("请先选择事项", self.query_one("#item-search", Input))
         people = [self.query_one("#applicant", PersonFields)]
@@ -409,7 +410,7 @@ class IntakePanel(VerticalScroll):
             self._check_person(fields)
         agent = people[1].person() if len(people) > 1 else None
         forms = self.query(SchemaForm)
-        if forms and (problems := form_problems(self.item, forms.first().values)):
+        if form and forms and (problems := form_problems(self.item, forms.first().values)):
             name, message = next(iter(problems.items()))
             found = forms.first().query(f"#f-{name}") if name else None
             raise FieldProblem(message, found.first() if found else None)

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Input, Select
 from clerk import demo as demo_data
 from clerk.desk.cases import CaseScreen
 from clerk.desk.desk_screen import DeskScreen
-from clerk.desk.dialogs import EvaluationDialog, ResultDialog
+from clerk.desk.dialogs import EvaluationDialog, RefuseDialog, ResultDialog
 from clerk.desk.intake import IntakePanel
 from clerk.services import Services
 from devices.printer.decode import decode
@@ -184,6 +184,33 @@ async def test_refusal_prints_its_notice(make_app, services: Services) -> None:
         assert case.refusal and case.refusal.refer_to == "户籍地便民服务中心"
         notice = decode(services.printer_simulator.wait_jobs(1)[-1]).text
         assert "不予受理通知书" in notice and "不在本辖区" in notice
+
+
+async def test_refusal_needs_who_and_the_item_not_a_complete_form(make_app, services) -> None:
+    """Someone not eligible is refused without the form's required fields (银行账号 empty);
+    without an applicant there is nothing to refuse, and the focus goes there."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        panel = app.screen.query_one(IntakePanel)
+        panel.query_one("#item-search", Input).focus()
+        await pilot.press(*"GG-0012", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert not isinstance(app.screen, RefuseDialog)
+        assert app.focused is panel.query_one("#applicant-name", Input)
+        panel = await card_on_reader(pilot, services, 0)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, RefuseDialog)
+        await pilot.press(*"不符合领取条件")
+        await pilot.click("#ok")
+        await settle(pilot)
+        refused = services.store.search_cases(CaseQuery(status=["refused"]))
+        [case] = [c for c in refused if c.refusal and c.refusal.reason == "不符合领取条件"]
+        assert "bank_account" not in case.payload.form
+        assert "不予受理通知书" in decode(services.printer_simulator.wait_jobs(1)[-1]).text
 
 
 async def test_bad_check_digit_is_refused_in_chinese_and_nothing_is_saved(
