@@ -6,6 +6,7 @@ entry in one transaction (call inside `offline.db.write`), like the acceptance i
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -126,6 +127,19 @@ def receive_correction(
     return updated.model_copy(update={"status": status, "updated_at": at})
 
 
+TRACKING_MAX = 32
+_TRACKING = re.compile(rf"^[A-Za-z0-9]{{6,{TRACKING_MAX}}}$")
+
+
+def check_tracking_no(tracking_no: str | None) -> None:
+    """A courier's tracking number (SF1234567890, EA123456789CN): letters and digits only, of a
+    sane length, so that what is stored and printed can be looked up on the courier's site."""
+    if not tracking_no:
+        raise FollowUpError("邮寄出件须填写快递单号")
+    if not _TRACKING.match(tracking_no):
+        raise FollowUpError(f"快递单号须为6至{TRACKING_MAX}位字母或数字，请核对后重填")
+
+
 def deliver(
     db: Database,
     case: Case,
@@ -142,8 +156,8 @@ def deliver(
     someone else once the clerk has checked their 授权委托书 (`proxy_checked`)."""
     if case.status not in DELIVERABLE:
         raise FollowUpError(f"办件状态为“{case.status_name}”，尚不能出件")
-    if method == "post" and not tracking_no:
-        raise FollowUpError("邮寄出件须填写快递单号")
+    if method == "post":
+        check_tracking_no(tracking_no)
     proxy = method == "pickup" and not is_party(case, receiver)
     if proxy and not proxy_checked:
         raise FollowUpError("领取人不是申请人或代办人，须核验其授权委托书")
@@ -162,7 +176,8 @@ def deliver(
         clerk_id=clerk_id,
         window_no=window_no,
         at=at,
-        detail={"method": method, "receiver": mask_id(receiver.id_number), "proxy": proxy},
+        detail={"method": method, "receiver": mask_id(receiver.id_number), "proxy": proxy}
+        | ({"tracking_no": tracking_no} if tracking_no else {}),
     )
     return case.model_copy(update={"status": "delivered", "updated_at": at})
 

@@ -20,7 +20,14 @@ from clerk.desk.port import DeskPort
 from clerk.messages import ReadCard
 from clerk.window import IN_PROGRESS, CasePage, Desk
 from devices.idcard.card import IdCard
-from offline.followup import DELIVERABLE, correctable, is_party
+from offline.followup import (
+    DELIVERABLE,
+    TRACKING_MAX,
+    FollowUpError,
+    check_tracking_no,
+    correctable,
+    is_party,
+)
 from offline.models import (
     CASE_STATUS_NAMES,
     EVALUATION_LEVEL_NAMES,
@@ -181,6 +188,8 @@ class CaseScreen(Screen[None]):
             level = event.detail.get("level")
             if level:
                 what += f"（{EVALUATION_LEVEL_NAMES.get(level, level)}）"
+            if tracking := event.detail.get("tracking_no"):
+                what += f"：快递单号 {tracking}"
             if event.action == "evaluation.followup":
                 what += f"：{event.detail.get('text', '')}"
             who = actor_name(event.clerk_id, page.names)
@@ -311,7 +320,12 @@ class DeliverDialog(Dialog):
                 compact=True,
                 id="method",
             )
-            yield Input(placeholder="快递单号（邮寄时填写）", compact=True, id="tracking")
+            yield Input(
+                placeholder="快递单号（邮寄时填写）",
+                compact=True,
+                max_length=TRACKING_MAX,
+                id="tracking",
+            )
             yield Checkbox(
                 "已核验授权委托书（领取人不是申请人或代办人时）", compact=True, id="proxy"
             )
@@ -341,8 +355,11 @@ class DeliverDialog(Dialog):
         method = str(self.query_one("#method", Select).value)
         tracking = self.query_one("#tracking", Input).value.strip() or None
         proxy = self.query_one("#proxy", Checkbox).value
-        if method == "post" and not tracking:
-            self.query_one(".error", Label).update("邮寄出件须填写快递单号")
+        try:
+            if method == "post":
+                check_tracking_no(tracking)
+        except FollowUpError as error:
+            self.query_one(".error", Label).update(str(error))
             self.query_one("#tracking", Input).focus()
             return
         if method == "pickup" and not proxy and not is_party(self.case, receiver):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from clerk import demo as demo_data
 from clerk.desk.bundle_intake import BundleIntakeScreen
@@ -244,10 +244,19 @@ async def test_post_delivery_to_handover_and_visits_after_corrections(
             await pilot.click("#ok")  # no tracking number yet
             await settle(pilot)
             assert "快递单号" in str(dialog.query_one(".error").render())
+            dialog.query_one("#tracking", Input).value = "!!@@##"
+            dialog.query_one("#ok", Button).press()
+            await settle(pilot)
+            assert "快递单号须为6至32位字母或数字" in str(dialog.query_one(".error").render())
+            assert app.focused is dialog.query_one("#tracking", Input)
+            assert dialog.query_one("#tracking", Input).max_length == 32
+            assert store.case(card.case_id).status == "ready_for_pickup"
             dialog.query_one("#tracking", Input).value = "SF1234567890"
             dialog.query_one("#ok", Button).press()
             await settle(pilot)
             assert store.case(card.case_id).status == "delivered"
+            page_text = lambda: " ".join(str(w.render()) for w in app.screen.query(Static))  # noqa: E731
+            await until(pilot, lambda: "快递单号 SF1234567890" in page_text())
             [op] = [o for o in store.operations(card.case_id) if o.type == "case.deliver"]
             assert op.payload["method"] == "post" and op.payload["tracking_no"] == "SF1234567890"
             assert store.case_visits(card.case_id).visits == 2  # posted: no visit added

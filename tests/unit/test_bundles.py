@@ -172,6 +172,18 @@ def _ready(store, key):
     store.apply_changes([change | {"server_version": 9}], "c")
 
 
+@pytest.mark.parametrize("bad", ["!!@@##", "SF 123456", "12345", "A" * 33, "顺丰1234567"])
+def test_a_tracking_number_is_letters_and_digits_of_a_sane_length(store, bad):
+    posted = store.accept(pension().model_copy(update={"delivery": POST}), clerk_id="c0107")
+    _ready(store, posted.case_id)
+    with pytest.raises(FollowUpError, match="快递单号须为6至32位字母或数字"):
+        store.deliver(posted.case_id, zhang(), "post", bad, clerk_id="c0107")
+    assert store.case(posted.case_id).status == "ready_for_pickup"
+    store.deliver(posted.case_id, zhang(), "post", "EA123456789CN", clerk_id="c0107")
+    [event] = [e for e in store.timeline(posted.case_id) if e.action == "case.deliver"]
+    assert event.detail["tracking_no"] == "EA123456789CN"  # the case page shows it
+
+
 def test_visits_counted_per_case(store):
     one = store.accept(pension(missing=True), clerk_id="c0107")  # 容缺: 户口簿 later
     store.receive_correction(one.case_id, [received("M02")], clerk_id="c0107", in_person=True)
