@@ -34,6 +34,7 @@ from usererror import UserError
 
 migrations = Migrations("hall")
 OPEN = ("called", "serving")
+PAUSE_REASON_MAX = 20  # what the desk's queue panel shows in three lines, the counts below it
 PREFIXES = {
     "social_security": "A",
     "civil_affairs": "B",
@@ -507,6 +508,8 @@ class QueueStore:
         """暂停服务: the window calls nobody until resumed; its current ticket stays."""
         if not reason.strip():
             raise QueueError("暂停服务须说明原因")
+        if len(reason.strip()) > PAUSE_REASON_MAX:
+            raise QueueError(f"暂停原因不能超过{PAUSE_REASON_MAX}个字")
         with self.writing():
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO pauses VALUES (?, ?, ?, ?)",

@@ -46,6 +46,7 @@ from offline.models import (
     Ticket,
 )
 from offline.privacy import mask_id
+from offline.queue import PAUSE_REASON_MAX
 from widgets.queue_panel import QueuePanel
 from widgets.status_bar import StatusBar
 
@@ -275,7 +276,12 @@ class DeskScreen(Screen[None]):
                 self.port.run(Desk.pause, reason, done=lambda _: self._queue_changed("已暂停服务"))
 
         self.app.push_screen(
-            TextDialog("暂停服务", "暂停原因（如：临时离开、系统维护）"), reason_given
+            TextDialog(
+                "暂停服务",
+                f"暂停原因（如：临时离开、系统维护；至多{PAUSE_REASON_MAX}字）",
+                max_length=PAUSE_REASON_MAX,
+            ),
+            reason_given,
         )
 
     def _queue_changed(self, message: str) -> None:

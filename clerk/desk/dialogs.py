@@ -48,15 +48,19 @@ class Dialog(ModalScreen[Any]):
 class TextDialog(Dialog):
     """One line of text: a pause reason, a handover note."""
 
-    def __init__(self, title: str, prompt: str, *, required: bool = True) -> None:
+    def __init__(
+        self, title: str, prompt: str, *, required: bool = True, max_length: int = 0
+    ) -> None:
+        """`max_length`: the most characters that can be typed (0: no limit)."""
         super().__init__()
         self.title_text, self.prompt, self.required = title, prompt, required
+        self.max_length = max_length
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
             yield Label(self.prompt)
-            yield Input(id="text")
+            yield Input(id="text", max_length=self.max_length)
             yield Label("", classes="error")
             yield self.buttons(("确定", "ok", "primary"), ("取消", "cancel", "default"))
 

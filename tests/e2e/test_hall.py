@@ -139,3 +139,16 @@ def test_calls_are_announced_once_and_recalls_throttled(tmp_path):
     assert len(list((tmp_path / "wav").glob("*.wav"))) == 3
     history = announcer.history
     assert all(b.started >= a.ended for a, b in itertools.pairwise(history))
+
+
+def test_an_over_long_pause_reason_is_refused_in_chinese_over_http(hall):
+    from clerk.hall.client import HallError, RemoteHall
+    from offline.queue import PAUSE_REASON_MAX
+
+    home, url, store = hall
+    key = (home / "clerk.toml").read_text("utf-8").split('key = "')[1].split('"')[0]
+    remote = RemoteHall(url, key)
+    with pytest.raises(HallError, match="暂停原因"):
+        remote.pause(3, "临" * (PAUSE_REASON_MAX + 1), "c0107")
+    remote.pause(3, "系统维护", "c0107")
+    assert store._paused(3) == "系统维护"

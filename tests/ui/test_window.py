@@ -17,7 +17,7 @@ from clerk.hall.server import serve_in_thread
 from clerk.services import Services
 from clerk.window import Desk, Session
 from offline.models import Case, CaseQuery
-from offline.queue import QueueStore
+from offline.queue import PAUSE_REASON_MAX, QueueStore
 from tests.ui.conftest import embedded, login, settle, shown, until
 from tests.ui.test_day import SIZE, fill_pension
 
@@ -120,7 +120,9 @@ async def test_queue_keys_recall_park_call_back_transfer_pause(
         assert hall.call_next(5, "c0200").number == "C001"  # the number did not change
         await pilot.press("f5")
         await settle(pilot)
-        await pilot.press(*"系统维护", "enter")
+        await pilot.press(*("系统维护" * 6))  # 24 characters: the dialog takes 20
+        assert len(app.screen.query_one("#text", Input).value) == PAUSE_REASON_MAX
+        await pilot.press(*["backspace"] * PAUSE_REASON_MAX, *"系统维护", "enter")
         await settle(pilot)
         assert shown(services) == "暂停服务"
         await pilot.press("f1")

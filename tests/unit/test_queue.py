@@ -221,3 +221,11 @@ def test_board_and_events_show_numbers_never_people(q):
     ]
     text = json.dumps([board, q.events_after(0)], ensure_ascii=False)
     assert "330212" not in text and "c0107" not in text and "系统维护" not in text
+
+
+def test_a_pause_reason_is_short_enough_for_the_queue_panel(q):
+    with pytest.raises(QueueError, match=f"暂停原因不能超过{hall.PAUSE_REASON_MAX}个字"):
+        q.pause(5, "临" * (hall.PAUSE_REASON_MAX + 1), "c0108")
+    assert q._paused(5) is None  # nothing kept
+    q.pause(5, "临" * hall.PAUSE_REASON_MAX, "c0108")
+    assert q._paused(5) == "临" * hall.PAUSE_REASON_MAX
