@@ -21,6 +21,7 @@ from sqlite_utils import Database, Migrations
 from offline.catalog import demo_catalog
 from offline.clock import now
 from offline.db import connect, insert
+from offline.intake import form_problems
 from offline.visits import CaseVisits, count
 
 migrations = Migrations("platform")
@@ -252,6 +253,9 @@ class PlatformStore:
                 return _result(
                     None, "rejected", "duplicate_local_no", "该办件编号已属于平台上的另一件办件"
                 )
+            form = payload.get("form") or {}
+            if kind == "case.accept" and (wrong := form_problems(self.items[item], form)):
+                return _result(None, "rejected", "schema", next(iter(wrong.values())))
             delivery = payload.get("delivery") or {}
             if delivery.get("method") == "post" and not (
                 delivery.get("address") and delivery.get("phone")

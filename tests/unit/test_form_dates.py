@@ -59,3 +59,24 @@ def test_a_bad_date_is_refused_when_the_case_is_saved(store):
     with pytest.raises(IntakeError, match="出生日期”不是有效的日期"):
         store.accept(entry, clerk_id="c0107")
     assert store.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+
+
+def test_the_platform_rejects_an_accepted_case_whose_date_is_impossible(store, tmp_path):
+    """The reference platform judges the form as the window does: an accepted case with an
+    impossible date is rejected (`schema`); a refused one needs no valid form."""
+    from offline.platform.store import PlatformStore
+    from tests.conftest import PENSION, pension
+
+    remote = PlatformStore(tmp_path / "platform.db")
+    schema = {"type": "object", "properties": {"start": {"title": "起始日期", "format": "date"}}}
+    remote.items[PENSION] = store.item(PENSION).model_copy(update={"form": schema})
+    remote.add_device("win-03", "330212105")
+    case = store.accept(pension(), clerk_id="c0107")
+    [op] = [o.model_dump(mode="json") for o in store.operations(case.case_id)]
+    op["payload"]["form"] = {"start": "2026-02-30"}
+    [result] = remote.apply_ops("win-03", "330212105", [op])
+    assert (result["result"], result["code"]) == ("rejected", "schema")
+    assert result["message"] == "表单“起始日期”不是有效的日期"
+    op["payload"]["form"] = {"start": "2026-02-28"}
+    [result] = remote.apply_ops("win-03", "330212105", [op])
+    assert result["result"] == "applied"
