@@ -390,7 +390,7 @@ async def test_each_error_puts_the_focus_on_the_field_to_fix_in_screen_order(
         await settle(pilot)
         error = str(screen.query_one("#bundle-error").render())
         assert "出生日期" in error and "不是有效的日期" in error
-        assert app.focused is screen.query_one("#shared-form #f-child_birth_date", Input)
+        assert screen.query_one("#shared-form #f-child_birth_date", Input).has_focus
         assert len(app._notifications) == before  # told once: on the error line
 
         await pilot.press("ctrl+u", *"2026-11-20")
@@ -399,13 +399,13 @@ async def test_each_error_puts_the_focus_on_the_field_to_fix_in_screen_order(
         await settle(pilot)
         assert "新生儿性别" in str(screen.query_one("#bundle-error").render())
         gender = screen.query_one("#member-0 #f-child_gender", Select)
-        assert app.focused is gender
+        assert gender.has_focus
         assert screen.query_one("#member-0 .take", Checkbox).value is True
         gender.value = "男"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "尚未标记" in str(screen.query_one("#bundle-error").render())
-        assert app.focused is screen.query_one("#m-S02 Select", Select)
+        assert screen.query_one("#m-S02 Select", Select).has_focus
         screen.query_one("#m-S02 Select", Select).value = "received"
         await pilot.pause()
         assert str(screen.query_one("#bundle-error").render()) == ""
