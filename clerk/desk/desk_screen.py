@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -135,16 +136,29 @@ class DeskScreen(Screen[None]):
     def show_session(self) -> None:
         """Who is on duty (after login, and after an unlock, maybe by an AB岗 backup, which
         keeps the intake on screen as it was)."""
-        session, window = self.port.session, self.port.window
+        session = self.port.session
         assert session is not None
-        who = f"{session.clerk.name}（{session.clerk.clerk_id}）"
-        if session.takeover:
-            who += f" AB岗顶岗，本窗口A岗：{session.owner_label}"
-        self.query_one("#top", Static).update(
-            f"{window.centre}  {window.no}号窗口（{window.kind}）  当班：{who}"
-        )
+        self.show_header()
         self.query_one(StatusBar).clerk = f"当班 {session.clerk.clerk_id}"
         self.refresh_queue()
+
+    def on_resize(self) -> None:
+        self.show_header()
+
+    def show_header(self) -> None:
+        """The window and who is on duty; a backup clerk's 顶岗 said in full where it fits,
+        shorter where not (at 80 columns the full words were cut off, and with them the
+        very fact that a backup clerk is on duty)."""
+        session, window = self.port.session, self.port.window
+        if session is None:
+            return
+        who = f"{session.clerk.name}（{session.clerk.clerk_id}）"
+        line = f"{window.centre}  {window.no}号窗口（{window.kind}）  当班：{who}"
+        if session.takeover:
+            full = f"{line} AB岗顶岗，本窗口A岗：{session.owner_label}"
+            short = f"{line} 顶岗·A岗{session.owner_name or session.owner}"
+            line = full if cell_len(full) <= self.size.width - 2 else short
+        self.query_one("#top", Static).update(line)
 
     # --- the queue -------------------------------------------------------------------------
 

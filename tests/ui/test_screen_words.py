@@ -6,7 +6,7 @@ import re
 
 import pytest
 from textual.containers import Vertical
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from clerk.desk.dialogs import ChoiceDialog, EvaluationDialog, ResultDialog
 from tests.ui.conftest import login, screen_lines, settle
@@ -63,3 +63,17 @@ async def test_long_lines_in_dialogs_wrap_never_cut(make_app, size) -> None:
                     assert "".join(line.split()) in shown, (size, shown)
             app.pop_screen()
             await settle(pilot)
+
+
+@pytest.mark.parametrize(("size", "said"), [(SMALL, "顶岗·A岗李娜"), ((120, 40), "AB岗顶岗")])
+async def test_the_header_says_a_backup_clerk_is_on_duty(make_app, size, said) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await login(pilot)
+        await pilot.press("f12")
+        await settle(pilot)
+        app.screen.query_one("#clerk-id", Input).value = "c0108"  # the backup clerk
+        await pilot.press(*"5678", "enter")
+        await settle(pilot)
+        header = screen_lines(app)[0]
+        assert "陈伟（c0108）" in header and said in header and "李娜" in header, header
