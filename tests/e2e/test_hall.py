@@ -148,7 +148,10 @@ def test_an_over_long_pause_reason_is_refused_in_chinese_over_http(hall):
     home, url, store = hall
     key = (home / "clerk.toml").read_text("utf-8").split('key = "')[1].split('"')[0]
     remote = RemoteHall(url, key)
-    with pytest.raises(HallError, match="暂停原因"):
-        remote.pause(3, "临" * (PAUSE_REASON_MAX + 1), "c0107")
-    remote.pause(3, "系统维护", "c0107")
+    try:
+        with pytest.raises(HallError, match="暂停原因"):
+            remote.pause(3, "临" * (PAUSE_REASON_MAX + 1), "c0107")
+        remote.pause(3, "系统维护", "c0107")
+    finally:
+        remote.close()
     assert store._paused(3) == "系统维护"
