@@ -415,7 +415,8 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
         Esc must not lose what a power cut would keep."""
         if self.saving:
             return
-        if not typed(self.draft()):
+        draft = self.draft()
+        if not typed(draft) and draft.applicant == self.base.applicant:
             self.dismiss(None)
             return
 
@@ -445,7 +446,7 @@ class BundleIntakeScreen(Screen[BundleOutcome | None]):
 
 
 def typed(draft: Draft) -> bool:
-    """Anything typed or chosen for the 一件事 itself (beyond the applicant it started from)."""
+    """Anything typed or chosen for the 一件事 itself (its applicant is compared apart)."""
     bundle = draft.bundle
     assert bundle is not None
     members = any(

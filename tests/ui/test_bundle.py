@@ -412,3 +412,29 @@ async def test_each_error_puts_the_focus_on_the_field_to_fix_in_screen_order(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ResultDialog)
+
+
+async def test_esc_on_a_bundle_opened_empty_asks_once_an_applicant_is_typed(
+    make_app, services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        app.screen.query_one("#item-search", Input).focus()
+        await pilot.press(*"xsecs")  # no card: the bundle's own draft
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, BundleIntakeScreen) and app.screen
+        )
+        await settle(pilot)
+        await pilot.press(*"王五", "tab")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        app.screen.query(Button).first().press()  # 暂存并返回
+        await settle(pilot)
+        assert screen not in app.screen_stack
+        [draft] = services.store.drafts()
+        assert draft.bundle and draft.applicant.name == "王五"
