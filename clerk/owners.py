@@ -404,11 +404,15 @@ class Devices:
         report = self._report
         self.card = CardOwner(services.reader, report)
         self.printer: DeviceOwner[Printer] = DeviceOwner("打印机", services.printer, report)
-        self.scanner: DeviceOwner[Scanner] = DeviceOwner("扫描仪", services.scanner, report)
+        self.scanner: DeviceOwner[Scanner] = DeviceOwner(
+            "扫描仪", services.scanner, report, states=True
+        )
         self.evaluator: DeviceOwner[Evaluator] = DeviceOwner(
             "评价器", lambda: _checked(services.evaluator()), report, states=True
         )
-        self.display: DeviceOwner[Display] = DeviceOwner("窗口显示屏", services.display, report)
+        self.display: DeviceOwner[Display] = DeviceOwner(
+            "窗口显示屏", services.display, report, states=True
+        )
         self.all: tuple[DeviceOwner[Any], ...] = (
             self.card,
             self.printer,
@@ -424,10 +428,18 @@ class Devices:
         self._listener(event)
 
     def check(self) -> None:
-        """Open the evaluator now, so its state (就绪, 故障, 未配置) reaches the status bar
-        before the first rating (the card owner reports its own when started). It only
+        """Open the evaluator, scanner and window display now, so each one's state (就绪,
+        故障, 未配置) is in the status bar from the start, not after its first use (the card
+        owner reports its own when started, the printer's comes from its spool). It only
         asks: the UI thread may call it."""
         self.evaluator.ask(lambda evaluator: None, key="check")
+        self.scanner.ask(lambda scanner: None, key="check")
+        self.display.ask(self._display_fitted, key="check")
+
+    def _display_fitted(self, display: Display) -> None:
+        """No display configured opens as a stand-in that calls go on without: say 未配置."""
+        if not getattr(display, "configured", True):
+            self.display.set_state(NOT_CONFIGURED)
 
     def stop(self, timeout: float = 5.0) -> None:
         for owner in self.all:

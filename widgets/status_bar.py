@@ -26,13 +26,29 @@ class StatusBar(Static):
         self.devices = {**self.devices, name: (state, ok)}
 
     def render(self) -> Text:
-        parts = [(f"{n}:{s}", GOOD if ok else BAD) for n, (s, ok) in self.devices.items()]
+        full = self._line(compact=False)
+        return full if full.cell_len <= self.content_size.width else self._line(compact=True)
+
+    def _line(self, compact: bool) -> Text:
+        """Each device `名称:状态`; `compact` (80 columns, where that ran past the edge and cut
+        off the sync state and the clerk) names a device that is well by its colour alone,
+        in at most three characters, and spells out only a state that is not."""
+        parts = [
+            (self._device(name, state, ok, compact), GOOD if ok else BAD)
+            for name, (state, ok) in self.devices.items()
+        ]
         parts.append((self.sync[0], GOOD if self.sync[1] else BAD))
         if self.clerk:
             parts.append((self.clerk, "bold"))
         text = Text()
         for n, (label, style) in enumerate(parts):
             if n:
-                text.append("  ")
+                text.append(" " if compact else "  ")
             text.append(label, style=style)
         return text
+
+    @staticmethod
+    def _device(name: str, state: str, ok: bool, compact: bool) -> str:
+        if not compact:
+            return f"{name}:{state}"
+        return name[-3:] if ok else f"{name[-3:]}:{state}"

@@ -96,7 +96,8 @@ class DeskApp(BackgroundApp):
         self.set_interval(settings.platform.sync_interval, self.sync)
         self.set_interval(10, self.check_printer)
         self.set_interval(15, self.lock_if_idle)
-        self.desk.devices.check()  # the evaluator's state comes back as a `DeviceState`
+        self.desk.devices.check()  # each device's state comes back as a `DeviceState`
+        self.check_printer()  # the printer's, from the start, not after 10 s
         self.sync()
 
     def on_unmount(self) -> None:

@@ -83,6 +83,7 @@ async def test_a_bug_in_the_scanner_owner_is_told_and_the_next_scan_works(
             return real()
 
         monkeypatch.setattr(scanner, "open_device", open_scanner)
+        scanner.call(lambda _: scanner._close())  # opened at start (its state): closed again
         broken, _ = scanner.ask(lambda s: s.scan())
         await until(pilot, lambda: any("扫描仪后台任务出错" in n for n in notes(app)))
         assert "请重试" in str(broken.exception())

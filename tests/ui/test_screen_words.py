@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Select
 
 from clerk.desk.dialogs import ChoiceDialog, EvaluationDialog, ResultDialog
-from tests.ui.conftest import login, screen_lines, settle
+from tests.ui.conftest import login, screen_lines, settle, until
 
 pytestmark = pytest.mark.anyio
 
@@ -77,3 +77,17 @@ async def test_the_header_says_a_backup_clerk_is_on_duty(make_app, size, said) -
         await settle(pilot)
         header = screen_lines(app)[0]
         assert "陈伟（c0108）" in header and said in header and "李娜" in header, header
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+async def test_the_status_bar_shows_every_device_from_the_start(make_app, size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await login(pilot)
+        devices = ("读卡器", "打印机", "扫描仪", "显示屏", "评价器")
+        bar = await until(
+            pilot,
+            lambda: next((r for r in screen_lines(app) if all(d in r for d in devices)), None),
+            timeout=30,
+        )
+        assert "当班" in bar, bar  # nothing cut at the end

@@ -78,11 +78,12 @@ def until(check: Callable[[], Any], timeout: float = DEADLINE) -> Any:
     raise AssertionError("timed out waiting")
 
 
-def next_event(events: queue.Queue[Event], kind: type) -> Any:
+def next_event(events: queue.Queue[Event], kind: type, device: str = "") -> Any:
+    """The next event of `kind` (of `device` when given: every owner reports its state)."""
     end = time.monotonic() + DEADLINE
     while time.monotonic() < end:
         event = events.get(timeout=max(0.01, end - time.monotonic()))
-        if isinstance(event, kind):
+        if isinstance(event, kind) and device in ("", getattr(event, "device", "")):
             return event
     raise AssertionError(f"no {kind.__name__}")
 
@@ -205,7 +206,7 @@ def rating_asked(make_desk) -> Any:
     desk, its events, the keypad's simulator (lit) and the asking thread with its answer."""
     desk, events = make_desk()
     desk.devices.check()
-    assert next_event(events, StateChanged) == StateChanged("评价器", "就绪", True)
+    assert next_event(events, StateChanged, "评价器") == StateChanged("评价器", "就绪", True)
     sim = desk.services.evaluator_simulator
     asking = in_thread(lambda: desk.ask_rating(lambda: False))
     assert sim.asked(DEADLINE)
@@ -231,7 +232,7 @@ def test_an_evaluator_unplugged_while_asked_shows_in_the_status(make_desk) -> No
     sim.close()  # the keypad's cable is pulled while it waits for a press
     asking.join(DEADLINE)
     assert isinstance(level[0], DeviceUnavailable) and "评价器" in str(level[0])
-    assert next_event(events, StateChanged) == StateChanged("评价器", "故障", False)
+    assert next_event(events, StateChanged, "评价器") == StateChanged("评价器", "故障", False)
 
 
 def test_an_evaluator_not_configured_shows_in_the_status(make_desk) -> None:
@@ -240,7 +241,7 @@ def test_an_evaluator_not_configured_shows_in_the_status(make_desk) -> None:
 
     desk, events = make_desk(no_evaluator)
     desk.devices.check()
-    assert next_event(events, StateChanged) == StateChanged("评价器", "未配置", False)
+    assert next_event(events, StateChanged, "评价器") == StateChanged("评价器", "未配置", False)
 
 
 # --- the window display ------------------------------------------------------------------------
