@@ -115,8 +115,8 @@ class DeskPort:
 
         def rated(level: str | None) -> None:
             if level is None:  # Esc: not rated, not "left without rating" either
-                self._app.notify("未记录评价，可按 F3 再请群众评价")
-                if put_off:
+                self._app.notify("未记录评价" + ("，可按 F3 再请群众评价" if put_off else ""))
+                if put_off:  # the desk asks again with F3; a case page with its own button
                     put_off()
                 return
 

@@ -31,6 +31,7 @@ async def test_esc_on_the_rating_prompt_records_nothing_and_f3_asks_again(
         assert isinstance(app.screen, DeskScreen)
         assert services.store.evaluation(case.case_id) is None
         assert not any("群众未评价" in n.message for n in app._notifications)
+        assert any("可按 F3 再请群众评价" in n.message for n in app._notifications)
 
         await pilot.press("f3")  # the citizen is still there: asked again
         await settle(pilot)
